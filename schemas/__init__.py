@@ -1,0 +1,1 @@
+"""The project's own JSON schemas (config file, device-model definitions, control API)."""
