@@ -1,0 +1,37 @@
+"""OCPP-J 2.0.1 CALLERROR codes (OCPP 2.0.1 Part 4, section 4.3) and the exception carrying one."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    FORMAT_VIOLATION = "FormatViolation"
+    GENERIC_ERROR = "GenericError"
+    INTERNAL_ERROR = "InternalError"
+    MESSAGE_TYPE_NOT_SUPPORTED = "MessageTypeNotSupported"
+    NOT_IMPLEMENTED = "NotImplemented"
+    NOT_SUPPORTED = "NotSupported"
+    OCCURRENCE_CONSTRAINT_VIOLATION = "OccurrenceConstraintViolation"
+    PROPERTY_CONSTRAINT_VIOLATION = "PropertyConstraintViolation"
+    PROTOCOL_ERROR = "ProtocolError"
+    RPC_FRAMEWORK_ERROR = "RpcFrameworkError"
+    SECURITY_ERROR = "SecurityError"
+    TYPE_CONSTRAINT_VIOLATION = "TypeConstraintViolation"
+
+
+class OCPPError(Exception):
+    """An error to be answered (or received) as a CALLERROR.
+
+    Raise it from a handler to answer the CALL with that code; the RPC layer also raises it for a
+    CALLERROR the CSMS sent back.
+    """
+
+    def __init__(
+        self, code: ErrorCode | str, description: str = "", details: dict[str, Any] | None = None
+    ) -> None:
+        self.code = ErrorCode(code)
+        self.description = description
+        self.details: dict[str, Any] = details or {}
+        super().__init__(f"{self.code}: {description}" if description else str(self.code))
