@@ -1,0 +1,37 @@
+"""The shape of a functional block: handlers for CSMS calls plus hooks the station calls."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hal.types import HalEvent
+
+if TYPE_CHECKING:
+    from ocpp_station.station import Station
+
+
+class Block:
+    """A functional block of OCPP 2.0.1.  Subclasses register their CSMS→station handlers on
+    ``station.rpc`` in ``__init__`` and override the hooks they need."""
+
+    def __init__(self, station: Station) -> None:
+        self.st = station
+
+    async def start(self) -> None:
+        """The stores, the HAL and the RPC endpoint are open; nothing is connected yet."""
+
+    async def stop(self) -> None:
+        """The station is stopping; cancel timers."""
+
+    async def connected(self) -> None:
+        """The websocket is up (registration may still be pending)."""
+
+    def disconnected(self) -> None:
+        """The websocket went down."""
+
+    async def online(self, first: bool) -> None:
+        """The station may send its own messages: the first BootNotification was Accepted
+        (``first``) or the connection came back after an Accepted registration."""
+
+    async def hal_event(self, event: HalEvent) -> None:
+        """An event from the charge controller."""

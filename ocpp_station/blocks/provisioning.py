@@ -1,0 +1,191 @@
+"""Provisioning (use cases B01–B08): boot and registration, heartbeat, Get/SetVariables, reports.
+
+Registration (B01–B03): on the first connection the station sends BootNotification with the reason
+of this start (``PowerUp`` on a cold start, ``RemoteReset`` etc. after a reset).  ``Accepted``: the
+clock follows ``currentTime``, ``interval`` becomes ``OCPPCommCtrlr.HeartbeatInterval``, and the
+blocks go online (StatusNotification for every connector, queued messages, heartbeats).  ``Pending``:
+nothing of the station's own is sent until the retry after ``interval``; CSMS calls are served
+(B02.FR.02).  ``Rejected``: nothing is sent and every CSMS call is answered with CALLERROR
+``SecurityError`` (B03.FR.02) until the retry after ``interval``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+from device_model import VariableChange
+from ocpp_station.blocks import variables
+from ocpp_station.blocks.base import Block
+from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Reply
+from ocpp_station.rpc.errors import ErrorCode, OCPPError
+
+if TYPE_CHECKING:
+    from ocpp_station.station import Station
+
+BOOT_STATE_KEY = "station.boot"
+DEFAULT_RETRY = 30.0  # when the CSMS gives interval 0 for a Pending/Rejected boot
+
+
+class Provisioning(Block):
+    def __init__(self, station: Station) -> None:
+        super().__init__(station)
+        rpc = station.rpc
+        rpc.gate = self._gate
+        rpc.register("GetVariables", self.on_get_variables)
+        rpc.register("SetVariables", self.on_set_variables)
+        rpc.register("GetBaseReport", self.on_get_base_report)
+        rpc.register("GetReport", self.on_get_report)
+        self._boot_task: asyncio.Task[Any] | None = None
+        self._heartbeat_task: asyncio.Task[Any] | None = None
+        self.boot_reason = "PowerUp"
+        self.accepted_once = False
+        self.last_boot_response: dict[str, Any] | None = None
+
+    async def start(self) -> None:
+        saved = self.st.queue.load_state(BOOT_STATE_KEY)
+        if saved and isinstance(saved.get("reason"), str):
+            self.boot_reason = saved["reason"]
+        self._unsubscribe = self.st.dm.subscribe(self._on_variable_change)
+
+    async def stop(self) -> None:
+        self._unsubscribe()
+        self._cancel(self._boot_task)
+        self._cancel(self._heartbeat_task)
+
+    @staticmethod
+    def _cancel(task: asyncio.Task[Any] | None) -> None:
+        if task is not None and not task.done():
+            task.cancel()
+
+    # -- registration --------------------------------------------------------------------------
+    async def connected(self) -> None:
+        if self.st.registration == "Accepted":
+            await self._go_online(first=False)
+        else:
+            self._cancel(self._boot_task)
+            self._boot_task = self.st.spawn(self._boot_loop(), "boot")
+
+    def disconnected(self) -> None:
+        self._cancel(self._boot_task)
+        self._cancel(self._heartbeat_task)
+
+    def boot_payload(self) -> dict[str, Any]:
+        cfg = self.st.config
+        station: dict[str, Any] = {"model": cfg.model, "vendorName": cfg.vendor}
+        if cfg.serial_number:
+            station["serialNumber"] = cfg.serial_number
+        if cfg.firmware_version:
+            station["firmwareVersion"] = cfg.firmware_version
+        return {"reason": self.boot_reason, "chargingStation": station}
+
+    async def send_boot(self) -> dict[str, Any]:
+        response = await self.st.rpc.call("BootNotification", self.boot_payload())
+        self.last_boot_response = response
+        self.st.clock.synchronise(response["currentTime"])
+        previous = self.st.registration
+        self.st.registration = response["status"]
+        await self.st.publish("boot_notification_response", response)
+        if response["status"] == "Accepted":
+            interval = int(response.get("interval", 0))
+            if interval > 0:  # B01.FR.04: the interval becomes the heartbeat interval
+                self.st.dm.set("OCPPCommCtrlr", "HeartbeatInterval", interval, source="csms")
+            if previous != "Accepted":
+                # The reason is spent: the next boot without a reset is a power-up again.
+                self.st.queue.save_state(BOOT_STATE_KEY, {"reason": "PowerUp"})
+                await self._go_online(first=not self.accepted_once)
+                self.accepted_once = True
+        return response
+
+    async def _boot_loop(self) -> None:
+        while True:
+            try:
+                response = await self.send_boot()
+            except ConnectionLost:
+                return
+            except (CallTimeout, OCPPError) as exc:
+                self.st.log.warning("BootNotification failed (%s); retrying", exc)
+                await self.st.clock.sleep(self._retry_delay(0))
+                continue
+            if response["status"] == "Accepted":
+                return
+            self.st.log.info(
+                "registration %s; next BootNotification in %ss",
+                response["status"],
+                response.get("interval"),
+            )
+            await self.st.clock.sleep(self._retry_delay(int(response.get("interval", 0))))
+
+    def _retry_delay(self, interval: int) -> float:
+        if interval > 0:
+            return float(interval)
+        return self.st.dm.get_float(
+            "OCPPCommCtrlr", "MessageTimeout", variable_instance="Default", default=DEFAULT_RETRY
+        )
+
+    def _gate(self, action: str) -> OCPPError | None:
+        if self.st.registration == "Rejected":
+            # B03.FR.02: while Rejected the station answers no CSMS request but with SecurityError.
+            return OCPPError(
+                ErrorCode.SECURITY_ERROR, f"{action}: the CSMS rejected this station's registration"
+            )
+        return None
+
+    async def _go_online(self, first: bool) -> None:
+        self._restart_heartbeat()
+        for block in self.st.blocks.all():
+            await block.online(first)
+
+    # -- heartbeat -----------------------------------------------------------------------------
+    def _restart_heartbeat(self) -> None:
+        self._cancel(self._heartbeat_task)
+        if self.st.connected and self.st.registration == "Accepted":
+            self._heartbeat_task = self.st.spawn(self._heartbeat_loop(), "heartbeat")
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            interval = self.st.dm.get_int("OCPPCommCtrlr", "HeartbeatInterval", default=300)
+            await self.st.clock.sleep(max(1, interval))
+            await self.heartbeat()
+
+    async def heartbeat(self) -> None:
+        try:
+            response = await self.st.call("Heartbeat", {})
+        except (CallTimeout, OCPPError) as exc:
+            self.st.log.warning("Heartbeat failed: %s", exc)
+            return
+        self.st.clock.synchronise(response["currentTime"])  # G02 / B01: keep the clock in step
+
+    def _on_variable_change(self, change: VariableChange) -> None:
+        if (
+            change.component.get("name") == "OCPPCommCtrlr"
+            and change.variable.get("name") == "HeartbeatInterval"
+            and change.attribute == "Actual"
+            and change.source != "csms-boot"
+        ):
+            # B05: a new HeartbeatInterval takes effect at once: the next heartbeat is one new
+            # interval from now.
+            self._restart_heartbeat()
+
+    # -- variables and reports (B05–B08) ---------------------------------------------------------
+    async def on_get_variables(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return variables.handle_get_variables(self.st.dm, payload)
+
+    async def on_set_variables(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return variables.handle_set_variables(self.st.dm, payload, source="csms")
+
+    async def on_get_base_report(self, payload: dict[str, Any]) -> Reply:
+        response, parts = variables.handle_get_base_report(self.st.dm, payload)
+        return Reply(response, then=lambda: self._send_reports(parts))
+
+    async def on_get_report(self, payload: dict[str, Any]) -> Reply:
+        response, parts = variables.handle_get_report(self.st.dm, payload)
+        return Reply(response, then=lambda: self._send_reports(parts))
+
+    async def _send_reports(self, parts: list[dict[str, Any]]) -> None:
+        timestamp = self.st.timestamp()
+        for part in parts:
+            part = {**part, "generatedAt": timestamp}
+            with contextlib.suppress(CallTimeout, OCPPError, ConnectionLost):
+                await self.st.call("NotifyReport", part)

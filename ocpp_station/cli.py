@@ -1,0 +1,127 @@
+"""The ``ocpp-station`` command (DESIGN.md §3): run, demo, ctl, controller-sim, fleet."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from ocpp_station.config import ConfigError, StationConfig, load_config
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ocpp-station", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run one station until SIGINT/SIGTERM")
+    run.add_argument("--config", required=True, type=Path, help="station TOML file")
+
+    demo = sub.add_parser("demo", help="local CSMS + simulated station, printed as a timeline")
+    demo.add_argument("--fast", action="store_true", help="shorter pauses (used by the tests)")
+
+    ctl = sub.add_parser("ctl", help="call the local control API")
+    ctl.add_argument("--socket", type=Path, help="control socket (default: from --config)")
+    ctl.add_argument("--config", type=Path, help="station TOML file to find the socket in")
+    ctl.add_argument("method")
+    ctl.add_argument("params", nargs="?", default="{}", help="JSON object")
+
+    sim = sub.add_parser(
+        "controller-sim", help="simulated charge controller + EV on a serial line or CAN bus"
+    )
+    sim.add_argument("rest", nargs=argparse.REMAINDER)
+
+    fleet = sub.add_parser("fleet", help="run N simulated stations in one process")
+    fleet.add_argument("--config", required=True, type=Path, help="template station TOML file")
+    fleet.add_argument("--count", required=True, type=int)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "controller-sim":
+        from hal.controller_sim import main as controller_sim_main
+
+        return controller_sim_main(args.rest)
+    if args.command == "demo":
+        from ocpp_station.demo import main as demo_main
+
+        return demo_main(fast=args.fast)
+    if args.command == "ctl":
+        return _ctl(args)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"ocpp-station: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "run":
+        return asyncio.run(_run(config))
+    from ocpp_station.fleet import run_fleet
+
+    return asyncio.run(run_fleet(config, args.count))
+
+
+async def _run(config: StationConfig) -> int:
+    from device_model import DeviceModelConfigError
+    from ocpp_station.station import Station
+
+    station = Station(config)
+    try:
+        await station.start()
+    except DeviceModelConfigError as exc:
+        print(f"ocpp-station: {config.source}: [device_model]: {exc}", file=sys.stderr)
+        return 2
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    stopped = asyncio.ensure_future(station.wait_stopped())
+    waiter = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({stopped, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    await station.stop()
+    return 0
+
+
+def _ctl(args: argparse.Namespace) -> int:
+    from ocpp_station.control.server import ControlError, call
+
+    socket = args.socket
+    if socket is None and args.config is not None:
+        try:
+            socket = load_config(args.config).control_socket
+        except ConfigError as exc:
+            print(f"ocpp-station ctl: {exc}", file=sys.stderr)
+            return 2
+    if socket is None:
+        print("ocpp-station ctl: give --socket PATH (or --config FILE)", file=sys.stderr)
+        return 2
+    try:
+        params: Any = json.loads(args.params)
+    except json.JSONDecodeError as exc:
+        print(f"ocpp-station ctl: params are not valid JSON: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(params, dict):
+        print("ocpp-station ctl: params must be a JSON object", file=sys.stderr)
+        return 2
+    try:
+        result = asyncio.run(call(socket, args.method, params))
+    except ControlError as exc:
+        print(f"ocpp-station ctl: {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"ocpp-station ctl: cannot reach {socket}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""JSON-lines server on a Unix socket: the local control API's transport (DESIGN.md §3).
+
+Request ``{"id": 1, "method": "...", "params": {...}}``; reply ``{"id": 1, "result": ...}`` or
+``{"id": 1, "error": {"code": "...", "message": "..."}}``.  A connection that called
+``subscribe`` also receives ``{"topic": T, "data": {...}}`` lines.  A malformed line gets an error
+reply naming the problem and the connection goes on; nothing a client sends can stop the server.
+
+The server knows nothing of OCPP: it maps method names to coroutines.  The station's API lives in
+:mod:`ocpp_station.control.api`; ``controller-sim`` serves its ``sim.*`` methods with the same
+server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+Method = Callable[[dict[str, Any]], Awaitable[Any]]
+
+MAX_LINE = 1 << 20  # 1 MiB per request line
+
+
+class ControlError(Exception):
+    """An error reply: ``code`` is a short machine-readable word, ``message`` says what is wrong."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _Client:
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.topics: set[str] = set()
+        self.lock = asyncio.Lock()
+
+    async def send(self, obj: dict[str, Any]) -> None:
+        data = json.dumps(obj, separators=(",", ":"), default=str).encode() + b"\n"
+        async with self.lock:
+            self.writer.write(data)
+            await self.writer.drain()
+
+
+class ControlServer:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        methods: dict[str, Method] | None = None,
+        *,
+        topics: Iterable[str] = (),
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.methods: dict[str, Method] = dict(methods or {})
+        self.topics = frozenset(topics)
+        self.log = logger or logging.getLogger("ocpp_station.control")
+        self._server: asyncio.Server | None = None
+        self._clients: set[_Client] = set()
+
+    def add(self, name: str, method: Method) -> None:
+        self.methods[name] = method
+
+    async def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        old = os.umask(0o177)  # the socket is created 0600: only the station's user may use it
+        try:
+            self._server = await asyncio.start_unix_server(
+                self._serve, path=str(self.path), limit=MAX_LINE
+            )
+        finally:
+            os.umask(old)
+        os.chmod(self.path, 0o600)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for client in list(self._clients):
+                client.writer.close()
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
+            self._server = None
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    async def publish(self, topic: str, data: Any) -> None:
+        """Send ``{"topic", "data"}`` to every connection subscribed to ``topic``."""
+        for client in list(self._clients):
+            if topic in client.topics:
+                try:
+                    await client.send({"topic": topic, "data": data})
+                except (ConnectionError, RuntimeError):
+                    self._clients.discard(client)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        client = _Client(writer)
+        self._clients.add(client)
+        try:
+            while True:
+                try:
+                    line = await reader.readline()
+                except ValueError:  # line over MAX_LINE
+                    await client.send(_error(None, "TooLarge", f"request over {MAX_LINE} bytes"))
+                    break
+                if not line:
+                    break
+                if not line.strip():
+                    continue
+                reply = await self._handle(client, line)
+                await client.send(reply)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self._clients.discard(client)
+            writer.close()
+
+    async def _handle(self, client: _Client, line: bytes) -> dict[str, Any]:
+        try:
+            request = json.loads(line)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return _error(None, "ParseError", f"request is not valid JSON: {exc}")
+        if not isinstance(request, dict):
+            return _error(None, "InvalidRequest", "request must be a JSON object")
+        req_id = request.get("id")
+        method = request.get("method")
+        params = request.get("params", {})
+        if not isinstance(method, str):
+            return _error(req_id, "InvalidRequest", "'method' must be a string")
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            return _error(req_id, "InvalidParams", "'params' must be a JSON object")
+        if method == "subscribe":
+            return {"id": req_id, "result": self._subscribe(client, params)}
+        handler = self.methods.get(method)
+        if handler is None:
+            known = ", ".join(sorted([*self.methods, "subscribe"]))
+            return _error(req_id, "UnknownMethod", f"unknown method {method!r}; known: {known}")
+        try:
+            result = await handler(params)
+        except ControlError as exc:
+            return _error(req_id, exc.code, exc.message)
+        except (KeyError, TypeError, ValueError) as exc:
+            return _error(req_id, "InvalidParams", f"{method}: {type(exc).__name__}: {exc}")
+        except Exception as exc:
+            self.log.exception("control method %s failed", method)
+            return _error(req_id, "InternalError", f"{method}: {type(exc).__name__}: {exc}")
+        return {"id": req_id, "result": result}
+
+    def _subscribe(self, client: _Client, params: dict[str, Any]) -> list[str]:
+        topics = params.get("topics")
+        if topics is None:
+            topics = sorted(self.topics)
+        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+            raise ControlError("InvalidParams", "'topics' must be a list of strings")
+        unknown = [t for t in topics if t not in self.topics]
+        if unknown:
+            raise ControlError(
+                "InvalidParams",
+                f"unknown topic(s) {', '.join(unknown)}; known: {', '.join(sorted(self.topics))}",
+            )
+        client.topics.update(topics)
+        return sorted(client.topics)
+
+
+def _error(req_id: Any, code: str, message: str) -> dict[str, Any]:
+    return {"id": req_id, "error": {"code": code, "message": message}}
+
+
+def require(params: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    """Fetch a required parameter of the given JSON type, or raise a precise ControlError."""
+    if key not in params:
+        raise ControlError("InvalidParams", f"missing parameter {key!r}")
+    value = params[key]
+    if isinstance(value, bool) and kind in (int, float, (int, float)):
+        raise ControlError("InvalidParams", f"parameter {key!r} must be a number, not a boolean")
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise ControlError("InvalidParams", f"parameter {key!r} must be {names}")
+    return value
+
+
+async def call(
+    path: str | os.PathLike[str], method: str, params: dict[str, Any] | None = None
+) -> Any:
+    """One request on a fresh connection (what ``ocpp-station ctl`` does)."""
+    reader, writer = await asyncio.open_unix_connection(str(path), limit=MAX_LINE)
+    try:
+        request = {"id": 1, "method": method, "params": params or {}}
+        writer.write(json.dumps(request).encode() + b"\n")
+        await writer.drain()
+        while True:
+            line = await reader.readline()
+            if not line:
+                raise ControlError("ConnectionClosed", "the control socket closed without a reply")
+            reply = json.loads(line)
+            if "topic" in reply:
+                continue
+            if "error" in reply:
+                err = reply["error"]
+                raise ControlError(str(err.get("code")), str(err.get("message")))
+            return reply.get("result")
+    finally:
+        writer.close()

@@ -1,0 +1,217 @@
+"""The station: composition and lifecycle.
+
+Wires the transport, the RPC endpoint, the device model, the persistent queue, the HAL and the
+functional blocks together, and runs the HAL event loop.  The OCPP behaviour itself lives in the
+blocks (``ocpp_station/blocks/``) and in the pure cores they drive; this module only connects them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import hal
+from device_model import DeviceModel
+from hal.types import ChargeController, HalEvent
+from ocpp_station.clock import Clock, OffsetClock, SystemClock, iso
+from ocpp_station.config import StationConfig
+from ocpp_station.events import TOPICS, EventBus
+from ocpp_station.queue import MessageQueue
+from ocpp_station.rpc.endpoint import RpcEndpoint
+from ocpp_station.transport import BackOff, Transport, TransportConfig
+
+ResetHook = Callable[[str], Awaitable[None]]
+
+
+class NotReady(Exception):
+    """The station may not send this message now (offline, or not registered as the spec requires)."""
+
+
+class Station:
+    """One OCPP 2.0.1 charging station.
+
+    ``await station.start()`` opens the stores and the HAL and starts connecting; ``await
+    station.stop()`` closes everything cleanly.  ``controller`` replaces the HAL backend named in the
+    config (an embedding application passes its own); ``on_reset`` is called with the reset type
+    after a station reset restarted the station core, so the application can reboot the board.
+    """
+
+    def __init__(
+        self,
+        config: StationConfig,
+        *,
+        clock: Clock | None = None,
+        controller: ChargeController | None = None,
+        on_reset: ResetHook | None = None,
+        on_frame: Callable[[str, str], None] | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.config = config
+        self.base_clock = clock or SystemClock()
+        self.clock = OffsetClock(self.base_clock)
+        self.log = logger or logging.getLogger(f"ocpp_station.{config.id}")
+        self.bus = EventBus(self.log)
+        self.on_reset = on_reset
+        self.on_frame = on_frame
+        self._controller_override = controller
+        self.registration = "Unknown"  # RegistrationStatusEnumType once a BootNotification answered
+        self.connected = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopped = asyncio.Event()
+        self.started = False
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        from ocpp_station.blocks import build_blocks  # blocks import Station for typing only
+
+        cfg = self.config
+        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        self.dm = DeviceModel.open(cfg.data_dir / "device_model.db", cfg.evse_map, cfg.device_model)
+        self.queue = MessageQueue(cfg.data_dir / "queue.db")
+        self.hal = self._controller_override or hal.open(
+            cfg.hal_backend, evses=cfg.evse_map, **self._hal_options()
+        )
+        self.rpc = RpcEndpoint(self._send_text, timeout=self._message_timeout, logger=self.log)
+        self.rpc.on_frame = self.on_frame
+        self.blocks = build_blocks(self)
+        self.transport = Transport(
+            TransportConfig(
+                csms_url=cfg.csms_url,
+                station_id=cfg.id,
+                security_profile=cfg.security_profile,
+                password=self._password(),
+                ca_file=str(cfg.ca_file) if cfg.ca_file else None,
+                cert_file=str(cfg.cert_file) if cfg.cert_file else None,
+                key_file=str(cfg.key_file) if cfg.key_file else None,
+            ),
+            on_connect=self._on_connect,
+            on_message=self.rpc.on_message,
+            on_disconnect=self._on_disconnect,
+            backoff=self._backoff,
+            ping_interval=lambda: self.dm.get_float(
+                "OCPPCommCtrlr", "WebSocketPingInterval", default=30.0
+            ),
+            clock=self.base_clock,
+            logger=self.log,
+        )
+        await self.hal.open()
+        for block in self.blocks.all():
+            await block.start()
+        self.spawn(self._hal_loop(), "hal")
+        self.spawn(self.transport.run(), "transport")
+        self.started = True
+
+    async def stop(self) -> None:
+        """Close the websocket cleanly, stop the HAL and close the stores (state stays on disk)."""
+        if not self.started:
+            return
+        self.started = False
+        for block in reversed(self.blocks.all()):
+            with contextlib.suppress(Exception):
+                await block.stop()
+        await self.transport.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await self.hal.close()
+        self.queue.close()
+        self.dm.close()
+        self._stopped.set()
+
+    async def wait_stopped(self) -> None:
+        await self._stopped.wait()
+
+    def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        """Run a background task owned by the station; its failure is logged, never silent."""
+
+        async def guarded() -> Any:
+            try:
+                return await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self.log.exception("station task %s failed", name)
+                return None
+
+        task = asyncio.get_running_loop().create_task(guarded(), name=f"{self.config.id}:{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # -- sending -------------------------------------------------------------------------------------
+    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send a station→CSMS CALL now.  Outside registration only BootNotification may go (B02,
+        B03: while Pending or Rejected the station sends nothing of its own but the boot)."""
+        if not self.connected:
+            raise NotReady(f"{action}: not connected")
+        if self.registration != "Accepted" and action != "BootNotification":
+            raise NotReady(f"{action}: registration is {self.registration}")
+        return await self.rpc.call(action, payload)
+
+    def now(self) -> float:
+        return self.clock.time()
+
+    def timestamp(self) -> str:
+        return iso(self.clock.time())
+
+    async def publish(self, topic: str, data: Any) -> None:
+        assert topic in TOPICS, topic
+        await self.bus.publish(topic, data)
+
+    # -- internals -----------------------------------------------------------------------------------
+    async def _send_text(self, text: str) -> None:
+        await self.transport.send(text)
+
+    def _message_timeout(self) -> float:
+        return self.dm.get_float(
+            "OCPPCommCtrlr", "MessageTimeout", variable_instance="Default", default=30.0
+        )
+
+    def _backoff(self) -> BackOff:
+        dm = self.dm
+        return BackOff(
+            dm.get_float("OCPPCommCtrlr", "RetryBackOffWaitMinimum", default=3.0),
+            dm.get_float("OCPPCommCtrlr", "RetryBackOffRandomRange", default=2.0),
+            dm.get_int("OCPPCommCtrlr", "RetryBackOffRepeatTimes", default=5),
+        )
+
+    def _password(self) -> str | None:
+        return self.config.password
+
+    def _hal_options(self) -> dict[str, Any]:
+        options = dict(self.config.hal_options)
+        if self.config.hal_backend == "sim":
+            options.setdefault("clock", self.base_clock)
+        return options
+
+    async def _on_connect(self) -> None:
+        self.connected = True
+        await self.publish("is_connected", True)
+        for block in self.blocks.all():
+            await block.connected()
+
+    def _on_disconnect(self) -> None:
+        was = self.connected
+        self.connected = False
+        self.rpc.connection_lost()
+        for block in self.blocks.all():
+            block.disconnected()
+        if was:
+            self.spawn(self.publish("is_connected", False), "publish")
+
+    async def _hal_loop(self) -> None:
+        async for event in self.hal.events():
+            await self.handle_hal_event(event)
+
+    async def handle_hal_event(self, event: HalEvent) -> None:
+        for block in self.blocks.all():
+            try:
+                await block.hal_event(event)
+            except Exception:
+                self.log.exception("block %s failed on %s", type(block).__name__, event)
