@@ -27,15 +27,15 @@ ResetHook = Callable[[str], Awaitable[None]]
 
 
 class NotReady(Exception):
-    """The station may not send this message now (offline, or not registered as the spec requires)."""
+    """The station may not send this message now (offline, or not registered yet)."""
 
 
 class Station:
     """One OCPP 2.0.1 charging station.
 
-    ``await station.start()`` opens the stores and the HAL and starts connecting; ``await
-    station.stop()`` closes everything cleanly.  ``controller`` replaces the HAL backend named in the
-    config (an embedding application passes its own); ``on_reset`` is called with the reset type
+    ``await station.start()`` opens the stores and the HAL and starts connecting;
+    ``await station.stop()`` closes everything cleanly.  ``controller`` replaces the HAL backend of
+    the config (an embedding application passes its own); ``on_reset`` is called with the reset type
     after a station reset restarted the station core, so the application can reboot the board.
     """
 
@@ -62,8 +62,11 @@ class Station:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopped = asyncio.Event()
         self.started = False
+        self.control_server: Any = None
+        self.control_api: Any = None
+        self._transport_task: asyncio.Task[Any] | None = None
 
-    # -- lifecycle -----------------------------------------------------------------------------------
+    # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
         from ocpp_station.blocks import build_blocks  # blocks import Station for typing only
 
@@ -101,14 +104,63 @@ class Station:
         for block in self.blocks.all():
             await block.start()
         self.spawn(self._hal_loop(), "hal")
-        self.spawn(self.transport.run(), "transport")
+        self._transport_task = self.spawn(self.transport.run(), "transport")
+        if cfg.control_socket is not None and self.control_server is None:
+            from ocpp_station.control.api import ControlApi
+            from ocpp_station.control.server import ControlServer
+
+            self.control_server = ControlServer(cfg.control_socket, topics=TOPICS, logger=self.log)
+            await self.control_server.start()
+        if self.control_server is not None:
+            self.control_api = ControlApi(self, self.control_server)
         self.started = True
 
     async def stop(self) -> None:
         """Close the websocket cleanly, stop the HAL and close the stores (state stays on disk)."""
+        await self._shutdown()
+        if self.control_server is not None:
+            await self.control_server.close()
+            self.control_server = None
+        self._stopped.set()
+
+    async def restart_core(self, reason: str) -> None:
+        """Restart the station core after a reset (B11/B12): everything is closed and opened again
+        from the persisted state, so the next BootNotification carries ``reason``; the control
+        socket stays up.  The embedding application's ``on_reset`` hook runs afterwards."""
+        await self._shutdown()
+        await self.start()
+        if self.on_reset is not None:
+            await self.on_reset(reason)
+
+    async def stop_ocpp(self) -> None:
+        """The control API's ``stop``: disconnect and stop OCPP communication (seed 001)."""
+        await self.transport.stop()
+        if self._transport_task is not None:
+            self._transport_task.cancel()
+
+    async def restart_ocpp(self) -> None:
+        """The control API's ``restart``: connect again after ``stop``."""
+        if self._transport_task is None or self._transport_task.done():
+            self._transport_task = self.spawn(self.transport.run(), "transport")
+
+    def status(self) -> dict[str, Any]:
+        """The live state, as the control API's ``status`` returns it (DESIGN.md §3)."""
+        state: dict[str, Any] = {
+            "id": self.config.id,
+            "connected": self.connected,
+            "registration": self.registration,
+        }
+        for block in self.blocks.all():
+            block.describe(state)
+        return state
+
+    async def _shutdown(self) -> None:
         if not self.started:
             return
         self.started = False
+        if self.control_api is not None:
+            self.control_api.close()
+            self.control_api = None
         for block in reversed(self.blocks.all()):
             with contextlib.suppress(Exception):
                 await block.stop()
@@ -122,7 +174,6 @@ class Station:
             await self.hal.close()
         self.queue.close()
         self.dm.close()
-        self._stopped.set()
 
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
@@ -144,7 +195,7 @@ class Station:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    # -- sending -------------------------------------------------------------------------------------
+    # -- sending ---------------------------------------------------------------------------------
     async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Send a station→CSMS CALL now.  Outside registration only BootNotification may go (B02,
         B03: while Pending or Rejected the station sends nothing of its own but the boot)."""
@@ -164,7 +215,7 @@ class Station:
         assert topic in TOPICS, topic
         await self.bus.publish(topic, data)
 
-    # -- internals -----------------------------------------------------------------------------------
+    # -- internals -------------------------------------------------------------------------------
     async def _send_text(self, text: str) -> None:
         await self.transport.send(text)
 

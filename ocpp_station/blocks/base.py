@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hal.types import HalEvent
 
@@ -35,3 +35,6 @@ class Block:
 
     async def hal_event(self, event: HalEvent) -> None:
         """An event from the charge controller."""
+
+    def describe(self, state: dict[str, Any]) -> None:
+        """Add this block's live state to the control API's ``status`` result."""

@@ -3,10 +3,10 @@
 Registration (B01–B03): on the first connection the station sends BootNotification with the reason
 of this start (``PowerUp`` on a cold start, ``RemoteReset`` etc. after a reset).  ``Accepted``: the
 clock follows ``currentTime``, ``interval`` becomes ``OCPPCommCtrlr.HeartbeatInterval``, and the
-blocks go online (StatusNotification for every connector, queued messages, heartbeats).  ``Pending``:
-nothing of the station's own is sent until the retry after ``interval``; CSMS calls are served
-(B02.FR.02).  ``Rejected``: nothing is sent and every CSMS call is answered with CALLERROR
-``SecurityError`` (B03.FR.02) until the retry after ``interval``.
+blocks go online (StatusNotification for every connector, queued messages, heartbeats).
+``Pending``: nothing of the station's own is sent until the retry after ``interval``; CSMS calls
+are served (B02.FR.02).  ``Rejected``: nothing is sent and every CSMS call is answered with
+CALLERROR ``SecurityError`` (B03.FR.02) until the retry after ``interval``.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class Provisioning(Block):
         if task is not None and not task.done():
             task.cancel()
 
-    # -- registration --------------------------------------------------------------------------
+    # -- registration ----------------------------------------------------------------------------
     async def connected(self) -> None:
         if self.st.registration == "Accepted":
             await self._go_online(first=False)
@@ -137,7 +137,7 @@ class Provisioning(Block):
         for block in self.st.blocks.all():
             await block.online(first)
 
-    # -- heartbeat -----------------------------------------------------------------------------
+    # -- heartbeat -------------------------------------------------------------------------------
     def _restart_heartbeat(self) -> None:
         self._cancel(self._heartbeat_task)
         if self.st.connected and self.st.registration == "Accepted":
