@@ -19,7 +19,7 @@ from hal.types import ChargeController, HalEvent
 from ocpp_station.clock import Clock, OffsetClock, SystemClock, iso
 from ocpp_station.config import StationConfig
 from ocpp_station.events import TOPICS, EventBus
-from ocpp_station.queue import MessageQueue
+from ocpp_station.queue import MessageQueue, QueuedMessage, QueueSender, RetryPolicy
 from ocpp_station.rpc.endpoint import RpcEndpoint
 from ocpp_station.transport import BackOff, Transport, TransportConfig
 
@@ -79,6 +79,15 @@ class Station:
         )
         self.rpc = RpcEndpoint(self._send_text, timeout=self._message_timeout, logger=self.log)
         self.rpc.on_frame = self.on_frame
+        self.sender = QueueSender(
+            self.queue,
+            self.rpc.call,
+            self._retry_policy,
+            self.base_clock,
+            on_response=self._on_queue_response,
+            logger=self.log,
+        )
+        self.sender.pause()
         self.blocks = build_blocks(self)
         self.transport = Transport(
             TransportConfig(
@@ -104,6 +113,7 @@ class Station:
         for block in self.blocks.all():
             await block.start()
         self.spawn(self._hal_loop(), "hal")
+        self.spawn(self.sender.run(), "queue")
         self._transport_task = self.spawn(self.transport.run(), "transport")
         if cfg.control_socket is not None and self.control_server is None:
             from ocpp_station.control.api import ControlApi
@@ -205,6 +215,17 @@ class Station:
             raise NotReady(f"{action}: registration is {self.registration}")
         return await self.rpc.call(action, payload)
 
+    @property
+    def online(self) -> bool:
+        """Connected and registered: the station may send its own messages."""
+        return self.connected and self.registration == "Accepted"
+
+    def enqueue(self, action: str, payload: dict[str, Any]) -> None:
+        """Send through the persistent queue: stored first, delivered in order, kept over a
+        reconnect or a power loss, retried as ``MessageAttempts``/``MessageAttemptInterval`` say."""
+        self.queue.push(action, payload, self.now())
+        self.sender.wake()
+
     def now(self) -> float:
         return self.clock.time()
 
@@ -218,6 +239,24 @@ class Station:
     # -- internals -------------------------------------------------------------------------------
     async def _send_text(self, text: str) -> None:
         await self.transport.send(text)
+
+    def _retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            attempts=self.dm.get_int(
+                "OCPPCommCtrlr", "MessageAttempts", variable_instance="TransactionEvent", default=3
+            ),
+            interval=self.dm.get_float(
+                "OCPPCommCtrlr",
+                "MessageAttemptInterval",
+                variable_instance="TransactionEvent",
+                default=60.0,
+            ),
+        )
+
+    async def _on_queue_response(self, message: QueuedMessage, response: dict[str, Any]) -> None:
+        tx = getattr(self.blocks, "transactions", None)
+        if tx is not None:
+            await tx.on_queue_response(message, response)
 
     def _message_timeout(self) -> float:
         return self.dm.get_float(
@@ -250,6 +289,7 @@ class Station:
     def _on_disconnect(self) -> None:
         was = self.connected
         self.connected = False
+        self.sender.pause()
         self.rpc.connection_lost()
         for block in self.blocks.all():
             block.disconnected()

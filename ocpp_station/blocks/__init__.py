@@ -14,12 +14,35 @@ if TYPE_CHECKING:
 @dataclass
 class Blocks:
     provisioning: Block
+    availability: Block
+    authorization: Block
+    transactions: Block
+    smart_charging: Block
+    reset: Block
+    trigger: Block
+    security: Block
 
     def all(self) -> list[Block]:
         return [getattr(self, f.name) for f in fields(self)]
 
 
 def build_blocks(station: Station) -> Blocks:
+    from ocpp_station.blocks.authorization import AuthorizationBlock
+    from ocpp_station.blocks.availability import AvailabilityBlock
     from ocpp_station.blocks.provisioning import Provisioning
+    from ocpp_station.blocks.reset import ResetBlock
+    from ocpp_station.blocks.security import SecurityBlock
+    from ocpp_station.blocks.smart_charging import SmartChargingBlock
+    from ocpp_station.blocks.transactions import TransactionsBlock
+    from ocpp_station.blocks.trigger import TriggerBlock
 
-    return Blocks(provisioning=Provisioning(station))
+    return Blocks(
+        provisioning=Provisioning(station),
+        availability=AvailabilityBlock(station),
+        authorization=AuthorizationBlock(station),
+        transactions=TransactionsBlock(station),
+        smart_charging=SmartChargingBlock(station),
+        reset=ResetBlock(station),
+        trigger=TriggerBlock(station),
+        security=SecurityBlock(station),
+    )

@@ -136,6 +136,7 @@ class Provisioning(Block):
         self._restart_heartbeat()
         for block in self.st.blocks.all():
             await block.online(first)
+        self.st.sender.resume()  # queued messages go after the StatusNotifications (B01)
 
     # -- heartbeat -------------------------------------------------------------------------------
     def _restart_heartbeat(self) -> None:

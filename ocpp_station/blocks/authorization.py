@@ -1,0 +1,107 @@
+"""Authorization (use cases C01–C12): Authorize, the authorization cache, offline rules.
+
+Online, a presented token is authorized by the CSMS (``Authorize``), unless
+``AuthCtrlr.LocalPreAuthorize`` lets an Accepted, unexpired cache entry start at once (C10).
+Offline, a cached Accepted token is accepted when ``AuthCtrlr.LocalAuthorizeOffline`` is true
+(C12), and an unknown token when ``AuthCtrlr.OfflineTxForUnknownIdEnabled`` is true (C15).  Every
+IdTokenInfo the CSMS returns (from Authorize or TransactionEventResponse) updates the cache when
+``AuthCacheCtrlr.Enabled`` (C10.FR.01); entries expire after ``AuthCacheCtrlr.LifeTime`` or the
+CSMS's ``cacheExpiryDateTime``.  The cache lives in the station's SQLite state store, so it
+survives restarts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ocpp_station.blocks.base import Block
+from ocpp_station.clock import parse_iso
+from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost
+from ocpp_station.rpc.errors import OCPPError
+
+if TYPE_CHECKING:
+    from ocpp_station.station import Station
+
+CACHE_KEY = "auth.cache"
+
+
+def token_key(id_token: dict[str, Any]) -> str:
+    return f"{id_token.get('type', '')}:{id_token.get('idToken', '')}"
+
+
+class AuthorizationBlock(Block):
+    def __init__(self, station: Station) -> None:
+        super().__init__(station)
+        station.rpc.register("ClearCache", self.on_clear_cache)
+        self.cache: dict[str, dict[str, Any]] = {}
+
+    async def start(self) -> None:
+        self.cache = dict(self.st.queue.load_state(CACHE_KEY) or {})
+
+    def _flag(self, component: str, variable: str, default: bool) -> bool:
+        return self.st.dm.get_bool(component, variable, default=default)
+
+    async def authorize(self, id_token: dict[str, Any]) -> dict[str, Any]:
+        """Decide on a presented token; returns an IdTokenInfo (``status`` Accepted or not)."""
+        if not self._flag("AuthCtrlr", "Enabled", True):
+            return {"status": "Accepted"}  # C01: authorization disabled, every token may charge
+        cached = self.cached(id_token)
+        online = self.st.connected and self.st.registration == "Accepted"
+        if online:
+            if (
+                cached is not None
+                and cached.get("status") == "Accepted"
+                and self._flag("AuthCtrlr", "LocalPreAuthorize", False)
+            ):
+                return cached
+            try:
+                response = await self.st.call("Authorize", {"idToken": id_token})
+            except (CallTimeout, OCPPError, ConnectionLost) as exc:
+                self.st.log.warning("Authorize failed (%s): deciding offline", exc)
+            else:
+                info: dict[str, Any] = response["idTokenInfo"]
+                self.remember(id_token, info)
+                return info
+        if cached is not None and self._flag("AuthCtrlr", "LocalAuthorizeOffline", True):
+            return cached
+        if cached is None and self._flag("AuthCtrlr", "OfflineTxForUnknownIdEnabled", False):
+            return {"status": "Accepted"}
+        return {"status": "Unknown" if cached is None else cached.get("status", "Invalid")}
+
+    def cached(self, id_token: dict[str, Any]) -> dict[str, Any] | None:
+        if not self._flag("AuthCacheCtrlr", "Enabled", True):
+            return None
+        entry = self.cache.get(token_key(id_token))
+        if entry is None:
+            return None
+        if entry.get("expires", float("inf")) <= self.st.now():
+            del self.cache[token_key(id_token)]
+            self._save()
+            return None
+        info: dict[str, Any] = entry["info"]
+        return info
+
+    def remember(self, id_token: dict[str, Any], info: dict[str, Any]) -> None:
+        if not self._flag("AuthCacheCtrlr", "Enabled", True):
+            return
+        if id_token.get("type") in ("NoAuthorization", "Central"):
+            return
+        lifetime = self.st.dm.get_int("AuthCacheCtrlr", "LifeTime", default=86400)
+        expires = self.st.now() + lifetime
+        if "cacheExpiryDateTime" in info:
+            try:
+                expires = parse_iso(info["cacheExpiryDateTime"])
+            except ValueError:
+                pass
+        self.cache[token_key(id_token)] = {"info": info, "expires": expires}
+        self._save()
+
+    def _save(self) -> None:
+        self.st.queue.save_state(CACHE_KEY, self.cache)
+
+    async def on_clear_cache(self, payload: dict[str, Any]) -> dict[str, Any]:
+        # C11: Rejected when the cache is disabled, else emptied and Accepted.
+        if not self._flag("AuthCacheCtrlr", "Enabled", True):
+            return {"status": "Rejected", "statusInfo": {"reasonCode": "Disabled"}}
+        self.cache.clear()
+        self._save()
+        return {"status": "Accepted"}
