@@ -44,19 +44,24 @@ class ResetBlock(Block):
         stop = tuple(decision.stop_transactions)
         if decision.reset_now or stop:
             return Reply(response, then=lambda: self._execute(evse, stop, decision.reset_now))
-        return Reply(response)
+        return Reply(response, then=self._hold)
 
     async def transaction_ended(self, evse: int) -> None:
         """Called by the transactions block: a scheduled OnIdle reset may be due now."""
-        if self.planner.transaction_ended(evse, self._busy()):
-            await self._execute(self.planner_target(), (), True)
+        due = self.planner.transaction_ended(evse, self._busy())
+        if due is not None:
+            await self._execute(due.evse, (), True)
+        else:
+            await self._hold()
 
-    def planner_target(self) -> int | None:
-        pending = self.planner.pending()
-        if isinstance(pending, dict):
-            value = pending.get("evse")
-            return value if isinstance(value, int) else None
-        return None
+    async def _hold(self) -> None:
+        """B12: while an OnIdle reset waits, idle EVSEs are set Unavailable so no new session
+        starts there."""
+        availability = self.st.blocks.availability  # type: ignore[attr-defined]
+        held = set(self.planner.held_evses())
+        for evse in self.st.config.evse_map:
+            availability.sm.hold(evse, evse in held)
+        await availability.flush()
 
     async def _execute(self, evse: int | None, stop: tuple[int, ...], reset_now: bool) -> None:
         tx = getattr(self.st.blocks, "transactions", None)
@@ -66,6 +71,7 @@ class ResetBlock(Block):
         if not reset_now:
             return
         if evse:  # an EVSE reset: its transaction is over; the EVSE is usable again
+            await self._hold()
             await self.st.hal.enable(evse, True)
             return
         self.st.queue.save_state(BOOT_STATE_KEY, {"reason": "RemoteReset"})

@@ -1,0 +1,450 @@
+"""Connector availability: the pure state machine behind StatusNotification and ChangeAvailability.
+
+OCPP 2.0.1 use cases G01 (status notification), G03 (change availability of an EVSE or connector)
+and G04 (change availability of the station).  No I/O: the station core feeds in HAL events
+(plug, fault), reservation flags and ChangeAvailability requests, and reads back the effective
+connector statuses and the changes to report.
+
+Model
+-----
+* Operational status (``Operative``/``Inoperative``) is kept separately at three levels: station,
+  EVSE and connector (G03 Note 1: setting a connector Inoperative, then its EVSE Inoperative, then
+  the EVSE Operative again leaves the connector Inoperative).  The station level is tracked per
+  EVSE, because a station-wide Inoperative takes idle EVSEs out at once and busy ones only when
+  their transaction ends (G04.FR.06).
+* The effective status of a connector, strongest first:
+  ``Faulted`` (a fault on its EVSE or a controller-wide fault, evse 0) >
+  ``Unavailable`` (Inoperative at any level; G03.FR.06/G04.FR.07 turn every operative connector,
+  Occupied ones included, Unavailable, and a plug-in does not change an Unavailable connector,
+  G01 state table) >
+  ``Unavailable`` (the station's own hold, e.g. a pending Reset OnIdle, B12 scenario 3a; it only
+  turns connectors that would be Available) >
+  ``Reserved`` (a plug-in without the reservation's IdToken leaves it Reserved, G01.FR.09/G03.FR.09)
+  > ``Occupied`` (plugged) > ``Available``.
+* Other connectors of an EVSE keep their own status when one is plugged (G01.FR.08: no
+  StatusNotification for them, although they are no longer usable).
+* Only a change to ``Inoperative`` waits for a running transaction (``Scheduled``, G03.FR.05,
+  G04.FR.06); a change to ``Operative`` never disturbs a transaction and applies at once.  A
+  newer request for the same target replaces a scheduled one.  A request for the state the target
+  already has is ``Accepted`` (G03.FR.03, G04.FR.04).
+* Persistence (G01.FR.02, G03.FR.08, G04.FR.09, B11.FR.02, B12.FR.06): :meth:`to_persist` holds
+  the operational statuses in force and the scheduled ones.  On restore the scheduled changes are
+  applied at once: OCPP 2.0.1 has no transaction resumption, so the transaction a change waited
+  for ended with the restart (the station reports it with stoppedReason PowerLoss or a reset
+  reason).  Plug, fault, reservation and hold state are not persisted: the HAL reports its full
+  state on open and the reservation block re-applies its reservations (B11.FR.05).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+ConnectorStatus = Literal["Available", "Occupied", "Reserved", "Unavailable", "Faulted"]
+OperationalStatus = Literal["Operative", "Inoperative"]
+
+OPERATIVE: OperationalStatus = "Operative"
+INOPERATIVE: OperationalStatus = "Inoperative"
+PERSIST_VERSION = 1
+
+# statusInfo.reasonCode values (OCPP 2.0.1 appendix "Reason codes").
+REASON_UNKNOWN_EVSE = "UnknownEvse"
+REASON_UNKNOWN_CONNECTOR = "UnknownConnectorId"
+REASON_TX_IN_PROGRESS = "TxInProgress"
+
+
+class AvailabilityError(ValueError):
+    """A caller bug or corrupt input: unknown EVSE/connector, bad status, bad persisted data."""
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    evse: int
+    connector: int
+    status: ConnectorStatus
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """The answer to a ChangeAvailabilityRequest: ``reason``/``info`` map to
+    ``statusInfo.reasonCode``/``statusInfo.additionalInfo``."""
+
+    status: Literal["Accepted", "Scheduled", "Rejected"]
+    reason: str | None = None
+    info: str | None = None
+
+
+Conn = tuple[int, int]
+
+
+def _operational(value: object, what: str) -> OperationalStatus:
+    if value == OPERATIVE:
+        return OPERATIVE
+    if value == INOPERATIVE:
+        return INOPERATIVE
+    raise AvailabilityError(
+        f"{what}: {value!r} is not an operational status (Operative/Inoperative)"
+    )
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class Availability:
+    def __init__(
+        self, evses: Mapping[int, Sequence[int]], persisted: Mapping[str, Any] | None = None
+    ) -> None:
+        if not evses:
+            raise AvailabilityError("a station needs at least one EVSE")
+        self._connectors: dict[int, tuple[int, ...]] = {}
+        for evse_id, conns in evses.items():
+            if not _is_id(evse_id) or evse_id <= 0:
+                raise AvailabilityError(f"EVSE id {evse_id!r} must be a positive integer")
+            ids = tuple(conns)
+            if not ids:
+                raise AvailabilityError(f"EVSE {evse_id} has no connectors")
+            if any(not _is_id(c) or c <= 0 for c in ids) or len(set(ids)) != len(ids):
+                raise AvailabilityError(
+                    f"EVSE {evse_id}: connector ids {list(ids)!r} must be distinct positive ints"
+                )
+            self._connectors[evse_id] = ids
+        self._station: dict[int, OperationalStatus] = {e: OPERATIVE for e in self._connectors}
+        self._evse: dict[int, OperationalStatus] = {e: OPERATIVE for e in self._connectors}
+        self._conn: dict[Conn, OperationalStatus] = {k: OPERATIVE for k in self._all_conns()}
+        self._sched_station: dict[int, OperationalStatus] = {}
+        self._sched_evse: dict[int, OperationalStatus] = {}
+        self._sched_conn: dict[Conn, OperationalStatus] = {}
+        self._plugged: set[Conn] = set()
+        self._reserved: set[Conn] = set()
+        self._faults: dict[int, set[str]] = {}
+        self._held: set[int] = set()
+        self.restore_notes: list[str] = []
+        """What a restore skipped (targets no longer configured) or applied (scheduled changes)."""
+        if persisted is not None:
+            self._restore(persisted)
+        self._reported: dict[Conn, ConnectorStatus] = {
+            k: self._status(k) for k in self._all_conns()
+        }
+
+    # ---- ChangeAvailability --------------------------------------------------------------------
+
+    def change(
+        self,
+        operational_status: str,
+        evse: int | None = None,
+        connector: int | None = None,
+        busy_evses: Collection[int] = (),
+    ) -> ChangeResult:
+        """Apply a ChangeAvailabilityRequest.  ``evse`` None or 0 targets the whole station (G04),
+        ``connector`` None the whole EVSE.  ``busy_evses``: EVSEs with a transaction running."""
+        wanted = _operational(operational_status, "operationalStatus")
+        busy = self._check_busy(busy_evses)
+        if evse is None or (evse == 0 and _is_id(evse)):
+            if connector is not None:
+                return ChangeResult(
+                    "Rejected",
+                    REASON_UNKNOWN_CONNECTOR,
+                    f"connector {connector} given for the whole station (evse 0); "
+                    "a connector needs an EVSE id",
+                )
+            scheduled = [
+                e
+                for e in sorted(self._connectors)
+                if self._set(self._station, self._sched_station, e, wanted, e in busy)
+            ]
+            return self._result(scheduled, wanted, "the station")
+        if not _is_id(evse) or evse not in self._connectors:
+            return ChangeResult(
+                "Rejected", REASON_UNKNOWN_EVSE, f"EVSE {evse!r} is not known; {self._known()}"
+            )
+        if connector is None:
+            late = self._set(self._evse, self._sched_evse, evse, wanted, evse in busy)
+            return self._result([evse] if late else [], wanted, f"EVSE {evse}")
+        if not _is_id(connector) or connector not in self._connectors[evse]:
+            known = ", ".join(str(c) for c in self._connectors[evse])
+            return ChangeResult(
+                "Rejected",
+                REASON_UNKNOWN_CONNECTOR,
+                f"connector {connector!r} is not known on EVSE {evse}; its connectors: {known}",
+            )
+        late = self._set(self._conn, self._sched_conn, (evse, connector), wanted, evse in busy)
+        return self._result([evse] if late else [], wanted, f"connector {connector} of EVSE {evse}")
+
+    def transaction_ended(self, evse: int) -> None:
+        """The transaction on ``evse`` is over: apply what was scheduled for that EVSE."""
+        self._check_evse(evse)
+        if evse in self._sched_station:
+            self._station[evse] = self._sched_station.pop(evse)
+        if evse in self._sched_evse:
+            self._evse[evse] = self._sched_evse.pop(evse)
+        for key in [k for k in self._sched_conn if k[0] == evse]:
+            self._conn[key] = self._sched_conn.pop(key)
+
+    # ---- inputs from the HAL, reservations and the station itself ---------------------------
+
+    def plug(self, evse: int, connector: int, plugged: bool) -> None:
+        key = self._check_conn(evse, connector)
+        if plugged:
+            self._plugged.add(key)
+        else:
+            self._plugged.discard(key)
+
+    def fault(self, evse: int, code: str, active: bool) -> None:
+        """A fault raised or cleared; ``evse`` 0 is controller-wide (every connector Faulted)."""
+        if evse != 0:
+            self._check_evse(evse)
+        codes = self._faults.setdefault(evse, set())
+        if active:
+            codes.add(code)
+        else:
+            codes.discard(code)
+            if not codes:
+                del self._faults[evse]
+
+    def reserve(self, evse: int, connector: int | None, reserved: bool) -> None:
+        """Set or clear a reservation flag; ``connector`` None = every connector of the EVSE
+        (H01.FR.23: a reserved EVSE reports all its connectors Reserved).  Removing a reservation
+        when its EVSE turns Faulted/Unavailable (H01.FR.16/17) is the reservation block's job."""
+        keys = (
+            [self._check_conn(evse, connector)]
+            if connector is not None
+            else [(evse, c) for c in self._connectors[self._check_evse(evse)]]
+        )
+        for key in keys:
+            if reserved:
+                self._reserved.add(key)
+            else:
+                self._reserved.discard(key)
+
+    def hold(self, evse: int, held: bool) -> None:
+        """The station's own, non-persistent Unavailable for an EVSE (a Reset OnIdle waiting for
+        transactions, B12 scenario 3a; a firmware update): Available connectors report
+        Unavailable, Occupied/Reserved ones keep their status until they would become Available."""
+        self._check_evse(evse)
+        if held:
+            self._held.add(evse)
+        else:
+            self._held.discard(evse)
+
+    # ---- queries --------------------------------------------------------------------------------
+
+    def status(self, evse: int, connector: int) -> ConnectorStatus:
+        """The effective connector status now."""
+        return self._status(self._check_conn(evse, connector))
+
+    def operational(self, evse: int | None = None, connector: int | None = None) -> str:
+        """The operational status in force at one level (scheduled changes not yet counted).
+        The station level (evse None/0) is Inoperative once a station-wide Inoperative is in force
+        on every EVSE: until then it still charges somewhere (G04 description)."""
+        if evse is None or evse == 0:
+            if connector is not None:
+                raise AvailabilityError(f"connector {connector} given without an EVSE id")
+            return (
+                INOPERATIVE if all(v == INOPERATIVE for v in self._station.values()) else OPERATIVE
+            )
+        if connector is None:
+            return self._evse[self._check_evse(evse)]
+        return self._conn[self._check_conn(evse, connector)]
+
+    def usable(self, evse: int) -> bool:
+        """Whether the EVSE may be enabled in the HAL: not faulted, Operative at station and EVSE
+        level and at least one Operative connector.  Holds and reservations do not disable it, and
+        a scheduled Inoperative leaves a busy EVSE usable until its transaction ends."""
+        self._check_evse(evse)
+        if self._faults.get(evse) or self._faults.get(0):
+            return False
+        if self._station[evse] == INOPERATIVE or self._evse[evse] == INOPERATIVE:
+            return False
+        return any(self._conn[(evse, c)] == OPERATIVE for c in self._connectors[evse])
+
+    def pending(self) -> dict[int, dict[str, str]]:
+        """Scheduled changes per EVSE: ``{evse: {"station"|"evse"|"connector:<id>": status}}``."""
+        out: dict[int, dict[str, str]] = {}
+        for e, v in self._sched_station.items():
+            out.setdefault(e, {})["station"] = v
+        for e, v in self._sched_evse.items():
+            out.setdefault(e, {})["evse"] = v
+        for (e, c), v in self._sched_conn.items():
+            out.setdefault(e, {})[f"connector:{c}"] = v
+        return {e: out[e] for e in sorted(out)}
+
+    def take_changes(self) -> list[StatusChange]:
+        """Connectors whose effective status differs from the last one reported, each once, in
+        (evse, connector) order.  A change undone before this call yields nothing: the CSMS only
+        needs the final state and never gets a duplicate of an unchanged status."""
+        changes = []
+        for key in self._all_conns():
+            now = self._status(key)
+            if self._reported[key] != now:
+                self._reported[key] = now
+                changes.append(StatusChange(key[0], key[1], now))
+        return changes
+
+    def all_statuses(self) -> list[StatusChange]:
+        """Every connector's current status (boot, full report).  The CSMS is then up to date, so
+        this also resets the baseline of :meth:`take_changes`."""
+        out = []
+        for key in self._all_conns():
+            now = self._status(key)
+            self._reported[key] = now
+            out.append(StatusChange(key[0], key[1], now))
+        return out
+
+    # ---- persistence ----------------------------------------------------------------------------
+
+    def to_persist(self) -> dict[str, Any]:
+        """JSON-able operational statuses in force and scheduled, for ``persisted=``."""
+
+        def conns(table: Mapping[Conn, str]) -> dict[str, dict[str, str]]:
+            out: dict[str, dict[str, str]] = {}
+            for (e, c), v in sorted(table.items()):
+                out.setdefault(str(e), {})[str(c)] = v
+            return out
+
+        return {
+            "version": PERSIST_VERSION,
+            "station": {str(e): v for e, v in sorted(self._station.items())},
+            "evses": {str(e): v for e, v in sorted(self._evse.items())},
+            "connectors": conns(self._conn),
+            "scheduled": {
+                "station": {str(e): v for e, v in sorted(self._sched_station.items())},
+                "evses": {str(e): v for e, v in sorted(self._sched_evse.items())},
+                "connectors": conns(self._sched_conn),
+            },
+        }
+
+    def _restore(self, data: Mapping[str, Any]) -> None:
+        if not isinstance(data, Mapping):
+            raise AvailabilityError(f"persisted availability: expected an object, got {data!r}")
+        if data.get("version") != PERSIST_VERSION:
+            raise AvailabilityError(
+                f"persisted availability: version {data.get('version')!r} is not supported "
+                f"(expected {PERSIST_VERSION})"
+            )
+        sched = data.get("scheduled", {})
+        if not isinstance(sched, Mapping):
+            raise AvailabilityError("persisted availability: 'scheduled' must be an object")
+        for section, note in ((data, ""), (sched, "scheduled ")):
+            where = "scheduled." if note else ""
+            for e, value in self._entries(section.get("station", {}), f"{where}station"):
+                self._restore_one(e, None, value, "station", note)
+            for e, value in self._entries(section.get("evses", {}), f"{where}evses"):
+                self._restore_one(e, None, value, "evse", note)
+            conns = section.get("connectors", {})
+            if not isinstance(conns, Mapping):
+                raise AvailabilityError(
+                    f"persisted availability: '{where}connectors' not an object"
+                )
+            for e, inner in self._entries(conns, f"{where}connectors", values=False):
+                for c, value in self._entries(inner, f"{where}connectors.{e}"):
+                    self._restore_one(e, c, value, "connector", note)
+
+    @staticmethod
+    def _entries(table: object, where: str, values: bool = True) -> list[tuple[int, Any]]:
+        if not isinstance(table, Mapping):
+            raise AvailabilityError(f"persisted availability: '{where}' must be an object")
+        out = []
+        for key, value in table.items():
+            try:
+                ident = int(key)
+            except (TypeError, ValueError):
+                raise AvailabilityError(
+                    f"persisted availability: '{where}' key {key!r} is not an integer id"
+                ) from None
+            out.append(
+                (ident, _operational(value, f"persisted '{where}.{key}'") if values else value)
+            )
+        return out
+
+    def _restore_one(
+        self, evse: int, connector: int | None, value: OperationalStatus, level: str, note: str
+    ) -> None:
+        target = f"EVSE {evse}" if connector is None else f"connector {connector} of EVSE {evse}"
+        if evse not in self._connectors or (
+            connector is not None and connector not in self._connectors[evse]
+        ):
+            self.restore_notes.append(f"skipped {note}{level}-level {value} for unknown {target}")
+            return
+        if level == "station":
+            self._station[evse] = value
+        elif level == "evse":
+            self._evse[evse] = value
+        else:
+            assert connector is not None
+            self._conn[(evse, connector)] = value
+        if note:
+            self.restore_notes.append(
+                f"applied scheduled {level}-level {value} for {target}: its transaction ended "
+                "with the restart"
+            )
+
+    # ---- internals ------------------------------------------------------------------------------
+
+    def _status(self, key: Conn) -> ConnectorStatus:
+        evse = key[0]
+        if self._faults.get(evse) or self._faults.get(0):
+            return "Faulted"
+        if INOPERATIVE in (self._station[evse], self._evse[evse], self._conn[key]):
+            return "Unavailable"
+        if key in self._reserved:
+            return "Reserved"
+        if key in self._plugged:
+            return "Occupied"
+        if evse in self._held:
+            return "Unavailable"
+        return "Available"
+
+    @staticmethod
+    def _set(
+        table: dict[Any, OperationalStatus],
+        sched: dict[Any, OperationalStatus],
+        key: Any,
+        wanted: OperationalStatus,
+        busy: bool,
+    ) -> bool:
+        """Set one level of one target now or schedule it; True when scheduled."""
+        sched.pop(key, None)  # a newer request replaces a scheduled one
+        if table[key] == wanted:
+            return False  # G03.FR.03 / G04.FR.04
+        if wanted == INOPERATIVE and busy:
+            sched[key] = wanted  # G03.FR.05 / G04.FR.06
+            return True
+        table[key] = wanted
+        return False
+
+    @staticmethod
+    def _result(scheduled: list[int], wanted: str, target: str) -> ChangeResult:
+        if not scheduled:
+            return ChangeResult("Accepted")
+        evses = ", ".join(str(e) for e in scheduled)
+        return ChangeResult(
+            "Scheduled",
+            REASON_TX_IN_PROGRESS,
+            f"{target} becomes {wanted} on EVSE {evses} when the transaction there ends",
+        )
+
+    def _all_conns(self) -> list[Conn]:
+        return [(e, c) for e in sorted(self._connectors) for c in self._connectors[e]]
+
+    def _known(self) -> str:
+        return "known EVSEs: " + ", ".join(str(e) for e in sorted(self._connectors))
+
+    def _check_evse(self, evse: int) -> int:
+        if not _is_id(evse) or evse not in self._connectors:
+            raise AvailabilityError(f"EVSE {evse!r} is not known; {self._known()}")
+        return evse
+
+    def _check_conn(self, evse: int, connector: int) -> Conn:
+        self._check_evse(evse)
+        if not _is_id(connector) or connector not in self._connectors[evse]:
+            raise AvailabilityError(f"connector {connector!r} is not known on EVSE {evse}")
+        return (evse, connector)
+
+    def _check_busy(self, busy_evses: Collection[int]) -> set[int]:
+        busy = set(busy_evses)
+        unknown = sorted(str(e) for e in busy if not _is_id(e) or e not in self._connectors)
+        if unknown:
+            raise AvailabilityError(f"busy_evses names unknown EVSEs {', '.join(unknown)}")
+        return busy
