@@ -18,7 +18,7 @@ from ocpp_station.blocks.base import Block
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Reply
 from ocpp_station.rpc.errors import OCPPError
 from ocpp_station.smart_charging.composite import EvseContext, composite_schedule, limit_at
-from ocpp_station.smart_charging.store import TX_PROFILE, ProfileStore
+from ocpp_station.smart_charging.store import TX_PROFILE, ProfileStore, StoredProfile, same_slot
 from ocpp_station.smart_charging.validation import ValidationContext, validate_profile
 
 if TYPE_CHECKING:
@@ -60,9 +60,16 @@ class SmartChargingBlock(Block):
             if engine.active() and engine.transaction_id
         }
 
-    def _validation_context(self, source: Literal["csms", "local"]) -> ValidationContext:
+    def _validation_context(
+        self, source: Literal["csms", "local"], replacing: StoredProfile | None = None
+    ) -> ValidationContext:
         dm = self.st.dm
         existing = self.store.all()
+        if replacing is not None:
+            # A profile with the same purpose and stackLevel on the same EVSE replaces the
+            # installed one (as the issue asks; the store does it atomically), so it is no
+            # duplicate for validation.
+            existing = [p for p in existing if not _same_slot(replacing, p)]
         entries = dm.get_int("SmartChargingCtrlr", "EntriesChargingProfiles", default=-1)
         return ValidationContext(
             evse_ids=frozenset(self.st.config.evse_map),
@@ -104,7 +111,12 @@ class SmartChargingBlock(Block):
     ) -> dict[str, Any]:
         if not self.st.dm.get_bool("SmartChargingCtrlr", "Enabled", default=True):
             return {"status": "Rejected", "statusInfo": {"reasonCode": "NotEnabled"}}
-        problem = validate_profile(evse, profile, self._validation_context(source))
+        if profile.get("chargingProfilePurpose") == TX_PROFILE and "transactionId" not in profile:
+            running = self._transactions().get(evse)
+            if running is not None:  # the TxProfile of the running transaction (K01.FR.03)
+                profile = {**profile, "transactionId": running}
+        candidate = StoredProfile(evse, profile)
+        problem = validate_profile(evse, profile, self._validation_context(source, candidate))
         if problem is not None:
             return {"status": "Rejected", "statusInfo": problem.status_info()}
         self.store.add(evse, profile, source="CSO" if source == "csms" else "EMS")
@@ -208,7 +220,7 @@ class SmartChargingBlock(Block):
 
     async def transaction_ended(self, evse: int, transaction_id: str) -> None:
         # K01.FR.?: a TxProfile lives only as long as its transaction.
-        self.store.remove_transaction(transaction_id)
+        self.store.remove_transaction(transaction_id, evse)
         self.pending_tx_profile.pop(evse, None)
         self._wake.set()
 
@@ -296,3 +308,10 @@ class SmartChargingBlock(Block):
         for evse, (amps, _phases) in self.limits.items():
             if evse in by_id:
                 by_id[evse]["limit_amps"] = amps
+
+
+def _same_slot(a: StoredProfile, b: StoredProfile) -> bool:
+    try:
+        return same_slot(a, b)
+    except (KeyError, TypeError, ValueError):
+        return False
