@@ -1,0 +1,434 @@
+"""Validation of OCPP 2.0.1 payloads against the official JSON schemas (pure).
+
+The schemas are read from the installed ``ocpp`` package (``ocpp/v201/schemas``), never copied.
+A validator is compiled the first time an (action, direction) pair is needed and cached; the
+module-level :func:`default_registry` is shared, so many stations in one process share the compiled
+validators.  The happy path costs one dict lookup and one ``is_valid``; errors are only computed for
+invalid payloads.
+
+Schema violations map onto the OCPP-J CALLERROR codes (Part 4 section 4.3):
+
+============================================  =================================
+schema keyword                                code
+============================================  =================================
+``additionalProperties`` (unknown field)      FormatViolation
+``type``, ``enum``, ``format`` (date-time)    TypeConstraintViolation
+``required``, ``minItems``, ``maxItems``      OccurrenceConstraintViolation
+``minimum``, ``maximum``, ``minLength``,      PropertyConstraintViolation
+``maxLength``, ``pattern``
+anything else                                 FormatViolation
+============================================  =================================
+
+When a payload has several problems, the reported one is chosen deterministically: first by the
+order of the table above, then the shallowest field, then the field path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+
+from ocpp_station.rpc.errors import ErrorCode, OCPPError
+
+Kind = Literal["request", "response"]
+
+_SUFFIX = {"request": "Request", "response": "Response"}
+
+# (rank, code): lower rank wins when a payload has several errors.
+_MAPPING: dict[str, tuple[int, ErrorCode]] = {
+    "additionalProperties": (0, ErrorCode.FORMAT_VIOLATION),
+    "type": (1, ErrorCode.TYPE_CONSTRAINT_VIOLATION),
+    "enum": (1, ErrorCode.TYPE_CONSTRAINT_VIOLATION),
+    "format": (1, ErrorCode.TYPE_CONSTRAINT_VIOLATION),
+    "required": (2, ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION),
+    "minItems": (2, ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION),
+    "maxItems": (2, ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION),
+    "minimum": (3, ErrorCode.PROPERTY_CONSTRAINT_VIOLATION),
+    "maximum": (3, ErrorCode.PROPERTY_CONSTRAINT_VIOLATION),
+    "exclusiveMinimum": (3, ErrorCode.PROPERTY_CONSTRAINT_VIOLATION),
+    "exclusiveMaximum": (3, ErrorCode.PROPERTY_CONSTRAINT_VIOLATION),
+    "minLength": (3, ErrorCode.PROPERTY_CONSTRAINT_VIOLATION),
+    "maxLength": (3, ErrorCode.PROPERTY_CONSTRAINT_VIOLATION),
+    "pattern": (3, ErrorCode.PROPERTY_CONSTRAINT_VIOLATION),
+}
+_OTHER = (4, ErrorCode.FORMAT_VIOLATION)
+
+ROOT = "$"  # the field path reported for a problem with the payload object itself
+
+# RFC 3339 date-time, as OCPP's dateTime is specified (Part 2, section 2.1.3).
+_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z", re.ASCII
+)
+
+
+def _check_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # not a string: the "type" keyword reports it
+    if _DATE_TIME.match(value) is None:
+        return False
+    try:
+        datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:  # e.g. month 13, 25 o'clock
+        return False
+    return True
+
+
+_FORMAT_CHECKER = jsonschema.FormatChecker(formats=())
+_FORMAT_CHECKER.checks("date-time")(_check_date_time)
+
+
+# --- fast path -----------------------------------------------------------------------------------
+# jsonschema's is_valid costs ~60-200 us per OCPP message.  The OCPP 2.0.1 schemas use only a
+# handful of draft-06 keywords, so they are compiled once into nested closures that answer
+# "valid?" much faster.  Only a "no" goes on to jsonschema, which stays the authority: it finds and
+# describes the errors (and overrules the fast path should they ever disagree).  A schema using a
+# keyword the compiler does not know is checked by jsonschema alone.
+
+Check = Callable[[Any], bool]
+
+_ANNOTATIONS = frozenset(
+    {"$schema", "$id", "comment", "$comment", "description", "javaType", "default", "title"}
+)
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _is_integer(x: Any) -> bool:
+    if isinstance(x, bool):
+        return False
+    return isinstance(x, int) or (isinstance(x, float) and x.is_integer())
+
+
+_TYPES: dict[str, Check] = {
+    "string": lambda x: isinstance(x, str),
+    "integer": _is_integer,
+    "number": _is_number,
+    "boolean": lambda x: isinstance(x, bool),
+    "object": lambda x: isinstance(x, dict),
+    "array": lambda x: isinstance(x, list),
+    "null": lambda x: x is None,
+}
+
+
+def compile_fast(schema: dict[str, Any]) -> Check:
+    """Compile a draft-06 OCPP schema into a predicate; raise ``_Unsupported`` if it cannot."""
+    definitions: dict[str, Any] = schema.get("definitions", {})
+    compiled: dict[str, Check] = {}
+
+    def ref(target: str) -> Check:
+        name = target.removeprefix("#/definitions/")
+        if name == target or name not in definitions:
+            raise _Unsupported(target)
+        if name not in compiled:
+            cell: list[Check] = []
+            compiled[name] = lambda x: cell[0](x)  # forward reference for recursive schemas
+            cell.append(node(definitions[name]))
+            compiled[name] = cell[0]
+        return compiled[name]
+
+    def node(sub: dict[str, Any]) -> Check:
+        if "$ref" in sub:
+            return ref(sub["$ref"])
+        checks: list[Check] = []
+        props: dict[str, Check] | None = None
+        closed = False
+        required: tuple[str, ...] = ()
+        for key, value in sub.items():
+            if key in _ANNOTATIONS or key == "definitions":
+                continue
+            if key == "type":
+                if not isinstance(value, str) or value not in _TYPES:
+                    raise _Unsupported(f"type {value!r}")
+                checks.append(_TYPES[value])
+            elif key == "properties":
+                props = {name: node(s) for name, s in value.items()}
+            elif key == "additionalProperties":
+                if value is not False and value is not True:
+                    raise _Unsupported("additionalProperties schema")
+                closed = value is False
+            elif key == "required":
+                required = tuple(value)
+            elif key == "enum":
+                if not all(isinstance(v, str) for v in value):
+                    raise _Unsupported("non-string enum")
+                checks.append(_enum(frozenset(value)))
+            elif key == "format":
+                if value == "date-time":
+                    checks.append(_check_date_time)
+            elif key in ("maxLength", "minLength"):
+                checks.append(_length(key, value))
+            elif key in ("maximum", "minimum"):
+                checks.append(_bound(key, value))
+            elif key in ("maxItems", "minItems"):
+                checks.append(_count(key, value))
+            elif key == "items":
+                if not isinstance(value, dict):
+                    raise _Unsupported("tuple items")
+                checks.append(_each(node(value)))
+            elif key == "additionalItems":
+                continue  # ignored when "items" is a single schema (the only form OCPP uses)
+            else:
+                raise _Unsupported(key)
+        if props is not None or closed or required:
+            checks.append(_object(props or {}, closed, required))
+        return _all(checks)
+
+    return node(schema)
+
+
+def _all(checks: list[Check]) -> Check:
+    if not checks:
+        return lambda x: True
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(x: Any) -> bool:
+        for c in checks:
+            if not c(x):
+                return False
+        return True
+
+    return check
+
+
+def _object(props: dict[str, Check], closed: bool, required: tuple[str, ...]) -> Check:
+    def check(x: Any) -> bool:
+        if not isinstance(x, dict):
+            return True
+        for key, value in x.items():
+            sub = props.get(key)
+            if sub is None:
+                if closed:
+                    return False
+            elif not sub(value):
+                return False
+        for key in required:
+            if key not in x:
+                return False
+        return True
+
+    return check
+
+
+def _each(item: Check) -> Check:
+    def check(x: Any) -> bool:
+        if not isinstance(x, list):
+            return True
+        for value in x:
+            if not item(value):
+                return False
+        return True
+
+    return check
+
+
+def _enum(allowed: frozenset[str]) -> Check:
+    return lambda x: isinstance(x, str) and x in allowed
+
+
+def _length(key: str, limit: int) -> Check:
+    if key == "maxLength":
+        return lambda x: not isinstance(x, str) or len(x) <= limit
+    return lambda x: not isinstance(x, str) or len(x) >= limit
+
+
+def _count(key: str, limit: int) -> Check:
+    if key == "maxItems":
+        return lambda x: not isinstance(x, list) or len(x) <= limit
+    return lambda x: not isinstance(x, list) or len(x) >= limit
+
+
+def _bound(key: str, limit: float) -> Check:
+    if key == "maximum":
+        return lambda x: not _is_number(x) or x <= limit
+    return lambda x: not _is_number(x) or x >= limit
+
+
+class SchemaRegistry:
+    """The OCPP 2.0.1 request and response schemas, with compiled validators cached."""
+
+    def __init__(self) -> None:
+        self._dir = resources.files("ocpp") / "v201" / "schemas"
+        names = [entry.name for entry in self._dir.iterdir() if entry.name.endswith(".json")]
+        self.actions: frozenset[str] = frozenset(
+            name.removesuffix("Request.json") for name in names if name.endswith("Request.json")
+        )
+        self._fast: dict[Kind, dict[str, Check]] = {"request": {}, "response": {}}
+        self._validators: dict[Kind, dict[str, Validator]] = {"request": {}, "response": {}}
+        self._lock = threading.RLock()
+
+    def _schema(self, action: str, kind: Kind) -> dict[str, Any]:
+        if action not in self.actions:
+            raise OCPPError(ErrorCode.NOT_IMPLEMENTED, f"{action!r} is not an OCPP 2.0.1 action")
+        if kind not in _SUFFIX:
+            raise ValueError(f"kind must be 'request' or 'response', not {kind!r}")
+        path = self._dir / f"{action}{_SUFFIX[kind]}.json"
+        schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return schema
+
+    def validator(self, action: str, kind: Kind) -> Validator:
+        """The jsonschema validator for ``action``'s request or response (compiled once)."""
+        cached = self._validators[kind].get(action)
+        if cached is None:
+            with self._lock:
+                cached = self._validators[kind].get(action)
+                if cached is None:
+                    schema = self._schema(action, kind)
+                    cls = jsonschema.validators.validator_for(schema)
+                    cls.check_schema(schema)
+                    cached = cls(schema, format_checker=_FORMAT_CHECKER)
+                    self._validators[kind][action] = cached
+        return cached
+
+    def fast_check(self, action: str, kind: Kind) -> Check:
+        """The compiled "is it valid?" predicate (jsonschema's own when the schema needs it)."""
+        cached = self._fast[kind].get(action)
+        if cached is None:
+            with self._lock:
+                cached = self._fast[kind].get(action)
+                if cached is None:
+                    try:
+                        cached = compile_fast(self._schema(action, kind))
+                    except _Unsupported:
+                        cached = self.validator(action, kind).is_valid
+                    self._fast[kind][action] = cached
+        return cached
+
+    def validate(self, action: str, kind: Kind, payload: dict[str, Any]) -> None:
+        """Raise :class:`OCPPError` with the mapped code when ``payload`` breaks the schema.
+
+        The description names the offending field by its path (``evse.connectorId``,
+        ``chargingSchedule[0].chargingRateUnit``; ``$`` is the payload itself) and ``details``
+        holds ``{"field": path, "keyword": schema keyword}``.  An action OCPP 2.0.1 does not define
+        raises ``NotImplemented``.
+        """
+        table = self._fast.get(kind)
+        if table is None:
+            raise ValueError(f"kind must be 'request' or 'response', not {kind!r}")
+        check = table.get(action) or self.fast_check(action, kind)
+        if check(payload):
+            return
+        error = _to_ocpp_error(self.validator(action, kind).iter_errors(payload))
+        if error is not None:
+            raise error
+
+
+def _to_ocpp_error(errors: Iterable[ValidationError]) -> OCPPError | None:
+    best: tuple[tuple[int, int, str], ErrorCode, str, str, str] | None = None
+    for error in _flatten(errors):
+        rank, code = _MAPPING.get(str(error.validator), _OTHER)
+        path, depth, message = _describe(error)
+        key = (rank, depth, path)
+        if best is None or key < best[0]:
+            best = (key, code, path, message, str(error.validator))
+    if best is None:  # jsonschema overrules the fast path: no error after all
+        return None
+    _, code, path, message, keyword = best
+    return OCPPError(code, f"{path}: {message}", {"field": path, "keyword": keyword})
+
+
+def _flatten(errors: Iterable[ValidationError]) -> Iterable[ValidationError]:
+    # anyOf/oneOf (not used by the 2.0.1 schemas today) carry the real causes in .context.
+    for error in errors:
+        if error.context:
+            yield from _flatten(error.context)
+        else:
+            yield error
+
+
+def _join(parts: Iterable[str | int]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def _describe(error: ValidationError) -> tuple[str, int, str]:
+    """The field path, its depth and a short message for one schema error."""
+    parts: list[str | int] = list(error.absolute_path)
+    keyword = error.validator
+    value: Any = error.validator_value
+    instance = error.instance
+    if keyword == "additionalProperties" and isinstance(instance, dict):
+        allowed = error.schema.get("properties", {})
+        extra = sorted(k for k in instance if k not in allowed)
+        if extra:
+            parts.append(extra[0])
+        message = "additional properties are not allowed (unexpected: " + ", ".join(extra) + ")"
+    elif keyword == "required" and isinstance(instance, dict):
+        missing = [name for name in value if name not in instance]
+        if missing:
+            parts.append(missing[0])
+        message = "required property is missing"
+    elif keyword == "type":
+        message = f"expected {value}, got {_json_type(instance)} {_short(instance)}"
+    elif keyword == "enum":
+        message = f"{_short(instance)} is not one of " + ", ".join(map(str, value))
+    elif keyword == "format":
+        message = f"{_short(instance)} is not a valid {value}"
+    elif keyword == "maxLength":
+        message = f"string of {len(instance)} characters is longer than the maximum {value}"
+    elif keyword == "minLength":
+        message = f"string of {len(instance)} characters is shorter than the minimum {value}"
+    elif keyword in ("minItems", "maxItems"):
+        bound = "at least" if keyword == "minItems" else "at most"
+        message = f"{len(instance)} items given, {bound} {value} allowed"
+    elif keyword in ("minimum", "exclusiveMinimum"):
+        message = f"{_short(instance)} is below the minimum {value}"
+    elif keyword in ("maximum", "exclusiveMaximum"):
+        message = f"{_short(instance)} is above the maximum {value}"
+    else:
+        message = error.message
+    path = _join(parts) or ROOT
+    return path, len(parts), message
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+@cache
+def default_registry() -> SchemaRegistry:
+    """The process-wide shared registry."""
+    return SchemaRegistry()
+
+
+def validate(action: str, kind: Kind, payload: dict[str, Any]) -> None:
+    """Validate with the shared :func:`default_registry`; see :meth:`SchemaRegistry.validate`."""
+    default_registry().validate(action, kind, payload)

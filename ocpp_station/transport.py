@@ -1,0 +1,331 @@
+"""The websocket client to the CSMS (OCPP 2.0.1 Part 4 section 3 and 5; Part 2 section A).
+
+:class:`Transport` connects to ``<csms_url>/<station id>`` with subprotocol ``ocpp2.0.1`` under
+security profile 1 (HTTP Basic auth), 2 (TLS 1.2+ and Basic auth) or 3 (mutual TLS), hands every
+received message to ``on_message``, and reconnects with the back-off of Part 4 section 5.3 until
+:meth:`Transport.stop`.  :class:`BackOff` is the pure back-off arithmetic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import random
+import ssl
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.typing import Subprotocol
+
+from ocpp_station.clock import Clock, SystemClock
+
+SUBPROTOCOL = Subprotocol("ocpp2.0.1")
+STATION_ID_MAX_LENGTH = 48  # Part 4 section 3.1.1
+OPEN_TIMEOUT = 10.0  # seconds for TCP + TLS + HTTP upgrade
+
+T = TypeVar("T")
+
+
+class TransportError(Exception):
+    """A configuration the transport cannot use, or a connection-level failure."""
+
+
+class NotConnected(TransportError):
+    """Raised by :meth:`Transport.send` while there is no open connection."""
+
+
+@dataclass
+class TransportConfig:
+    csms_url: str
+    station_id: str
+    security_profile: int = 1
+    password: str | None = None
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+
+    def url(self) -> str:
+        """``<csms_url>/<station id>``: one slash, the id percent-encoded (Part 4 section 3.1.1)."""
+        return self.csms_url.rstrip("/") + "/" + quote(self.station_id, safe="")
+
+    def check(self) -> None:
+        """Raise :class:`TransportError` naming the first problem with this configuration."""
+        if not self.station_id:
+            raise TransportError("station_id is empty")
+        if len(self.station_id) > STATION_ID_MAX_LENGTH:
+            raise TransportError(
+                f"station_id is {len(self.station_id)} characters, at most "
+                f"{STATION_ID_MAX_LENGTH} allowed"
+            )
+        if ":" in self.station_id:  # it is the Basic auth user name (Part 4 section 3.1.1)
+            raise TransportError("station_id must not contain ':'")
+        scheme = urlsplit(self.csms_url).scheme.lower()
+        if scheme not in ("ws", "wss"):
+            raise TransportError(f"csms_url must be a ws:// or wss:// URL, got {self.csms_url!r}")
+        if self.security_profile not in (1, 2, 3):
+            raise TransportError(f"security_profile must be 1, 2 or 3, not {self.security_profile}")
+        if self.security_profile >= 2 and scheme != "wss":
+            raise TransportError(
+                f"security profile {self.security_profile} needs a wss:// csms_url (TLS), "
+                f"got {self.csms_url!r}"
+            )
+        if self.security_profile == 3 and not (self.cert_file and self.key_file):
+            raise TransportError("security profile 3 needs cert_file and key_file")
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS client context for a wss URL (None for ws): TLS 1.2 or newer, the CSMS
+        certificate verified against ``ca_file`` (system CAs when unset), and the client
+        certificate under profile 3.  Reads the files now, so renewed certificates are used."""
+        if urlsplit(self.csms_url).scheme.lower() != "wss":
+            return None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the certificate and host name
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if self.ca_file:
+            context.load_verify_locations(cafile=self.ca_file)
+        else:
+            context.load_default_certs()
+        if self.security_profile == 3:
+            assert self.cert_file and self.key_file  # check() guarantees them
+            context.load_cert_chain(self.cert_file, self.key_file)
+        return context
+
+    def headers(self) -> dict[str, str]:
+        """HTTP Basic auth ``<station id>:<password>`` under profiles 1 and 2 (Part 2, A)."""
+        if self.security_profile == 3 or self.password is None:
+            return {}
+        token = base64.b64encode(f"{self.station_id}:{self.password}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {token}"}
+
+
+class BackOff:
+    """Reconnect delays of Part 4 section 5.3 (OCPPCommCtrlr.RetryBackOff* variables).
+
+    The n-th reconnect after a connection loss (``attempt`` 0 = first) waits
+    ``wait_minimum * 2 ** min(attempt, repeat_times)`` plus a fresh random value in
+    ``[0, random_range]``: the wait doubles after every failed attempt, ``repeat_times`` times,
+    then stays there.
+    """
+
+    def __init__(
+        self,
+        wait_minimum: float,
+        random_range: float,
+        repeat_times: int,
+        rng: random.Random | None = None,
+    ) -> None:
+        if wait_minimum < 0:
+            raise ValueError(f"RetryBackOffWaitMinimum must be >= 0, got {wait_minimum}")
+        if random_range < 0:
+            raise ValueError(f"RetryBackOffRandomRange must be >= 0, got {random_range}")
+        if repeat_times < 0:
+            raise ValueError(f"RetryBackOffRepeatTimes must be >= 0, got {repeat_times}")
+        self.wait_minimum = wait_minimum
+        self.random_range = random_range
+        self.repeat_times = repeat_times
+        self._rng = rng or random.Random()
+
+    def delay(self, attempt: int) -> float:
+        if attempt < 0:
+            raise ValueError(f"attempt must be >= 0, got {attempt}")
+        doublings = min(attempt, self.repeat_times, 64)  # 2**64 s is forever; keeps it finite
+        jitter = self._rng.uniform(0, self.random_range) if self.random_range else 0.0
+        return float(self.wait_minimum * 2**doublings + jitter)
+
+
+class Transport:
+    """One websocket connection to the CSMS, kept open (and reopened) until :meth:`stop`.
+
+    ``on_connect`` runs as a task once the connection is open (it may make calls: the receive loop
+    keeps going) and is cancelled when the connection closes; ``on_message`` gets every received
+    message; ``on_disconnect`` is called once for every connection that was open and is now gone.
+    ``backoff`` and ``ping_interval`` are read for every (re)connection, so device-model changes
+    take effect on the next one.  ``ping_interval() == 0`` disables websocket pings.
+    """
+
+    def __init__(
+        self,
+        config: TransportConfig,
+        *,
+        on_connect: Callable[[], Awaitable[None]],
+        on_message: Callable[[str], Awaitable[None]],
+        on_disconnect: Callable[[], None],
+        backoff: Callable[[], BackOff],
+        ping_interval: Callable[[], float],
+        clock: Clock | None = None,
+        logger: logging.Logger | None = None,
+        open_timeout: float = OPEN_TIMEOUT,
+    ) -> None:
+        config.check()
+        self.config = config
+        self._on_connect = on_connect
+        self._on_message = on_message
+        self._on_disconnect = on_disconnect
+        self._backoff = backoff
+        self._ping_interval = ping_interval
+        self._clock: Clock = clock or SystemClock()
+        self._log = logger or logging.getLogger("ocpp_station.transport")
+        self._open_timeout = open_timeout
+        self._ws: ClientConnection | None = None
+        self._stopping = asyncio.Event()
+        self._running = False
+        self._done = asyncio.Event()
+        self.connected = False
+        self.failed_attempts = 0  # consecutive failed connection attempts (reset on success)
+        self._retries = 0  # back-off waits since the last open connection
+
+    async def run(self) -> None:
+        """Connect, serve, reconnect with back-off; return after :meth:`stop`."""
+        if self._running:
+            raise TransportError("Transport.run() is already running")
+        self._running = True
+        self._done.clear()
+        self._stopping.clear()
+        url = self.config.url()
+        try:
+            while not self._stopping.is_set():
+                ws = await self._connect(url)
+                if ws is not None:
+                    self.failed_attempts = 0
+                    self._retries = 0
+                    await self._serve(ws)
+                else:
+                    self.failed_attempts += 1
+                if self._stopping.is_set():
+                    break
+                # the first wait after a lost connection is attempt 0; each failure doubles it
+                delay = self._backoff().delay(self._retries)
+                self._retries += 1
+                self._log.info("reconnecting to %s in %.1f s", url, delay)
+                await self._unless_stopped(self._clock.sleep(delay))
+        finally:
+            self._running = False
+            self._done.set()
+
+    async def _connect(self, url: str) -> ClientConnection | None:
+        """Open one connection; None (logged) when it failed or the CSMS refused ocpp2.0.1."""
+        try:
+            context = self.config.ssl_context()
+        except (OSError, ValueError) as exc:
+            self._log.error("cannot set up TLS for %s: %s", url, exc)
+            return None
+        interval = self._ping_interval()
+        ping = interval if interval > 0 else None
+
+        async def open_connection() -> ClientConnection:
+            return await connect(
+                url,
+                subprotocols=[SUBPROTOCOL],
+                additional_headers=self.config.headers(),
+                ssl=context,
+                open_timeout=self._open_timeout,
+                ping_interval=ping,  # websockets' keepalive (OCPPCommCtrlr.WebSocketPingInterval)
+                ping_timeout=ping,
+                proxy=None,  # a station talks to its configured CSMS, not to $HTTPS_PROXY
+            )
+
+        try:
+            ws = await self._unless_stopped(open_connection())
+        except ssl.SSLCertVerificationError as exc:
+            self._log.error("TLS: the CSMS certificate of %s failed verification: %s", url, exc)
+            return None
+        except ssl.SSLError as exc:
+            self._log.error("TLS handshake with %s failed: %s", url, exc)
+            return None
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            self._log.warning("connecting to %s failed: %s", url, exc)
+            return None
+        if ws is None:  # stopped while connecting
+            return None
+        if ws.subprotocol != SUBPROTOCOL:
+            # Part 4 section 3.2: a CSMS that does not agree answers without the header.
+            self._log.error(
+                "the CSMS at %s did not agree to subprotocol %s (got %r); closing",
+                url,
+                SUBPROTOCOL,
+                ws.subprotocol,
+            )
+            await ws.close(code=1002, reason="ocpp2.0.1 required")
+            return None
+        return ws
+
+    async def _serve(self, ws: ClientConnection) -> None:
+        self._ws = ws
+        self.connected = True
+        self._log.info("connected to %s", self.config.url())
+        startup = asyncio.create_task(self._guard(self._on_connect, "on_connect"))
+        await asyncio.sleep(0)  # let on_connect start before anything can cancel it
+        try:
+            async for message in ws:
+                if isinstance(message, bytes):  # OCPP-J uses text frames; decode what we can
+                    message = message.decode("utf-8", errors="replace")
+                try:
+                    await self._on_message(message)
+                except Exception:
+                    self._log.exception("on_message callback failed")
+        except ConnectionClosed:
+            pass
+        finally:
+            self.connected = False
+            self._ws = None
+            self._log.info(
+                "connection to %s closed (code %s)",
+                self.config.url(),
+                ws.close_code,
+            )
+            startup.cancel()
+            try:
+                self._on_disconnect()
+            except Exception:
+                self._log.exception("on_disconnect callback failed")
+            await asyncio.gather(startup, return_exceptions=True)
+
+    async def _guard(self, callback: Callable[[], Awaitable[None]], what: str) -> None:
+        try:
+            await callback()
+        except Exception:
+            self._log.exception("%s callback failed", what)
+
+    async def _unless_stopped(self, coro: Coroutine[Any, Any, T]) -> T | None:
+        """Await ``coro`` unless :meth:`stop` comes first (then cancel it and return None)."""
+        task: asyncio.Task[T] = asyncio.create_task(coro)
+        stopper = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        try:
+            result = await task
+        except asyncio.CancelledError:
+            return None
+        except Exception:
+            return None
+        # finished in the race: a connection opened as stop() came; close it
+        if isinstance(result, ClientConnection):
+            await result.close()
+        return None
+
+    async def send(self, text: str) -> None:
+        ws = self._ws
+        if ws is None or not self.connected:
+            raise NotConnected("not connected to the CSMS")
+        try:
+            await ws.send(text)
+        except ConnectionClosed as exc:
+            raise NotConnected(f"connection to the CSMS closed: {exc}") from exc
+
+    async def stop(self) -> None:
+        """Close the websocket cleanly (code 1000) and end :meth:`run`."""
+        self._stopping.set()
+        ws = self._ws
+        if ws is not None:
+            await ws.close(code=1000, reason="station stopping")
+        if self._running:
+            await self._done.wait()

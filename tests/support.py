@@ -1,0 +1,51 @@
+"""Helpers shared by the integration tests (import as ``from support import ...``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from ocpp_station.config import StationConfig, config_from_dict
+from ocpp_station.station import Station
+
+PASSWORD = "test-password-0123456"
+
+StationFactory = Callable[..., Awaitable[Station]]
+
+
+def station_config(
+    csms_url: str,
+    data_dir: Path,
+    *,
+    station_id: str = "CS001",
+    evses: list[dict[str, Any]] | None = None,
+    device_model: dict[str, Any] | None = None,
+    hal: dict[str, Any] | None = None,
+    control: Path | None = None,
+    **station: Any,
+) -> StationConfig:
+    data: dict[str, Any] = {
+        "station": {
+            "id": station_id,
+            "csms_url": csms_url,
+            "data_dir": str(data_dir),
+            "vendor": "TestVendor",
+            "model": "TestModel",
+            "serial_number": "SN-1",
+            "firmware_version": "1.0.0",
+            "password": PASSWORD,
+            **station,
+        },
+        "evse": evses or [{"id": 1, "connectors": [1]}],
+        "hal": hal or {"backend": "sim", "tick": 0.05},
+        "device_model": {
+            "OCPPCommCtrlr.RetryBackOffWaitMinimum": 1,
+            "OCPPCommCtrlr.RetryBackOffRandomRange": 0,
+            "OCPPCommCtrlr.MessageTimeout[Default]": 5,
+            **(device_model or {}),
+        },
+    }
+    if control is not None:
+        data["control"] = {"socket": str(control)}
+    return config_from_dict(data, source="test")
