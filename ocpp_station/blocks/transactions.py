@@ -32,6 +32,7 @@ from ocpp_station.transactions.engine import (
     SetPower,
     TransactionFinished,
     TxConfig,
+    TxStateError,
 )
 from ocpp_station.transactions.meter import meter_value, next_aligned, parse_measurands
 
@@ -108,28 +109,30 @@ class TransactionsBlock(Block):
     # -- applying engine outputs ---------------------------------------------------------------
     def _apply(self, evse: int, outputs: list[Any]) -> None:
         engine = self.engines[evse]
-        persisted = False
+        events = []
         for out in outputs:
             if isinstance(out, SendTransactionEvent):
                 payload = dict(out.payload)
                 if not self.st.online:
-                    payload["offline"] = True  # E04.FR.?: the event happened while offline
-                self.st.queue.push_atomic(
-                    "TransactionEvent",
-                    payload,
-                    self.st.now(),
-                    _state_key(evse),
-                    engine.to_persist(),
-                )
-                persisted = True
-                self.st.sender.wake()
-                self.st.spawn(self.st.publish("ocpp_transaction_event", _event(payload)), "pub")
-            elif isinstance(out, SetPower):
+                    payload["offline"] = True  # E04.FR.03: the event happened while offline
+                events.append(("TransactionEvent", payload))
+        # All events of one input and the engine state that produced them in ONE SQLite
+        # transaction: a power loss can neither lose one nor leave a seqNo gap.
+        self.st.queue.push_batch(
+            events, self.st.now(), state_key=_state_key(evse), state=engine.to_persist()
+        )
+        if events:
+            self.st.sender.wake()
+            smart = getattr(self.st.blocks, "smart_charging", None)
+            if smart is not None:
+                smart.wake()  # a transaction start or end changes the limits
+        for _, payload in events:
+            self.st.spawn(self.st.publish("ocpp_transaction_event", _event(payload)), "pub")
+        for out in outputs:
+            if isinstance(out, SetPower):
                 self.st.spawn(self._allow_power(evse, out.allowed), "allow-power")
             elif isinstance(out, TransactionFinished):
                 self.st.spawn(self._finished(evse, out.transaction_id), "tx-finished")
-        if not persisted:
-            self.st.queue.save_state(_state_key(evse), engine.to_persist())
         self._wake.set()
 
     async def _allow_power(self, evse: int, allowed: bool) -> None:
@@ -172,8 +175,10 @@ class TransactionsBlock(Block):
         tx_id = payload["transactionInfo"]["transactionId"]
         for evse_id, engine in self.engines.items():
             if engine.transaction_id == tx_id or evse_id == evse:
-                if engine.transaction_id == tx_id:
-                    self._apply(evse_id, engine.tx_response(response, self.st.now(), self.config()))
+                outputs = engine.tx_response(
+                    response, self.st.now(), self.config(), transaction_id=tx_id
+                )
+                self._apply(evse_id, outputs)
                 break
 
     # -- HAL events ----------------------------------------------------------------------------
@@ -299,10 +304,10 @@ class TransactionsBlock(Block):
             engine = self.engines.get(evse_id)
             if context == "Sample.Clock" and not idle_too and not (engine and engine.active()):
                 continue
-            payload = {
-                "evseId": evse_id,
-                "meterValue": [meter_value(reading, measurands, context, self.st.now())],
-            }
+            value = meter_value(reading, measurands, context, self.st.now())
+            if value is None:
+                continue  # no supported measurand configured
+            payload = {"evseId": evse_id, "meterValue": [value]}
             if queue_all:
                 self.st.enqueue("MeterValues", payload)
                 continue
@@ -359,10 +364,13 @@ class TransactionsBlock(Block):
             if info.get("status") != "Accepted":
                 return {"status": "Rejected", "statusInfo": {"reasonCode": "InvalidIdToken"}}
         tx_before = engine.transaction_id
-        self._apply(
-            evse,
-            engine.remote_start(id_token, payload["remoteStartId"], self.st.now(), self.config()),
-        )
+        try:
+            outputs = engine.remote_start(
+                id_token, payload["remoteStartId"], self.st.now(), self.config()
+            )
+        except TxStateError as exc:
+            return {"status": "Rejected", "statusInfo": _info("TxInProgress", str(exc))}
+        self._apply(evse, outputs)
         if profile is not None and engine.transaction_id is not None:
             smart = getattr(self.st.blocks, "smart_charging", None)
             if smart is not None:
@@ -381,7 +389,11 @@ class TransactionsBlock(Block):
         tx_id = payload["transactionId"]
         for evse, engine in self.engines.items():
             if engine.active() and engine.transaction_id == tx_id:
-                self._apply(evse, engine.remote_stop(self.st.now(), self.config()))
+                try:
+                    outputs = engine.remote_stop(self.st.now(), self.config())
+                except TxStateError as exc:
+                    return {"status": "Rejected", "statusInfo": _info("TxNotFound", str(exc))}
+                self._apply(evse, outputs)
                 return {"status": "Accepted"}
         return {"status": "Rejected", "statusInfo": {"reasonCode": "TxNotFound"}}
 
@@ -401,7 +413,7 @@ class TransactionsBlock(Block):
 
     async def on_get_transaction_status(self, payload: dict[str, Any]) -> dict[str, Any]:
         tx_id = payload.get("transactionId")
-        queued = self.st.queue.pending_for(tx_id)
+        queued = len(self.st.queue) > 0 if tx_id is None else self.st.queue.has_messages_for(tx_id)
         response: dict[str, Any] = {"messagesInQueue": queued}
         if tx_id is not None:
             response["ongoingIndicator"] = any(
@@ -429,6 +441,10 @@ class TransactionsBlock(Block):
             if reading is not None:
                 entry["meter"] = {"energy_wh": reading.energy_wh, "power_w": reading.power_w}
         state["queued_messages"] = len(self.st.queue)
+
+
+def _info(reason: str, text: str) -> dict[str, str]:
+    return {"reasonCode": reason, "additionalInfo": text[:512]}
 
 
 def _event(payload: dict[str, Any]) -> dict[str, Any]:
