@@ -304,7 +304,9 @@ class LocalCSMS:
                     value = predicate()
                     if value:
                         return value
-                    await self._changed.wait()
+                    # Re-checked after every frame, and every 50 ms for state outside the CSMS.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._changed.wait(), 0.05)
 
         try:
             return await asyncio.wait_for(_wait(), timeout)

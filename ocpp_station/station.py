@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -72,7 +73,9 @@ class Station:
 
         cfg = self.config
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
-        self.dm = DeviceModel.open(cfg.data_dir / "device_model.db", cfg.evse_map, cfg.device_model)
+        self.dm = DeviceModel.open(
+            cfg.data_dir / "device_model.db", cfg.evse_map, self._seed(), clock=self.clock
+        )
         self.queue = MessageQueue(cfg.data_dir / "queue.db")
         self.hal = self._controller_override or hal.open(
             cfg.hal_backend, evses=cfg.evse_map, **self._hal_options()
@@ -203,6 +206,9 @@ class Station:
         task = asyncio.get_running_loop().create_task(guarded(), name=f"{self.config.id}:{name}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        if inspect.iscoroutine(coro):
+            # A task cancelled before it ran never awaited ``coro``: close it (no-op otherwise).
+            task.add_done_callback(lambda _: coro.close())
         return task
 
     # -- sending ---------------------------------------------------------------------------------
@@ -271,8 +277,27 @@ class Station:
             dm.get_int("OCPPCommCtrlr", "RetryBackOffRepeatTimes", default=5),
         )
 
+    def _seed(self) -> dict[str, Any]:
+        """The ``[station]`` facts the device model reports, under the config's own
+        ``[device_model]`` values (which win)."""
+        cfg = self.config
+        seed: dict[str, Any] = {
+            "ChargingStation.VendorName": cfg.vendor,
+            "ChargingStation.Model": cfg.model,
+            "SecurityCtrlr.Identity": cfg.id,
+            "SecurityCtrlr.SecurityProfile": cfg.security_profile,
+        }
+        if cfg.serial_number:
+            seed["ChargingStation.SerialNumber"] = cfg.serial_number
+        if cfg.firmware_version:
+            seed["ChargingStation.FirmwareVersion"] = cfg.firmware_version
+        if cfg.password:
+            seed["SecurityCtrlr.BasicAuthPassword"] = cfg.password
+        return {**seed, **cfg.device_model}
+
     def _password(self) -> str | None:
-        return self.config.password
+        # The device model's value wins: a CSMS may have set a new one (A01).
+        return self.dm.get("SecurityCtrlr", "BasicAuthPassword") or self.config.password
 
     def _hal_options(self) -> dict[str, Any]:
         options = dict(self.config.hal_options)

@@ -70,7 +70,9 @@ class SmartChargingBlock(Block):
             # installed one (as the issue asks; the store does it atomically), so it is no
             # duplicate for validation.
             existing = [p for p in existing if not _same_slot(replacing, p)]
-        entries = dm.get_int("SmartChargingCtrlr", "EntriesChargingProfiles", default=-1)
+        entries = dm.get_int(
+            "SmartChargingCtrlr", "Entries", variable_instance="ChargingProfiles", default=-1
+        )
         return ValidationContext(
             evse_ids=frozenset(self.st.config.evse_map),
             transactions=self._transactions(),

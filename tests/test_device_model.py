@@ -1,0 +1,387 @@
+"""Device model: reads, internal writes, GetVariables (B06) / SetVariables (B05), subscriptions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from device_model import DeviceModel, MalformedRequest, VariableChange, load_definitions
+from device_model.values import InvalidValue, check_value
+from ocpp_station.clock import ManualClock
+
+EVSES = {1: [1], 2: [1, 2]}
+
+
+def _official(name: str) -> jsonschema.Draft7Validator:
+    text = (resources.files("ocpp") / "v201" / "schemas" / f"{name}.json").read_text()
+    return jsonschema.Draft7Validator(json.loads(text))
+
+
+@pytest.fixture
+def dm(tmp_path: Path) -> Any:
+    model = DeviceModel.open(tmp_path / "dm.db", EVSES)
+    yield model
+    model.close()
+
+
+def gv(component: str, variable: str, **kw: Any) -> dict[str, Any]:
+    comp: dict[str, Any] = {"name": component}
+    if "evse" in kw:
+        comp["evse"] = kw.pop("evse")
+    if "cinst" in kw:
+        comp["instance"] = kw.pop("cinst")
+    var: dict[str, Any] = {"name": variable}
+    if "vinst" in kw:
+        var["instance"] = kw.pop("vinst")
+    item: dict[str, Any] = {"component": comp, "variable": var}
+    if "attr" in kw:
+        item["attributeType"] = kw.pop("attr")
+    if "value" in kw:
+        item["attributeValue"] = kw.pop("value")
+    assert not kw
+    return item
+
+
+# ---------------------------------------------------------------- values
+
+
+@pytest.mark.parametrize(
+    ("component", "variable", "text", "normalised"),
+    [
+        ("OCPPCommCtrlr", "HeartbeatInterval", " +42 ", "42"),
+        ("AuthCtrlr", "Enabled", "TRUE", "true"),
+        ("SmartChargingCtrlr", "LimitChangeSignificance", "2.5", "2.5"),
+        ("TxCtrlr", "TxStopPoint", "Authorized, EVConnected", "Authorized,EVConnected"),
+        ("AlignedDataCtrlr", "TxEndedMeasurands", "", ""),
+        ("ClockCtrlr", "TimeSource", "NTP,Heartbeat", "NTP,Heartbeat"),
+        ("ClockCtrlr", "DateTime", "2026-01-01T10:00:00.5+01:00", "2026-01-01T10:00:00.5+01:00"),
+    ],
+)
+def test_check_value_accepts_and_normalises(
+    component: str, variable: str, text: str, normalised: str
+) -> None:
+    var = load_definitions().by_key[(component, None, variable, None)]
+    assert check_value(var, text) == normalised
+
+
+@pytest.mark.parametrize(
+    ("component", "variable", "text", "reason"),
+    [
+        ("OCPPCommCtrlr", "HeartbeatInterval", "1.5", "InvalidValue"),
+        ("OCPPCommCtrlr", "HeartbeatInterval", "0", "ValueTooLow"),
+        ("OCPPCommCtrlr", "HeartbeatInterval", "86401", "ValueTooHigh"),
+        ("SmartChargingCtrlr", "LimitChangeSignificance", "nan", "InvalidValue"),
+        ("AuthCtrlr", "Enabled", "yes", "InvalidValue"),
+        ("ClockCtrlr", "DateTime", "2026-01-01T10:00:00", "InvalidValue"),  # no offset
+        ("ClockCtrlr", "DateTime", "2026-13-01T10:00:00Z", "InvalidValue"),
+        ("AuthCacheCtrlr", "Policy", "FIFO", "InvalidValue"),  # not in valuesList
+        ("TxCtrlr", "TxStopPoint", "Authorized,Authorized", "InvalidValue"),
+        ("ClockCtrlr", "TimeSource", "", "InvalidValue"),  # SequenceList needs an entry
+        ("SecurityCtrlr", "BasicAuthPassword", "short", "ValueOutOfRange"),
+        ("SecurityCtrlr", "BasicAuthPassword", "x" * 41, "ValueOutOfRange"),
+        (
+            "SecurityCtrlr",
+            "BasicAuthPassword",
+            "sixteen chars pw!",
+            "InvalidValue",
+        ),  # passwordString
+        ("ClockCtrlr", "TimeOffset", "1:00", "InvalidValue"),
+    ],
+)
+def test_check_value_refuses(component: str, variable: str, text: str, reason: str) -> None:
+    var = load_definitions().by_key[(component, None, variable, None)]
+    with pytest.raises(InvalidValue) as info:
+        check_value(var, text)
+    assert info.value.reason == reason
+    assert info.value.message
+
+
+def test_definitions_parsed_once_per_process() -> None:
+    assert load_definitions() is load_definitions()
+
+
+# ---------------------------------------------------------------- reads and internal writes
+
+
+def test_defaults_and_typed_getters(dm: DeviceModel) -> None:
+    assert dm.get_int("OCPPCommCtrlr", "HeartbeatInterval") == 300
+    assert dm.get_int("OCPPCommCtrlr", "MessageTimeout", variable_instance="Default") == 30
+    assert dm.get_bool("AuthCtrlr", "Enabled") is True
+    assert dm.get_float("SmartChargingCtrlr", "LimitChangeSignificance") == 10.0
+    assert dm.get_list("SmartChargingCtrlr", "RateUnit") == ["A", "W"]
+    assert dm.get_str("Connector", "ConnectorType", evse=2, connector=2) == "cType2"
+    assert dm.get("EVSE", "Power", evse=2, attribute="Actual") == "0"
+    # unknown or unset: None / default / KeyError
+    assert dm.get("EVSE", "Power", evse=3) is None
+    assert dm.get("EVSE", "Power") is None  # an EVSE-level variable needs its evse
+    assert dm.get("Nope", "Nothing") is None
+    assert dm.get("OCPPCommCtrlr", "HeartbeatInterval", attribute="Target") is None
+    assert dm.get_int("Nope", "Nothing", default=7) == 7
+    assert dm.get_list("AlignedDataCtrlr", "TxEndedMeasurands") == []
+    with pytest.raises(KeyError, match="OrganizationName"):
+        dm.get_str("SecurityCtrlr", "OrganizationName")
+
+
+def test_internal_set_ignores_mutability_but_checks_values(dm: DeviceModel) -> None:
+    # AvailabilityState is ReadOnly for the CSMS but the station keeps it up to date.
+    assert dm.set("EVSE", "AvailabilityState", "Occupied", evse=2) == "Accepted"
+    assert dm.get("EVSE", "AvailabilityState", evse=2) == "Occupied"
+    assert dm.get("EVSE", "AvailabilityState", evse=1) == "Available"
+    assert dm.set("EVSE", "AvailabilityState", "Charging", evse=2) == "Rejected"
+    assert dm.set("EVSE", "Power", 23000.0, evse=1) == "Rejected"  # above maxLimit
+    assert dm.set("EVSE", "Power", 7400.5, evse=1) == "Accepted"
+    assert dm.get_float("EVSE", "Power", evse=1) == 7400.5
+    assert dm.set("TxCtrlr", "TxStartPoint", ["EVConnected", "Authorized"]) == "Accepted"
+    assert dm.get("TxCtrlr", "TxStartPoint") == "EVConnected,Authorized"
+    assert dm.set("AuthCtrlr", "Enabled", False) == "Accepted"
+    assert dm.get("AuthCtrlr", "Enabled") == "false"
+    assert dm.set("AuthCtrlr", "Enabled", {"no": 1}) == "Rejected"  # type: ignore[arg-type]
+    assert dm.set("EVSE", "Power", 1, evse=9) == "UnknownComponent"
+    assert dm.set("Nope", "X", 1) == "UnknownComponent"
+    assert dm.set("AuthCtrlr", "Nope", 1) == "UnknownVariable"
+    assert dm.set("AuthCtrlr", "Enabled", True, attribute="MaxSet") == "NotSupportedAttributeType"
+    assert dm.set("ChargingStation", "Model", "Other") == "Rejected"  # constant: config only
+    assert dm.set("OCPPCommCtrlr", "NetworkConfigurationPriority", "1,0") == "RebootRequired"
+
+
+def test_clock_ctrlr_datetime_reads_the_clock(tmp_path: Path) -> None:
+    clock = ManualClock(1_767_225_600.0)
+    model = DeviceModel.open(tmp_path / "dm.db", EVSES, clock=clock)
+    try:
+        assert model.get("ClockCtrlr", "DateTime") == "2026-01-01T00:00:00.000Z"
+        [result] = model.get_variables([gv("ClockCtrlr", "DateTime")])
+        assert result["attributeValue"] == "2026-01-01T00:00:00.000Z"
+    finally:
+        model.close()
+
+
+# ---------------------------------------------------------------- GetVariables (B06)
+
+
+def test_get_variables_statuses(dm: DeviceModel) -> None:
+    dm.set("SecurityCtrlr", "BasicAuthPassword", "a" * 20)
+    request = [
+        gv("OCPPCommCtrlr", "HeartbeatInterval"),
+        gv("OCPPCommCtrlr", "MessageTimeout", vinst="Default", attr="Actual"),
+        gv("Connector", "ConnectorType", evse={"id": 2, "connectorId": 2}),
+        gv("NoSuchCtrlr", "Enabled"),
+        gv("EVSE", "Power", evse={"id": 3}),
+        gv("Connector", "ConnectorType", evse={"id": 2}),  # connector missing
+        gv("OCPPCommCtrlr", "NoSuchVariable"),
+        gv("OCPPCommCtrlr", "MessageTimeout"),  # B06.FR.15: instance required
+        gv("OCPPCommCtrlr", "HeartbeatInterval", attr="Target"),
+        gv("SecurityCtrlr", "BasicAuthPassword"),
+        gv("SecurityCtrlr", "OrganizationName"),  # unset
+        gv("OCPPCommCtrlr", "HeartbeatInterval", cinst=""),  # B06.FR.15: "" is no instance
+    ]
+    results = dm.get_variables(request)
+    assert len(results) == len(request)  # B06.FR.01
+    statuses = [r["attributeStatus"] for r in results]
+    assert statuses == [
+        "Accepted",
+        "Accepted",
+        "Accepted",
+        "UnknownComponent",
+        "UnknownComponent",
+        "UnknownComponent",
+        "UnknownVariable",
+        "UnknownVariable",
+        "NotSupportedAttributeType",
+        "Rejected",
+        "Accepted",
+        "Accepted",
+    ]
+    assert [r.get("attributeValue") for r in results[:3]] == ["300", "30", "cType2"]
+    for r, req in zip(results, request):
+        assert r["component"] == req["component"] and r["variable"] == req["variable"]  # B06.FR.02
+        assert r["attributeType"] == req.get("attributeType", "Actual")  # B06.FR.03/11
+    for r in results[3:10]:  # B06.FR.06/07/08 omit the value; B06.FR.09 WriteOnly refused
+        assert "attributeValue" not in r
+        assert r["attributeStatusInfo"]["reasonCode"]
+        assert r["attributeStatusInfo"]["additionalInfo"]
+    assert "EVSE 3" in results[4]["attributeStatusInfo"]["additionalInfo"]
+    assert results[9]["attributeStatusInfo"]["reasonCode"] == "WriteOnly"
+    assert results[10]["attributeValue"] == ""  # B06.FR.13
+    _official("GetVariablesResponse").validate({"getVariableResult": results})
+
+
+def test_get_variables_malformed_item_raises(dm: DeviceModel) -> None:
+    with pytest.raises(MalformedRequest) as info:
+        dm.get_variables([gv("AuthCtrlr", "Enabled"), {"variable": {"name": "Enabled"}}])
+    assert info.value.code == "OccurrenceConstraintViolation"
+    assert "getVariableData[1].component" in info.value.message
+
+
+# ---------------------------------------------------------------- SetVariables (B05)
+
+
+def test_set_variables_statuses(dm: DeviceModel) -> None:
+    request = [
+        gv("OCPPCommCtrlr", "HeartbeatInterval", value="120"),
+        gv("NoSuchCtrlr", "Enabled", value="true"),
+        gv("AuthCtrlr", "NoSuchVariable", value="true"),
+        gv("AuthCtrlr", "Enabled", attr="MinSet", value="true"),
+        gv("OCPPCommCtrlr", "HeartbeatInterval", value="soon"),  # B05.FR.07
+        gv("OCPPCommCtrlr", "ResetRetries", value="11"),  # B05.FR.08: maxLimit 10
+        gv("AuthCacheCtrlr", "Policy", value="FIFO"),  # not in valuesList
+        gv("SecurityCtrlr", "SecurityProfile", value="2"),  # B05.FR.09: ReadOnly
+        gv("ChargingStation", "VendorName", value="Acme"),  # ReadOnly constant
+        gv("OCPPCommCtrlr", "NetworkConfigurationPriority", value="1,0"),  # B10.FR.01
+        gv("SecurityCtrlr", "BasicAuthPassword", value="0123456789abcdef"),  # WriteOnly: settable
+        gv("TxCtrlr", "TxStartPoint", value="EVConnected,Authorized"),
+    ]
+    results = dm.set_variables(request)
+    assert len(results) == len(request)  # B05.FR.01
+    assert [r["attributeStatus"] for r in results] == [
+        "Accepted",
+        "UnknownComponent",
+        "UnknownVariable",
+        "NotSupportedAttributeType",
+        "Rejected",
+        "Rejected",
+        "Rejected",
+        "Rejected",
+        "Rejected",
+        "RebootRequired",
+        "Accepted",
+        "Accepted",
+    ]
+    reasons = [r.get("attributeStatusInfo", {}).get("reasonCode") for r in results]
+    assert reasons[4:9] == ["InvalidValue", "ValueTooHigh", "InvalidValue", "ReadOnly", "ReadOnly"]
+    assert "maxLimit 10" in results[5]["attributeStatusInfo"]["additionalInfo"]
+    for r, req in zip(results, request):
+        assert r["component"] == req["component"] and r["variable"] == req["variable"]  # B05.FR.02
+        assert r["attributeType"] == req.get("attributeType", "Actual")  # B05.FR.03/12
+    assert dm.get_int("OCPPCommCtrlr", "HeartbeatInterval") == 120
+    assert dm.get("OCPPCommCtrlr", "ResetRetries") == "2"
+    assert dm.get("SecurityCtrlr", "SecurityProfile") == "1"
+    assert dm.get("SecurityCtrlr", "BasicAuthPassword") == "0123456789abcdef"
+    assert dm.get("OCPPCommCtrlr", "NetworkConfigurationPriority") == "1,0"
+    _official("SetVariablesResponse").validate({"setVariableResult": results})
+
+
+def test_set_variables_value_size_limit(dm: DeviceModel) -> None:
+    long_value = "x" * 1001  # DeviceDataCtrlr.ConfigurationValueSize = 1000
+    [result] = dm.set_variables([gv("ClockCtrlr", "TimeZone", value=long_value)])
+    assert result["attributeStatus"] == "Rejected"
+    assert result["attributeStatusInfo"]["reasonCode"] == "TooLargeElement"
+
+
+def test_set_variables_same_value_twice_in_one_request(dm: DeviceModel) -> None:
+    changes: list[VariableChange] = []
+    dm.subscribe(changes.append)
+    results = dm.set_variables(
+        [
+            gv("OCPPCommCtrlr", "HeartbeatInterval", value="100"),
+            gv("OCPPCommCtrlr", "HeartbeatInterval", value="200"),
+        ]
+    )
+    assert [r["attributeStatus"] for r in results] == ["Accepted", "Accepted"]
+    assert dm.get("OCPPCommCtrlr", "HeartbeatInterval") == "200"
+    assert [(c.old, c.new) for c in changes] == [("300", "100"), ("100", "200")]
+
+
+def test_set_variables_storage_failure_rejects(dm: DeviceModel) -> None:
+    dm._store.close()  # the file is gone from under us: a technical failure
+    [result] = dm.set_variables([gv("OCPPCommCtrlr", "HeartbeatInterval", value="100")])
+    assert result["attributeStatus"] == "Rejected"  # B05.FR.09
+    assert result["attributeStatusInfo"]["reasonCode"] == "InternalError"
+    assert dm.get("OCPPCommCtrlr", "HeartbeatInterval") == "300"
+
+
+# ---------------------------------------------------------------- subscriptions
+
+
+def test_subscribe_fires_for_set_and_set_variables(dm: DeviceModel) -> None:
+    changes: list[VariableChange] = []
+    unsubscribe = dm.subscribe(changes.append)
+    dm.set("Connector", "AvailabilityState", "Occupied", evse=2, connector=1)
+    dm.set_variables([gv("OCPPCommCtrlr", "HeartbeatInterval", value="60")], source="csms")
+    dm.set_variables([gv("OCPPCommCtrlr", "HeartbeatInterval", value="soon")])  # rejected
+    dm.set("OCPPCommCtrlr", "HeartbeatInterval", 60)  # no change: no event
+    assert changes == [
+        VariableChange(
+            component={"name": "Connector", "evse": {"id": 2, "connectorId": 1}},
+            variable={"name": "AvailabilityState"},
+            attribute="Actual",
+            old="Available",
+            new="Occupied",
+            source="station",
+        ),
+        VariableChange(
+            component={"name": "OCPPCommCtrlr"},
+            variable={"name": "HeartbeatInterval"},
+            attribute="Actual",
+            old="300",
+            new="60",
+            source="csms",
+        ),
+    ]
+    unsubscribe()
+    dm.set("OCPPCommCtrlr", "HeartbeatInterval", 61)
+    assert len(changes) == 2
+
+
+def test_subscriber_sees_committed_value_and_failures_are_contained(dm: DeviceModel) -> None:
+    seen: list[str | None] = []
+
+    def broken(change: VariableChange) -> None:
+        raise RuntimeError("subscriber bug")
+
+    dm.subscribe(broken)
+    dm.subscribe(lambda c: seen.append(dm.get("AuthCtrlr", "Enabled")))
+    assert dm.set("AuthCtrlr", "Enabled", False, source="local") == "Accepted"
+    assert seen == ["false"]
+
+
+# ---------------------------------------------------------------- multi-attribute variables
+
+
+def test_target_and_limits_attributes(tmp_path: Path) -> None:
+    defs_dir = tmp_path / "defs"
+    shutil.copytree(Path(str(resources.files("device_model.definitions"))), defs_dir)
+    (defs_dir / "fan.json").write_text(
+        json.dumps(
+            {
+                "name": "Fan",
+                "scope": "station",
+                "variables": [
+                    {
+                        "name": "FanSpeed",
+                        "characteristics": {"dataType": "decimal", "unit": "RPM", "minLimit": 0},
+                        "attributes": [
+                            {"type": "Actual", "mutability": "ReadOnly", "persistent": False},
+                            {"type": "Target", "mutability": "ReadWrite"},
+                            {"type": "MaxSet", "mutability": "ReadWrite", "default": "5000"},
+                        ],
+                    }
+                ],
+            }
+        )
+    )
+    model = DeviceModel.open(tmp_path / "dm.db", EVSES, definitions=defs_dir)
+    try:
+        results = model.get_variables(
+            [gv("Fan", "FanSpeed", attr="Target"), gv("Fan", "FanSpeed", attr="MaxSet")]
+        )
+        assert [r["attributeValue"] for r in results] == ["", "5000"]  # B06.FR.13
+        [set_result] = model.set_variables([gv("Fan", "FanSpeed", attr="Target", value="1200")])
+        assert set_result == {
+            "attributeStatus": "Accepted",
+            "attributeType": "Target",
+            "component": {"name": "Fan"},
+            "variable": {"name": "FanSpeed"},
+        }
+        assert model.get_float("Fan", "FanSpeed", attribute="Target") == 1200.0
+        [ro] = model.set_variables([gv("Fan", "FanSpeed", value="1")])
+        assert ro["attributeStatus"] == "Rejected"
+        [minset] = model.set_variables([gv("Fan", "FanSpeed", attr="MinSet", value="1")])
+        assert minset["attributeStatus"] == "NotSupportedAttributeType"
+    finally:
+        model.close()
