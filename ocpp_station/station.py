@@ -73,6 +73,8 @@ class Station:
 
         cfg = self.config
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        self.registration = "Unknown"  # a (re)started core boots again (B01, B11/B12)
+        self.connected = False
         self.dm = DeviceModel.open(
             cfg.data_dir / "device_model.db", cfg.evse_map, self._seed(), clock=self.clock
         )

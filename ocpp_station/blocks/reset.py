@@ -54,6 +54,15 @@ class ResetBlock(Block):
         else:
             await self._hold()
 
+    async def _drain_queue(self) -> None:
+        """B12.FR.02/B12.FR.04: the Ended events of the stopped transactions go out before the
+        reset, when the CSMS is reachable; whatever is left stays queued for after the boot."""
+        deadline = self.st.now() + self.st.dm.get_float(
+            "OCPPCommCtrlr", "MessageTimeout", variable_instance="Default", default=30.0
+        )
+        while len(self.st.queue) and self.st.online and self.st.now() < deadline:
+            await self.st.clock.sleep(0.05)
+
     async def _hold(self) -> None:
         """B12: while an OnIdle reset waits, idle EVSEs are set Unavailable so no new session
         starts there."""
@@ -70,6 +79,7 @@ class ResetBlock(Block):
                 await tx.stop_transaction(evse_id, "ImmediateReset", trigger="ResetCommand")
         if not reset_now:
             return
+        await self._drain_queue()
         if evse:  # an EVSE reset: its transaction is over; the EVSE is usable again
             await self._hold()
             await self.st.hal.enable(evse, True)
