@@ -23,7 +23,7 @@ from ocpp_station.csms import Frame, LocalCSMS
 from ocpp_station.station import Station
 
 STATION_ID = "DEMO-CS001"
-WIDTH = 110
+WIDTH = 140
 
 
 class Timeline:
@@ -87,7 +87,8 @@ def _summary(action: str, payload: Any) -> str:
 
 
 async def _scenario(fast: bool) -> None:
-    pause = 0.3 if fast else 1.5
+    pause = 0.5 if fast else 2.0
+    sample = 1 if fast else 3
     tl = Timeline()
     data_dir = Path(tempfile.mkdtemp(prefix="ocpp-station-demo-"))
     csms = LocalCSMS(on_frame=tl.frame)
@@ -101,29 +102,116 @@ async def _scenario(fast: bool) -> None:
                 "data_dir": str(data_dir),
                 "vendor": "ocpp-station",
                 "model": "demo",
+                "serial_number": "DEMO-0001",
                 "password": "demo-password-0123",
             },
-            "evse": [{"id": 1, "connectors": [1]}],
-            "hal": {"backend": "sim", "tick": 0.2},
+            "evse": [{"id": 1, "connectors": [1], "max_current_a": 32}],
+            "hal": {"backend": "sim", "tick": 0.2, "ev_max_current_a": 16},
             "device_model": {
-                "OCPPCommCtrlr.HeartbeatInterval": 3 if fast else 5,
+                "SampledDataCtrlr.TxUpdatedInterval": sample,
+                "SampledDataCtrlr.TxUpdatedMeasurands": "Energy.Active.Import.Register,"
+                "Power.Active.Import",
             },
         },
         source="demo",
     )
-    csms.policy.boot = [("Accepted", 3 if fast else 5)]
+    csms.policy.boot = [("Accepted", 2 if fast else 5)]
     station = Station(config)
+    sim: Any = None
     try:
-        tl.note(f"station {STATION_ID} starting (sim charge controller, data in {data_dir})")
+        tl.note(f"station {STATION_ID} starting: sim charge controller, data in {data_dir}")
         await station.start()
+        sim = station.hal
         await csms.wait_received("StatusNotification", station=STATION_ID)
         await csms.wait_received("Heartbeat", station=STATION_ID, timeout=15)
+
+        tl.note("driver plugs in the car and swipes RFID card DEMO-CARD")
+        sim.plug_in(1, 1)
+        await asyncio.sleep(pause / 2)
+        sim.present_id_token(1, "DEMO-CARD", "ISO14443")
+        started = await _wait_event(csms, "Started")
+        tx_id = started["transactionInfo"]["transactionId"]
+        await _wait_updates(csms, 2)
+
+        tl.note("CSMS lowers this session to 8 A with a TxProfile (SetChargingProfile)")
+        await csms.send(
+            STATION_ID,
+            "SetChargingProfile",
+            {
+                "evseId": 1,
+                "chargingProfile": {
+                    "id": 1,
+                    "stackLevel": 0,
+                    "chargingProfilePurpose": "TxProfile",
+                    "chargingProfileKind": "Relative",
+                    "transactionId": tx_id,
+                    "chargingSchedule": [
+                        {
+                            "id": 1,
+                            "chargingRateUnit": "A",
+                            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 8.0}],
+                        }
+                    ],
+                },
+            },
+        )
+        await _wait_updates(csms, 2)
+
+        tl.note("CSMS takes EVSE 1 out of service during the session (ChangeAvailability)")
+        await csms.send(
+            STATION_ID,
+            "ChangeAvailability",
+            {"operationalStatus": "Inoperative", "evse": {"id": 1}},
+        )
         await asyncio.sleep(pause)
+        tl.note("the car leaves: the session ends, then the scheduled change applies")
+        sim.unplug(1)
+        await _wait_event(csms, "Ended")
+        await csms.wait_for(
+            lambda: (
+                csms.received("StatusNotification", STATION_ID)[-1]["connectorStatus"]
+                == "Unavailable"
+            )
+        )
+        tl.note("CSMS brings EVSE 1 back (Operative)")
+        await csms.send(
+            STATION_ID, "ChangeAvailability", {"operationalStatus": "Operative", "evse": {"id": 1}}
+        )
+        await csms.wait_for(
+            lambda: (
+                csms.received("StatusNotification", STATION_ID)[-1]["connectorStatus"]
+                == "Available"
+            )
+        )
+        await asyncio.sleep(pause / 2)
         tl.note("demo done")
     finally:
         await station.stop()
         await csms.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def _wait_event(csms: LocalCSMS, event_type: str) -> dict[str, Any]:
+    found = await csms.wait_for(
+        lambda: [
+            e for e in csms.received("TransactionEvent", STATION_ID) if e["eventType"] == event_type
+        ],
+        timeout=20,
+    )
+    result: dict[str, Any] = found[-1]
+    return result
+
+
+async def _wait_updates(csms: LocalCSMS, count: int) -> None:
+    def periodic() -> int:
+        return sum(
+            1
+            for e in csms.received("TransactionEvent", STATION_ID)
+            if e["triggerReason"] == "MeterValuePeriodic"
+        )
+
+    target = periodic() + count
+    await csms.wait_for(lambda: periodic() >= target, timeout=30)
 
 
 def main(fast: bool = False) -> int:

@@ -82,11 +82,30 @@ class AvailabilityBlock(Block):
     async def hal_event(self, event: HalEvent) -> None:
         if isinstance(event, PlugChanged):
             self.sm.plug(event.evse, event.connector, event.plugged)
+            if (
+                not event.plugged
+                and event.evse in self.sm.pending()
+                and event.evse in self.busy_evses()
+            ):
+                # The car leaves an EVSE scheduled to change: its transaction is ending, and
+                # transaction_ended() flushes with the change applied, so the CSMS sees
+                # Occupied → Unavailable, not an Available in between.
+                return
         elif isinstance(event, FaultChanged):
             self.sm.fault(event.evse, event.code, event.active)
         else:
             return
+        self._apply_due()
         await self.flush()
+
+    def _apply_due(self) -> None:
+        """A change scheduled for an EVSE whose transaction has already ended is due now."""
+        busy = self.busy_evses()
+        due = [evse for evse in self.sm.pending() if evse not in busy]
+        for evse in due:
+            self.sm.transaction_ended(evse)
+        if due:
+            self._persist()
 
     async def transaction_ended(self, evse: int) -> None:
         """Called by the transactions block: a scheduled change for this EVSE applies now."""
