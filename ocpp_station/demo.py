@@ -69,14 +69,13 @@ def _summary(action: str, payload: Any) -> str:
             parts.append(f"state={info['chargingState']}")
         if "stoppedReason" in info:
             parts.append(f"stopped={info['stoppedReason']}")
+        short = {"Energy.Active.Import.Register": "energy", "Power.Active.Import": "power"}
         for mv in p.get("meterValue", []):
             for sv in mv.get("sampledValue", []):
-                if sv.get("measurand", "Energy.Active.Import.Register") in (
-                    "Energy.Active.Import.Register",
-                    "Power.Active.Import",
-                ):
+                label = short.get(sv.get("measurand", "Energy.Active.Import.Register"))
+                if label is not None:
                     unit = sv.get("unitOfMeasure", {}).get("unit", "Wh")
-                    parts.append(f"{sv.get('measurand', 'Energy')}={sv['value']:.0f}{unit}")
+                    parts.append(f"{label}={sv['value']:.0f}{unit}")
         if p.get("offline"):
             parts.append("offline")
         return " ".join(parts)

@@ -29,6 +29,9 @@ def test_demo_shows_session_scheduled_change_and_power_limit() -> None:
         "demo done",
     ):
         assert fragment in out, (fragment, out)
+    # The meter follows the 8 A limit: 16 A × 3 × 230 V before, 8 A × 3 × 230 V after.
+    assert "power=11040W" in out
+    assert out.index("power=5520W") > out.index("lowers this session to 8 A")
     # The scheduled change applies only once the session has ended... and the car has left.
     assert out.index("Scheduled") < out.index("evse 1/1 Unavailable")
     # ...and the EVSE comes back afterwards.
