@@ -8,19 +8,27 @@ from typing import TYPE_CHECKING
 from ocpp_station.blocks.base import Block
 
 if TYPE_CHECKING:
+    from ocpp_station.blocks.authorization import AuthorizationBlock
+    from ocpp_station.blocks.availability import AvailabilityBlock
+    from ocpp_station.blocks.provisioning import Provisioning
+    from ocpp_station.blocks.reset import ResetBlock
+    from ocpp_station.blocks.security import SecurityBlock
+    from ocpp_station.blocks.smart_charging import SmartChargingBlock
+    from ocpp_station.blocks.transactions import TransactionsBlock
+    from ocpp_station.blocks.trigger import TriggerBlock
     from ocpp_station.station import Station
 
 
 @dataclass
 class Blocks:
-    provisioning: Block
-    availability: Block
-    authorization: Block
-    transactions: Block
-    smart_charging: Block
-    reset: Block
-    trigger: Block
-    security: Block
+    provisioning: Provisioning
+    availability: AvailabilityBlock
+    authorization: AuthorizationBlock
+    transactions: TransactionsBlock
+    smart_charging: SmartChargingBlock
+    reset: ResetBlock
+    trigger: TriggerBlock
+    security: SecurityBlock
 
     def all(self) -> list[Block]:
         return [getattr(self, f.name) for f in fields(self)]

@@ -10,6 +10,7 @@ Inoperative EVSE stays out after a restart or power loss.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from hal.types import FaultChanged, HalEvent, PlugChanged
@@ -201,7 +202,7 @@ class AvailabilityBlock(Block):
         state["pending_availability"] = self.sm.pending()
 
 
-def _evse_state(statuses: list[str]) -> str:
+def _evse_state(statuses: Sequence[str]) -> str:
     """The EVSE component's AvailabilityState from its connectors' statuses."""
     if not statuses:
         return "Unavailable"

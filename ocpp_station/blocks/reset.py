@@ -30,7 +30,7 @@ class ResetBlock(Block):
         self._reset_task: asyncio.Task[Any] | None = None
 
     def _busy(self) -> set[int]:
-        return self.st.blocks.availability.busy_evses()  # type: ignore[attr-defined,no-any-return]
+        return self.st.blocks.availability.busy_evses()
 
     async def on_reset(self, payload: dict[str, Any]) -> Reply:
         kind = payload["type"]
@@ -66,7 +66,7 @@ class ResetBlock(Block):
     async def _hold(self) -> None:
         """B12: while an OnIdle reset waits, idle EVSEs are set Unavailable so no new session
         starts there."""
-        availability = self.st.blocks.availability  # type: ignore[attr-defined]
+        availability = self.st.blocks.availability
         held = set(self.planner.held_evses())
         for evse in self.st.config.evse_map:
             availability.sm.hold(evse, evse in held)

@@ -50,12 +50,12 @@ class TriggerBlock(Block):
                 return None
             return self._boot
         if requested == "Heartbeat":
-            return st.blocks.provisioning.heartbeat  # type: ignore[attr-defined,no-any-return]
+            return st.blocks.provisioning.heartbeat
         if requested == "StatusNotification":
             return lambda: self._status(evse, connector)
         tx = getattr(st.blocks, "transactions", None)
         if requested in ("MeterValues", "TransactionEvent") and tx is not None:
-            return lambda: tx.trigger(requested, evse)  # type: ignore[no-any-return]
+            return lambda: tx.trigger(requested, evse)
         if requested in ("FirmwareStatusNotification", "LogStatusNotification"):
             # Nothing is being updated or uploaded: the status is Idle (F06.FR.?/L01/N01).
             return lambda: self._idle(requested)
@@ -63,12 +63,12 @@ class TriggerBlock(Block):
 
     async def _boot(self) -> None:
         try:
-            await self.st.blocks.provisioning.send_boot()  # type: ignore[attr-defined]
+            await self.st.blocks.provisioning.send_boot()
         except (CallTimeout, OCPPError, ConnectionLost) as exc:
             self.st.log.warning("triggered BootNotification failed: %s", exc)
 
     async def _status(self, evse: int | None, connector: int | None) -> None:
-        availability = self.st.blocks.availability  # type: ignore[attr-defined]
+        availability = self.st.blocks.availability
         for change in availability.sm.all_statuses():
             if evse is not None and change.evse != evse:
                 continue
