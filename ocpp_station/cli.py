@@ -30,10 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     ctl.add_argument("method")
     ctl.add_argument("params", nargs="?", default="{}", help="JSON object")
 
-    sim = sub.add_parser(
-        "controller-sim", help="simulated charge controller + EV on a serial line or CAN bus"
+    sub.add_parser(
+        "controller-sim",
+        help="simulated charge controller + EV on a serial line or CAN bus "
+        "(ocpp-station controller-sim --help)",
+        add_help=False,
     )
-    sim.add_argument("rest", nargs=argparse.REMAINDER)
 
     fleet = sub.add_parser("fleet", help="run N simulated stations in one process")
     fleet.add_argument("--config", required=True, type=Path, help="template station TOML file")
@@ -42,11 +44,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "controller-sim":
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["controller-sim"]:
+        # Its options (--pty, --control...) are its own: hand them over untouched.
         from hal.controller_sim import main as controller_sim_main
 
-        return controller_sim_main(args.rest)
+        return controller_sim_main(argv[1:])
+    args = _parser().parse_args(argv)
     if args.command == "demo":
         from ocpp_station.demo import main as demo_main
 
