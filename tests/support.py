@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -49,3 +50,17 @@ def station_config(
     if control is not None:
         data["control"] = {"socket": str(control)}
     return config_from_dict(data, source="test")
+
+
+def to_toml(data: dict[str, Any]) -> str:
+    """A config dict as TOML text (tables, arrays of tables, JSON-compatible scalars)."""
+    lines: list[str] = []
+    for section, body in data.items():
+        if isinstance(body, list):
+            for item in body:
+                lines.append(f"[[{section}]]")
+                lines += [f"{k} = {json.dumps(v)}" for k, v in item.items()]
+        else:
+            lines.append(f"[{section}]")
+            lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in body.items()]
+    return "\n".join(lines) + "\n"

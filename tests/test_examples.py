@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from certs import make_pki
+from support import to_toml
 
 import hal
 from ocpp_station.config import config_from_dict, load_config
@@ -57,7 +58,7 @@ async def test_sim_example_runs_as_a_process(csms: LocalCSMS, short_tmp: Path) -
     data["station"]["data_dir"] = str(short_tmp / "data")
     data["control"]["socket"] = str(short_tmp / "c.sock")
     config_file = short_tmp / "station.toml"
-    config_file.write_text(_to_toml(data))
+    config_file.write_text(to_toml(data))
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "ocpp_station.cli", "run", "--config", str(config_file),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -83,19 +84,6 @@ async def test_sim_example_runs_as_a_process(csms: LocalCSMS, short_tmp: Path) -
         _, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 0, err.decode()
     await csms.wait_for(lambda: "CS001" not in csms.links)
-
-
-def _to_toml(data: dict[str, Any]) -> str:
-    lines: list[str] = []
-    for section, body in data.items():
-        if isinstance(body, list):
-            for item in body:
-                lines.append(f"[[{section}]]")
-                lines += [f"{k} = {json.dumps(v)}" for k, v in item.items()]
-        else:
-            lines.append(f"[{section}]")
-            lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in body.items()]
-    return "\n".join(lines) + "\n"
 
 
 class FakeMcu:

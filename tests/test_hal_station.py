@@ -6,17 +6,15 @@ and a station on the CAN backend over python-can's virtual bus."""
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import can
 import pytest
-from support import PASSWORD, station_config
+from support import PASSWORD, station_config, to_toml
 
 from ocpp_station.control.server import call
 from ocpp_station.csms import LocalCSMS
@@ -75,26 +73,13 @@ async def serial_rig(
         },
     }
     toml = short_tmp / "serial.toml"
-    toml.write_text(_to_toml(config))
+    toml.write_text(to_toml(config))
     station = await asyncio.create_subprocess_exec(*CLI, "run", "--config", str(toml))
     try:
         yield mcu, mcu_sock
     finally:
         await _stop(station)
         await _stop(mcu)
-
-
-def _to_toml(data: dict[str, Any]) -> str:
-    lines: list[str] = []
-    for section, body in data.items():
-        if isinstance(body, list):
-            for item in body:
-                lines.append(f"[[{section}]]")
-                lines += [f"{k} = {json.dumps(v)}" for k, v in item.items()]
-        else:
-            lines.append(f"[{section}]")
-            lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in body.items()]
-    return "\n".join(lines) + "\n"
 
 
 async def test_session_over_serial_between_two_processes(
