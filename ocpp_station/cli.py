@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     ctl = sub.add_parser("ctl", help="call the local control API")
     ctl.add_argument("--socket", type=Path, help="control socket (default: from --config)")
     ctl.add_argument("--config", type=Path, help="station TOML file to find the socket in")
+    ctl.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the reply")
     ctl.add_argument("method")
     ctl.add_argument("params", nargs="?", default="{}", help="JSON object")
 
@@ -116,12 +117,15 @@ def _ctl(args: argparse.Namespace) -> int:
         print("ocpp-station ctl: params must be a JSON object", file=sys.stderr)
         return 2
     try:
-        result = asyncio.run(call(socket, args.method, params))
+        result = asyncio.run(asyncio.wait_for(call(socket, args.method, params), args.timeout))
     except ControlError as exc:
         print(f"ocpp-station ctl: {exc.code}: {exc.message}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"ocpp-station ctl: cannot reach {socket}: {exc}", file=sys.stderr)
+        return 1
+    except TimeoutError:
+        print(f"ocpp-station ctl: no reply from {socket} in {args.timeout} s", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2))
     return 0

@@ -120,10 +120,10 @@ class Station:
         self.spawn(self._hal_loop(), "hal")
         self.spawn(self.sender.run(), "queue")
         self._transport_task = self.spawn(self.transport.run(), "transport")
-        if cfg.control_socket is not None and self.control_server is None:
-            from ocpp_station.control.api import ControlApi
-            from ocpp_station.control.server import ControlServer
+        from ocpp_station.control.api import ControlApi
+        from ocpp_station.control.server import ControlServer
 
+        if cfg.control_socket is not None and self.control_server is None:
             self.control_server = ControlServer(cfg.control_socket, topics=TOPICS, logger=self.log)
             await self.control_server.start()
         if self.control_server is not None:

@@ -255,6 +255,11 @@ class Transport:
 
     async def _serve(self, ws: ClientConnection) -> None:
         self._ws = ws
+        if self._stopping.is_set():
+            # stop() came while the connection was opening and found no websocket to close.
+            self._ws = None
+            await ws.close(code=1000, reason="station stopping")
+            return
         self.connected = True
         self._log.info("connected to %s", self.config.url())
         startup = asyncio.create_task(self._guard(self._on_connect, "on_connect"))

@@ -12,12 +12,12 @@ CALLERROR ``SecurityError`` (B03.FR.02) until the retry after ``interval``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import TYPE_CHECKING, Any
 
 from device_model import VariableChange
 from ocpp_station.blocks import variables
 from ocpp_station.blocks.base import Block
+from ocpp_station.naming import to_snake
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Reply
 from ocpp_station.rpc.errors import ErrorCode, OCPPError
 
@@ -86,7 +86,7 @@ class Provisioning(Block):
         self.st.clock.synchronise(response["currentTime"])
         previous = self.st.registration
         self.st.registration = response["status"]
-        await self.st.publish("boot_notification_response", response)
+        await self.st.publish("boot_notification_response", to_snake(response))
         if response["status"] == "Accepted":
             interval = int(response.get("interval", 0))
             if interval > 0:  # B01.FR.04: the interval becomes the heartbeat interval
@@ -163,7 +163,6 @@ class Provisioning(Block):
             change.component.get("name") == "OCPPCommCtrlr"
             and change.variable.get("name") == "HeartbeatInterval"
             and change.attribute == "Actual"
-            and change.source != "csms-boot"
         ):
             # B05: a new HeartbeatInterval takes effect at once: the next heartbeat is one new
             # interval from now.
@@ -185,8 +184,17 @@ class Provisioning(Block):
         return Reply(response, then=lambda: self._send_reports(parts))
 
     async def _send_reports(self, parts: list[dict[str, Any]]) -> None:
+        """Send the NotifyReport parts in order, after the response (B07.FR.03, B08.FR.03).
+        They answer a CSMS request, so they go while the registration is Pending too (B02.FR.01,
+        B02.FR.09): hence ``rpc.call`` and not ``Station.call``, which only lets the boot through
+        outside Accepted.  A part that fails is skipped; a lost connection ends the report."""
         timestamp = self.st.timestamp()
         for part in parts:
-            part = {**part, "generatedAt": timestamp}
-            with contextlib.suppress(CallTimeout, OCPPError, ConnectionLost):
-                await self.st.call("NotifyReport", part)
+            if not self.st.connected or self.st.registration == "Rejected":
+                return
+            try:
+                await self.st.rpc.call("NotifyReport", {**part, "generatedAt": timestamp})
+            except ConnectionLost:
+                return
+            except (CallTimeout, OCPPError) as exc:
+                self.st.log.warning("NotifyReport seqNo %s failed: %s", part.get("seqNo"), exc)

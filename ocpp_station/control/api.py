@@ -2,17 +2,28 @@
 
 Field names are the snake_case of seed files 001/004 (``component_variable``, ``attribute_type``,
 ``connector_id``...); they are converted to and from OCPP's camelCase at this edge only, so the
-device model and the blocks see exactly what a CSMS would send.
+device model and the blocks see exactly what a CSMS would send.  Every method's params are checked
+against ``schemas/control_api.schema.json`` before it runs (``InvalidParams`` naming the field);
+the same file describes the results and publications.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
-import re
+import json
+import weakref
+from collections.abc import Callable
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from device_model import VariableChange
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+
+from device_model import MalformedRequest, VariableChange
 from ocpp_station.control.server import ControlError, ControlServer, require
+from ocpp_station.naming import to_camel, to_snake
 
 if TYPE_CHECKING:
     from ocpp_station.station import Station
@@ -35,44 +46,104 @@ CRITICAL_SECURITY_EVENTS = frozenset(
     }
 )
 
-_CAMEL = re.compile(r"_([a-z0-9])")
-_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+SCHEMA_FILE = "control_api.schema.json"
+
+# (component, component instance, evse id, connector id, variable, variable instance); None in
+# the evse/connector places matches every EVSE/connector.
+MonitorKey = tuple[str, str | None, int | None, int | None, str, str | None]
+
+# What a station's monitor_variables asked for outlives one ControlApi: a reset rebuilds the API
+# (Station.restart_core) while the control connection and its subscriber stay.
+_MONITORED: weakref.WeakKeyDictionary[Station, set[MonitorKey]] = weakref.WeakKeyDictionary()
 
 
-def to_camel(obj: Any) -> Any:
-    """snake_case keys → camelCase (``connector_id`` → ``connectorId``), recursively."""
-    if isinstance(obj, dict):
-        return {_CAMEL.sub(lambda m: m.group(1).upper(), k): to_camel(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [to_camel(v) for v in obj]
-    return obj
+@functools.cache
+def control_schema() -> dict[str, Any]:
+    """``schemas/control_api.schema.json`` (installed as ``ocpp_station.schemas``)."""
+    text = resources.files("ocpp_station.schemas").joinpath(SCHEMA_FILE).read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
-def to_snake(obj: Any) -> Any:
-    """camelCase keys → snake_case, recursively."""
-    if isinstance(obj, dict):
-        return {_SNAKE.sub("_", k).lower(): to_snake(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [to_snake(v) for v in obj]
-    return obj
+@functools.cache
+def _validator(pointer: str) -> Draft202012Validator:
+    root = control_schema()
+    registry: Registry[Any] = Registry().with_resource(root["$id"], Resource.from_contents(root))
+    return Draft202012Validator(
+        {"$ref": f"{root['$id']}#{pointer}"},
+        registry=registry,
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
 
 
-def _component_variable(item: Any, index: int) -> dict[str, Any]:
-    if not isinstance(item, dict):
-        raise ControlError("InvalidParams", f"requests[{index}] must be an object")
-    cv = item.get("component_variable")
-    if not isinstance(cv, dict):
-        raise ControlError("InvalidParams", f"requests[{index}].component_variable is required")
-    comp, var = cv.get("component"), cv.get("variable")
-    if not isinstance(comp, dict) or not isinstance(comp.get("name"), str):
-        raise ControlError(
-            "InvalidParams", f"requests[{index}].component_variable.component.name is required"
-        )
-    if not isinstance(var, dict) or not isinstance(var.get("name"), str):
-        raise ControlError(
-            "InvalidParams", f"requests[{index}].component_variable.variable.name is required"
-        )
-    return cv
+def _where(path: Any) -> str:
+    out = "params"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def check_params(method: str, params: dict[str, Any]) -> None:
+    """Validate ``params`` against ``methods.<method>.params`` of the control-API schema; a
+    ControlError ``InvalidParams`` names the first offending field.  Methods the schema does not
+    describe are not checked here."""
+    if method not in control_schema()["methods"]:
+        return
+    errors = list(_validator(f"/methods/{method}/params").iter_errors(params))
+    if not errors:
+        return
+    error = best_match(errors)
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    raise ControlError(
+        "InvalidParams", f"{method}: {_where(error.absolute_path)}: {error.message}{more}"
+    )
+
+
+def validate_result(method: str, result: Any) -> list[str]:
+    """Problems of a method's result against the schema (empty if it conforms); for tests and
+    for tools that want to check a reply."""
+    validator = _validator(f"/methods/{method}/result")
+    return [f"{_where(e.absolute_path)}: {e.message}" for e in validator.iter_errors(result)]
+
+
+def validate_publication(topic: str, data: Any) -> list[str]:
+    """Problems of a publication's data against ``topics.<topic>`` (empty if it conforms)."""
+    validator = _validator(f"/topics/{topic}")
+    return [f"{_where(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]
+
+
+def _ocpp_item(item: dict[str, Any]) -> dict[str, Any]:
+    """EVerest Get/SetVariableRequest → OCPP Get/SetVariableDataType (without the value)."""
+    entry: dict[str, Any] = to_camel(item["component_variable"])
+    if "attribute_type" in item:
+        entry["attributeType"] = item["attribute_type"]
+    return entry
+
+
+def _monitor_key(cv: dict[str, Any]) -> MonitorKey:
+    comp, var = cv["component"], cv["variable"]
+    evse = comp.get("evse") or {}
+    return (
+        comp["name"],
+        comp.get("instance") or None,
+        evse.get("id"),
+        evse.get("connector_id"),
+        var["name"],
+        var.get("instance") or None,
+    )
+
+
+def _matches(key: MonitorKey, change: VariableChange) -> bool:
+    comp, var = change.component, change.variable
+    evse = comp.get("evse") or {}
+    return (
+        key[0] == comp.get("name")
+        and key[1] == (comp.get("instance") or None)
+        and (key[2] is None or key[2] == evse.get("id"))
+        and (key[3] is None or key[3] == evse.get("connectorId"))
+        and key[4] == var.get("name")
+        and key[5] == (var.get("instance") or None)
+    )
 
 
 class ControlApi:
@@ -81,7 +152,7 @@ class ControlApi:
     def __init__(self, station: Station, server: ControlServer) -> None:
         self.st = station
         self.server = server
-        self._monitored: set[tuple[str, str | None, str, str | None]] = set()
+        self._monitored = _MONITORED.setdefault(station, set())
         self._event_ids = itertools.count(1)
         methods = {
             "get_variables": self.get_variables,
@@ -97,44 +168,45 @@ class ControlApi:
             server.add(name, method)
         for name in SIM_METHODS:
             server.add(f"sim.{name}", self._sim_method(name))
-        station.bus.subscribe(server.publish)
-        self._unsubscribe = station.dm.subscribe(self._on_change)
+        server.check_params = check_params
+        self._unsubscribe: list[Callable[[], None]] = [
+            station.bus.subscribe(server.publish),
+            station.dm.subscribe(self._on_change),
+        ]
 
     def close(self) -> None:
-        self._unsubscribe()
+        """Detach from the station (its bus and device model); the server stays up."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
 
     # -- device model --------------------------------------------------------------------------
     async def get_variables(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """EVerest ``get_variables``: OCPP B06 rules, EVerest GetVariableResult shapes."""
         requests = require(params, "requests", list)
-        data = []
-        for i, item in enumerate(requests):
-            cv = _component_variable(item, i)
-            entry: dict[str, Any] = to_camel(cv)
-            if "attribute_type" in item:
-                entry["attributeType"] = item["attribute_type"]
-            data.append(entry)
-        results = self.st.dm.get_variables(data)
+        data = [_ocpp_item(item) for item in requests]
+        try:
+            results = self.st.dm.get_variables(data)
+        except MalformedRequest as exc:
+            raise ControlError("InvalidParams", f"get_variables: {exc.message}") from None
         return [self._result(r) for r in results]
 
     async def set_variables(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """EVerest ``set_variables``: OCPP B05 rules (ReadOnly, limits, valuesList...); the device
+        model's change events carry ``source``."""
         requests = require(params, "requests", list)
         source = require(params, "source", str)
-        data = []
-        for i, item in enumerate(requests):
-            cv = _component_variable(item, i)
-            value = item.get("value")
-            if not isinstance(value, str):
-                raise ControlError("InvalidParams", f"requests[{i}].value must be a string")
-            entry: dict[str, Any] = {**to_camel(cv), "attributeValue": value}
-            if "attribute_type" in item:
-                entry["attributeType"] = item["attribute_type"]
-            data.append(entry)
-        results = self.st.dm.set_variables(data, source=source)
+        data = [{**_ocpp_item(item), "attributeValue": item["value"]} for item in requests]
+        try:
+            results = self.st.dm.set_variables(data, source=source)
+        except MalformedRequest as exc:
+            raise ControlError("InvalidParams", f"set_variables: {exc.message}") from None
         return [self._result(r) for r in results]
 
     @staticmethod
     def _result(result: dict[str, Any]) -> dict[str, Any]:
-        """OCPP Get/SetVariableResult → the EverEst GetVariableResult/SetVariableResult shape."""
+        """OCPP Get/SetVariableResult → the EVerest GetVariableResult/SetVariableResult shape,
+        plus ``status_info`` (snake_case StatusInfoType) saying why it was not Accepted."""
         out: dict[str, Any] = {
             "status": result["attributeStatus"],
             "component_variable": {
@@ -145,25 +217,36 @@ class ControlApi:
         }
         if "attributeValue" in result:
             out["value"] = result["attributeValue"]
+        if "attributeStatusInfo" in result:
+            out["status_info"] = to_snake(result["attributeStatusInfo"])
         return out
 
     async def monitor_variables(self, params: dict[str, Any]) -> None:
+        """EVerest ``monitor_variables``: from now on publish ``event_data`` when the Actual value
+        of one of these variables changes, whoever changed it.  An unknown variable is refused
+        (it could never fire)."""
         cvs = require(params, "component_variables", list)
+        keys = []
+        definitions = self.st.dm.definitions
         for i, cv in enumerate(cvs):
-            _component_variable({"component_variable": cv}, i)
-            comp, var = cv["component"], cv["variable"]
-            self._monitored.add(
-                (comp["name"], comp.get("instance"), var["name"], var.get("instance"))
-            )
+            key = _monitor_key(cv)
+            if (key[0], key[1]) not in definitions.components:
+                raise ControlError(
+                    "InvalidParams",
+                    f"monitor_variables: component_variables[{i}]: unknown component {key[0]!r}"
+                    + (f" instance {key[1]!r}" if key[1] else ""),
+                )
+            if (key[0], key[1], key[4], key[5]) not in definitions.by_key:
+                raise ControlError(
+                    "InvalidParams",
+                    f"monitor_variables: component_variables[{i}]: component {key[0]} has no "
+                    f"variable {key[4]!r}" + (f" instance {key[5]!r}" if key[5] else ""),
+                )
+            keys.append(key)
+        self._monitored.update(keys)
 
     def _on_change(self, change: VariableChange) -> None:
-        key = (
-            change.component.get("name", ""),
-            change.component.get("instance"),
-            change.variable.get("name", ""),
-            change.variable.get("instance"),
-        )
-        if key not in self._monitored or change.attribute != "Actual":
+        if change.attribute != "Actual" or not any(_matches(k, change) for k in self._monitored):
             return
         data = {
             "component_variable": {
@@ -193,7 +276,7 @@ class ControlApi:
         payload: dict[str, Any] = {"operationalStatus": status}
         if evse is not None:
             payload["evse"] = to_camel(evse)
-        response = await self.st.blocks.availability.change(payload)  # type: ignore[attr-defined]
+        response = await self.st.blocks.availability.change(payload)
         result: dict[str, Any] = to_snake(response)
         return result
 
@@ -212,7 +295,7 @@ class ControlApi:
             payload: dict[str, Any] = {"type": kind[:50], "timestamp": timestamp}
             if isinstance(event.get("info"), str):
                 payload["techInfo"] = event["info"][:255]
-            await self.st.blocks.security.notify(payload)  # type: ignore[attr-defined]
+            await self.st.blocks.security.notify(payload)
 
     async def stop(self, params: dict[str, Any]) -> bool:
         await self.st.stop_ocpp()

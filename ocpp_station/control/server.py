@@ -24,6 +24,8 @@ from typing import Any
 Method = Callable[[dict[str, Any]], Awaitable[Any]]
 
 MAX_LINE = 1 << 20  # 1 MiB per request line
+MAX_PENDING = 1000  # lines queued for a client that does not read before it is dropped
+FLUSH_TIMEOUT = 5.0  # seconds to deliver the last lines of a closing connection
 
 
 class ControlError(Exception):
@@ -36,16 +38,55 @@ class ControlError(Exception):
 
 
 class _Client:
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self.writer = writer
-        self.topics: set[str] = set()
-        self.lock = asyncio.Lock()
+    """One connection.  Everything it is sent (replies and publications) goes through a bounded
+    queue drained by its own task, so a client that stops reading never blocks the station: once
+    ``MAX_PENDING`` lines wait, it is dropped."""
 
-    async def send(self, obj: dict[str, Any]) -> None:
+    def __init__(self, writer: asyncio.StreamWriter, log: logging.Logger) -> None:
+        self.writer = writer
+        self.log = log
+        self.topics: set[str] = set()
+        self.closed = False
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(MAX_PENDING)
+        self._task = asyncio.get_running_loop().create_task(self._pump())
+
+    def send(self, obj: dict[str, Any]) -> bool:
+        """Queue one line; False if the client is gone (or was just dropped for lagging)."""
+        if self.closed:
+            return False
         data = json.dumps(obj, separators=(",", ":"), default=str).encode() + b"\n"
-        async with self.lock:
-            self.writer.write(data)
-            await self.writer.drain()
+        try:
+            self._queue.put_nowait(data)
+        except asyncio.QueueFull:
+            self.log.warning("control client not reading (%d lines waiting); dropped", MAX_PENDING)
+            self.abort()
+            return False
+        return True
+
+    async def _pump(self) -> None:
+        try:
+            while (data := await self._queue.get()) is not None:
+                self.writer.write(data)
+                await self.writer.drain()
+        except (ConnectionError, RuntimeError):
+            self.closed = True
+        finally:
+            self.writer.close()
+
+    async def finish(self) -> None:
+        """Flush what is queued (a few seconds at most), then close."""
+        if not self.closed:
+            self.closed = True
+            with contextlib.suppress(asyncio.QueueFull):
+                self._queue.put_nowait(None)
+        done, _ = await asyncio.wait({self._task}, timeout=FLUSH_TIMEOUT)
+        if not done:
+            self.abort()
+
+    def abort(self) -> None:
+        self.closed = True
+        self._task.cancel()
+        self.writer.close()
 
 
 class ControlServer:
@@ -63,6 +104,8 @@ class ControlServer:
         self.log = logger or logging.getLogger("ocpp_station.control")
         self._server: asyncio.Server | None = None
         self._clients: set[_Client] = set()
+        # Called as check_params(method, params) before every method; raises ControlError.
+        self.check_params: Callable[[str, dict[str, Any]], None] | None = None
 
     def add(self, name: str, method: Method) -> None:
         self.methods[name] = method
@@ -84,7 +127,7 @@ class ControlServer:
         if self._server is not None:
             self._server.close()
             for client in list(self._clients):
-                client.writer.close()
+                client.abort()
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
             self._server = None
@@ -92,35 +135,32 @@ class ControlServer:
             self.path.unlink()
 
     async def publish(self, topic: str, data: Any) -> None:
-        """Send ``{"topic", "data"}`` to every connection subscribed to ``topic``."""
+        """Send ``{"topic", "data"}`` to every connection subscribed to ``topic``.  Never blocks:
+        a connection that does not keep up is dropped (see :class:`_Client`)."""
         for client in list(self._clients):
-            if topic in client.topics:
-                try:
-                    await client.send({"topic": topic, "data": data})
-                except (ConnectionError, RuntimeError):
-                    self._clients.discard(client)
+            if topic in client.topics and not client.send({"topic": topic, "data": data}):
+                self._clients.discard(client)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        client = _Client(writer)
+        client = _Client(writer, self.log)
         self._clients.add(client)
         try:
-            while True:
+            while not client.closed:
                 try:
                     line = await reader.readline()
-                except ValueError:  # line over MAX_LINE
-                    await client.send(_error(None, "TooLarge", f"request over {MAX_LINE} bytes"))
+                except ValueError:  # line over MAX_LINE: the stream cannot be resynchronised
+                    client.send(_error(None, "TooLarge", f"request over {MAX_LINE} bytes"))
                     break
                 if not line:
                     break
                 if not line.strip():
                     continue
-                reply = await self._handle(client, line)
-                await client.send(reply)
+                client.send(await self._handle(client, line))
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             self._clients.discard(client)
-            writer.close()
+            await client.finish()
 
     async def _handle(self, client: _Client, line: bytes) -> dict[str, Any]:
         try:
@@ -138,14 +178,17 @@ class ControlServer:
             params = {}
         if not isinstance(params, dict):
             return _error(req_id, "InvalidParams", "'params' must be a JSON object")
-        if method == "subscribe":
-            return {"id": req_id, "result": self._subscribe(client, params)}
         handler = self.methods.get(method)
-        if handler is None:
+        if handler is None and method != "subscribe":
             known = ", ".join(sorted([*self.methods, "subscribe"]))
             return _error(req_id, "UnknownMethod", f"unknown method {method!r}; known: {known}")
         try:
-            result = await handler(params)
+            if self.check_params is not None:
+                self.check_params(method, params)
+            if handler is None:
+                result: Any = self._subscribe(client, params)
+            else:
+                result = await handler(params)
         except ControlError as exc:
             return _error(req_id, exc.code, exc.message)
         except (KeyError, TypeError, ValueError) as exc:
@@ -191,21 +234,32 @@ def require(params: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> 
 async def call(
     path: str | os.PathLike[str], method: str, params: dict[str, Any] | None = None
 ) -> Any:
-    """One request on a fresh connection (what ``ocpp-station ctl`` does)."""
+    """One request on a fresh connection (what ``ocpp-station ctl`` does): the result, or
+    :class:`ControlError` with the server's error (or ``BadReply`` / ``ConnectionClosed``)."""
     reader, writer = await asyncio.open_unix_connection(str(path), limit=MAX_LINE)
     try:
         request = {"id": 1, "method": method, "params": params or {}}
         writer.write(json.dumps(request).encode() + b"\n")
         await writer.drain()
         while True:
-            line = await reader.readline()
+            try:
+                line = await reader.readline()
+            except ValueError:
+                raise ControlError("BadReply", f"reply line over {MAX_LINE} bytes") from None
             if not line:
                 raise ControlError("ConnectionClosed", "the control socket closed without a reply")
-            reply = json.loads(line)
+            try:
+                reply = json.loads(line)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise ControlError("BadReply", f"reply is not valid JSON: {exc}") from None
+            if not isinstance(reply, dict):
+                raise ControlError("BadReply", f"reply is not a JSON object: {line[:200]!r}")
             if "topic" in reply:
                 continue
             if "error" in reply:
                 err = reply["error"]
+                if not isinstance(err, dict):
+                    raise ControlError("BadReply", f"malformed error reply: {err!r}")
                 raise ControlError(str(err.get("code")), str(err.get("message")))
             return reply.get("result")
     finally:
