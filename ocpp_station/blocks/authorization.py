@@ -45,27 +45,39 @@ class AuthorizationBlock(Block):
         if not self._flag("AuthCtrlr", "Enabled", True):
             return {"status": "Accepted"}  # C01: authorization disabled, every token may charge
         cached = self.cached(id_token)
-        online = self.st.connected and self.st.registration == "Accepted"
-        if online:
+        if self.st.online:
             if (
                 cached is not None
                 and cached.get("status") == "Accepted"
                 and self._flag("AuthCtrlr", "LocalPreAuthorize", False)
             ):
-                return cached
+                return cached  # C10.FR.03: start at once, the TransactionEvent tells the CSMS
+            if self._flag("AuthCtrlr", "DisableRemoteAuthorization", False):
+                return cached if cached is not None else {"status": "Unknown"}
             try:
                 response = await self.st.call("Authorize", {"idToken": id_token})
             except (CallTimeout, OCPPError, ConnectionLost) as exc:
                 self.st.log.warning("Authorize failed (%s): deciding offline", exc)
+            except Exception as exc:  # NotReady: the connection went between check and call
+                self.st.log.info("Authorize not sent (%s): deciding offline", exc)
             else:
                 info: dict[str, Any] = response["idTokenInfo"]
                 self.remember(id_token, info)
                 return info
-        if cached is not None and self._flag("AuthCtrlr", "LocalAuthorizeOffline", True):
-            return cached
-        if cached is None and self._flag("AuthCtrlr", "OfflineTxForUnknownIdEnabled", False):
+        return self._offline_decision(cached)
+
+    def _offline_decision(self, cached: dict[str, Any] | None) -> dict[str, Any]:
+        """C12/C15: offline, a cached token counts only with LocalAuthorizeOffline (a cached
+        refusal always counts); an unknown one only with OfflineTxForUnknownIdEnabled."""
+        if cached is not None:
+            if cached.get("status") != "Accepted":
+                return cached
+            if self._flag("AuthCtrlr", "LocalAuthorizeOffline", True):
+                return cached
+            return {"status": "Unknown"}
+        if self._flag("AuthCtrlr", "OfflineTxForUnknownIdEnabled", False):
             return {"status": "Accepted"}
-        return {"status": "Unknown" if cached is None else cached.get("status", "Invalid")}
+        return {"status": "Unknown"}
 
     def cached(self, id_token: dict[str, Any]) -> dict[str, Any] | None:
         if not self._flag("AuthCacheCtrlr", "Enabled", True):

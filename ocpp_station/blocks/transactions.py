@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from ocpp_station.station import Station
 
 
+READING_SAVE_INTERVAL = 10.0  # seconds
+
+
 def _state_key(evse: int) -> str:
     return f"tx.{evse}"
 
@@ -58,6 +61,7 @@ class TransactionsBlock(Block):
         self._tick_task: asyncio.Task[Any] | None = None
         self._aligned_task: asyncio.Task[Any] | None = None
         self._wake = asyncio.Event()
+        self._saved: dict[int, tuple[dict[str, Any], float]] = {}  # last state written per EVSE
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -65,13 +69,17 @@ class TransactionsBlock(Block):
         self.engines = {}
         for evse in self.st.config.evse_map:
             persisted = self.st.queue.load_state(_state_key(evse))
-            engine = EvseTransaction(evse, persisted=persisted)
+            try:
+                engine = EvseTransaction(evse, persisted=persisted)
+            except ValueError as exc:  # a damaged record must not keep the station down
+                self.st.log.error("EVSE %s: %s; starting without it", evse, exc)
+                engine = EvseTransaction(evse)
             self.engines[evse] = engine
             self.plugged[evse] = set()
             if engine.active():
                 # The station lost power (or was killed) mid-transaction: end it with
-                # stoppedReason PowerLoss, continuing its seqNo (E?? / the issue's rule).  A car
-                # still plugged in starts a fresh transaction from the HAL's state events.
+                # stoppedReason PowerLoss, continuing its seqNo without a gap.  A car still
+                # plugged in starts a fresh transaction from the HAL's state events.
                 self._apply(evse, engine.resume_after_power_loss(now, cfg, still_charging=False))
         self._tick_task = self.st.spawn(self._tick_loop(), "tx-tick")
         self._aligned_task = self.st.spawn(self._aligned_loop(), "aligned-meter")
@@ -118,9 +126,10 @@ class TransactionsBlock(Block):
                 events.append(("TransactionEvent", payload))
         # All events of one input and the engine state that produced them in ONE SQLite
         # transaction: a power loss can neither lose one nor leave a seqNo gap.
-        self.st.queue.push_batch(
-            events, self.st.now(), state_key=_state_key(evse), state=engine.to_persist()
-        )
+        state = engine.to_persist()
+        if events or self._must_save(evse, state):
+            self.st.queue.push_batch(events, self.st.now(), state_key=_state_key(evse), state=state)
+            self._saved[evse] = (state, self.st.now())
         if events:
             self.st.sender.wake()
             smart = getattr(self.st.blocks, "smart_charging", None)
@@ -135,6 +144,21 @@ class TransactionsBlock(Block):
                 self.st.spawn(self._finished(evse, out.transaction_id), "tx-finished")
         self._wake.set()
 
+    def _must_save(self, evse: int, state: dict[str, Any]) -> bool:
+        """An input without events changed the engine state: save it, except a new meter
+        reading alone, which is saved at most every READING_SAVE_INTERVAL seconds (a synced
+        SQLite write per reading would wear the flash; after a power loss the Ended event then
+        reports a reading up to that old)."""
+        saved = self._saved.get(evse)
+        if saved is None:
+            return True
+        old, when = saved
+        if old == state:
+            return False
+        if {**old, "reading": None} != {**state, "reading": None}:
+            return True
+        return self.st.now() - when >= READING_SAVE_INTERVAL
+
     async def _allow_power(self, evse: int, allowed: bool) -> None:
         try:
             await self.st.hal.allow_power(evse, allowed)
@@ -146,7 +170,7 @@ class TransactionsBlock(Block):
         smart = getattr(blocks, "smart_charging", None)
         if smart is not None:
             await smart.transaction_ended(evse, transaction_id)
-        await blocks.availability.transaction_ended(evse)  # type: ignore[attr-defined]
+        await blocks.availability.transaction_ended(evse)
         reset = getattr(blocks, "reset", None)
         if reset is not None:
             await reset.transaction_ended(evse)
@@ -158,7 +182,7 @@ class TransactionsBlock(Block):
         payload = message.payload
         info = response.get("idTokenInfo")
         if info is not None and "idToken" in payload:
-            self.st.blocks.authorization.remember(payload["idToken"], info)  # type: ignore[attr-defined]
+            self.st.blocks.authorization.remember(payload["idToken"], info)
         await self.st.publish(
             "ocpp_transaction_event_response",
             {
@@ -169,12 +193,16 @@ class TransactionsBlock(Block):
                     if "chargingPriority" in response
                     else {}
                 ),
+                **(
+                    {"personal_message": _message(response["updatedPersonalMessage"])}
+                    if "updatedPersonalMessage" in response
+                    else {}
+                ),
             },
         )
-        evse = payload.get("evse", {}).get("id")
         tx_id = payload["transactionInfo"]["transactionId"]
         for evse_id, engine in self.engines.items():
-            if engine.transaction_id == tx_id or evse_id == evse:
+            if engine.transaction_id == tx_id:  # an answer for an ended one changes nothing
                 outputs = engine.tx_response(
                     response, self.st.now(), self.config(), transaction_id=tx_id
                 )
@@ -217,16 +245,18 @@ class TransactionsBlock(Block):
         if engine is None:
             self.st.log.warning("token presented on unknown EVSE %s", event.evse)
             return
-        if engine.active() and engine.id_token is not None:
-            # The same token again ends the transaction (E07 StopAuthorized); the engine decides.
-            if engine.id_token.get("idToken") == event.id_token:
-                self._apply(evse, engine.authorized(id_token, self.st.now(), self.config()))
+        current = engine.id_token
+        if current is not None and current["idToken"].lower() == event.id_token.lower():
+            # E07: the same token again ends the authorization, without asking anyone.
+            self._apply(evse, engine.authorized(id_token, self.st.now(), self.config()))
             return
-        auth = self.st.blocks.authorization  # type: ignore[attr-defined]
+        auth = self.st.blocks.authorization
         info = await auth.authorize(id_token)
         if info.get("status") != "Accepted":
             self.st.log.info("token %s not accepted: %s", event.id_token, info.get("status"))
             return
+        if current is not None and info.get("groupIdToken") is None:
+            return  # another driver's token: only one of the same group may stop (E07.FR.01)
         self._apply(
             evse,
             engine.authorized(
@@ -283,6 +313,7 @@ class TransactionsBlock(Block):
     async def _aligned_loop(self) -> None:
         """Clock-aligned meter values (J01): MeterValues every AlignedDataCtrlr.Interval seconds,
         aligned to midnight, per EVSE (during transactions unless SendDuringIdle)."""
+        last = 0.0
         while True:
             interval = self.st.dm.get_float("AlignedDataCtrlr", "Interval", default=0)
             if interval <= 0 or not self.st.dm.get_bool(
@@ -291,10 +322,15 @@ class TransactionsBlock(Block):
                 await self.st.clock.sleep(5.0)
                 continue
             now = self.st.now()
-            await self.st.clock.sleep(max(0.0, next_aligned(now, interval) - now))
-            await self.send_meter_values("Sample.Clock")
+            instant = next_aligned(max(now, last), interval)  # a timer may fire a hair early
+            last = instant
+            await self.st.clock.sleep(max(0.0, instant - now))
+            # J01: stamped with the aligned instant itself, not the moment the timer fired
+            await self.send_meter_values("Sample.Clock", at=instant)
 
-    async def send_meter_values(self, context: str, evse: int | None = None) -> None:
+    async def send_meter_values(
+        self, context: str, evse: int | None = None, *, at: float | None = None
+    ) -> None:
         measurands = self._measurands("Measurands", component="AlignedDataCtrlr")
         idle_too = self.st.dm.get_bool("AlignedDataCtrlr", "SendDuringIdle", default=False)
         queue_all = self.st.dm.get_bool("OCPPCommCtrlr", "QueueAllMessages", default=False)
@@ -304,7 +340,7 @@ class TransactionsBlock(Block):
             engine = self.engines.get(evse_id)
             if context == "Sample.Clock" and not idle_too and not (engine and engine.active()):
                 continue
-            value = meter_value(reading, measurands, context, self.st.now())
+            value = meter_value(reading, measurands, context, self.st.now() if at is None else at)
             if value is None:
                 continue  # no supported measurand configured
             payload = {"evseId": evse_id, "meterValue": [value]}
@@ -337,19 +373,20 @@ class TransactionsBlock(Block):
     async def on_request_start(self, payload: dict[str, Any]) -> dict[str, Any]:
         id_token = payload["idToken"]
         evse = payload.get("evseId")
-        if evse is None:  # F01.FR.?: without an EVSE the station picks an idle one
-            idle = [e for e, eng in self.engines.items() if not eng.active()]
-            evse = idle[0] if idle else None
-        engine = self.engines.get(evse) if evse is not None else None
+        if evse is None:
+            evse = self._evse_for_remote_start()
+            if evse is None:
+                return {"status": "Rejected", "statusInfo": _info("NoFreeEvse", "every EVSE busy")}
+        engine = self.engines.get(evse)
         if engine is None:
-            return {"status": "Rejected", "statusInfo": {"reasonCode": "UnknownEvse"}}
+            return {"status": "Rejected", "statusInfo": _info("UnknownEvse", f"no EVSE {evse}")}
         if engine.active() and engine.id_token is not None:
             # F01.FR.?: an EVSE already in an authorized transaction refuses a second start.
             return {
                 "status": "Rejected",
                 "statusInfo": {"reasonCode": "TxInProgress"},
             }
-        availability = self.st.blocks.availability  # type: ignore[attr-defined]
+        availability = self.st.blocks.availability
         if not availability.sm.usable(evse):
             return {"status": "Rejected", "statusInfo": {"reasonCode": "Unavailable"}}
         profile = payload.get("chargingProfile")
@@ -360,7 +397,7 @@ class TransactionsBlock(Block):
                 return {"status": "Rejected", "statusInfo": problem}
         if self.st.dm.get_bool("AuthCtrlr", "AuthorizeRemoteStart", default=False):
             # F01.FR.?: authorize the token first, like a local presentation.
-            info = await self.st.blocks.authorization.authorize(id_token)  # type: ignore[attr-defined]
+            info = await self.st.blocks.authorization.authorize(id_token)
             if info.get("status") != "Accepted":
                 return {"status": "Rejected", "statusInfo": {"reasonCode": "InvalidIdToken"}}
         tx_before = engine.transaction_id
@@ -384,6 +421,14 @@ class TransactionsBlock(Block):
             # F01.FR.?: a transaction already running (e.g. started at EVConnected) is named.
             response["transactionId"] = tx_before
         return response
+
+    def _evse_for_remote_start(self) -> int | None:
+        """Without an evseId the station picks (F01): an EVSE whose cable is in or whose
+        transaction waits for an authorization first, else a free one; None if all are busy."""
+        usable = self.st.blocks.availability.sm.usable
+        free = [e for e, eng in self.engines.items() if eng.accepts_remote_start() and usable(e)]
+        waiting = [e for e in free if self.engines[e].active() or self.plugged.get(e)]
+        return next(iter(waiting or free), None)
 
     async def on_request_stop(self, payload: dict[str, Any]) -> dict[str, Any]:
         tx_id = payload["transactionId"]
@@ -445,6 +490,11 @@ class TransactionsBlock(Block):
 
 def _info(reason: str, text: str) -> dict[str, str]:
     return {"reasonCode": reason, "additionalInfo": text[:512]}
+
+
+def _message(message: dict[str, Any]) -> dict[str, Any]:
+    """MessageContentType as EVerest's MessageContent (seed 004: format, language, content)."""
+    return {k: message[k] for k in ("format", "language", "content") if k in message}
 
 
 def _event(payload: dict[str, Any]) -> dict[str, Any]:
