@@ -345,7 +345,7 @@ async def test_lost_ack_is_repeated_and_not_executed_twice() -> None:
     await settle()
     assert executed == [Enable(1, True)] and dropped == [b"\x10\x00"]
     await clock.advance(0.1)  # ack timeout: the same seq and bytes again
-    assert await task == AckResult.DUPLICATE
+    assert await asyncio.wait_for(task, 5) == AckResult.DUPLICATE
     assert executed == [Enable(1, True)]
     assert a.stats["retransmissions"] == 1 and b.stats["duplicates"] == 1
     assert await a.request(Enable(1, True)) == AckResult.OK  # same bytes, new seq: executed
