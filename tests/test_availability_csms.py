@@ -291,3 +291,28 @@ async def test_unsupported_action_is_not_supported(
     with pytest.raises(PackageOCPPError) as info:
         await csms.send(station.config.id, "GetLocalListVersion", {})
     assert type(info.value).__name__ == "NotSupportedError"
+
+
+async def test_status_reports_the_live_state(csms: LocalCSMS, make_station: StationFactory) -> None:
+    """The control API's `status` (DESIGN.md §3) during a session on one of two EVSEs."""
+    station = await booted(csms, make_station, evses=TWO_EVSES)
+    tx_id = await start_session(csms, station, evse=1)
+    await csms.send(
+        station.config.id,
+        "ChangeAvailability",
+        {"operationalStatus": "Inoperative", "evse": {"id": 2}},
+    )
+    await csms.wait_for(lambda: station.status()["evses"][1]["operational_status"] == "Inoperative")
+    status = station.status()
+    assert status["connected"] is True and status["registration"] == "Accepted"
+    first, second = status["evses"]
+    assert first["id"] == 1 and first["operational_status"] == "Operative"
+    assert first["connectors"] == [
+        {"id": 1, "status": "Occupied", "operational_status": "Operative"}
+    ]
+    assert first["transaction"]["id"] == tx_id
+    assert first["transaction"]["seq_no"] >= 1
+    assert first["transaction"]["charging_state"] in ("EVConnected", "Charging")
+    assert isinstance(first["limit_amps"], float)
+    assert second["connectors"][0]["status"] == "Unavailable"
+    assert second["transaction"] is None
