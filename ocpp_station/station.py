@@ -19,6 +19,8 @@ from device_model import DeviceModel
 from hal.types import ChargeController, HalEvent
 from ocpp_station.clock import Clock, OffsetClock, SystemClock, iso
 from ocpp_station.config import StationConfig
+from ocpp_station.control.api import ControlApi
+from ocpp_station.control.server import ControlServer
 from ocpp_station.events import TOPICS, EventBus
 from ocpp_station.queue import MessageQueue, QueuedMessage, QueueSender, RetryPolicy
 from ocpp_station.rpc.endpoint import RpcEndpoint
@@ -63,8 +65,8 @@ class Station:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopped = asyncio.Event()
         self.started = False
-        self.control_server: Any = None
-        self.control_api: Any = None
+        self.control_server: ControlServer | None = None
+        self.control_api: ControlApi | None = None
         self._transport_task: asyncio.Task[Any] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -120,9 +122,6 @@ class Station:
         self.spawn(self._hal_loop(), "hal")
         self.spawn(self.sender.run(), "queue")
         self._transport_task = self.spawn(self.transport.run(), "transport")
-        from ocpp_station.control.api import ControlApi
-        from ocpp_station.control.server import ControlServer
-
         if cfg.control_socket is not None and self.control_server is None:
             self.control_server = ControlServer(cfg.control_socket, topics=TOPICS, logger=self.log)
             await self.control_server.start()
