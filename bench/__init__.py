@@ -1,0 +1,1 @@
+"""Benchmarks of ocpp-station (``python -m bench``; see docs/performance.md)."""

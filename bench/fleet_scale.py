@@ -1,0 +1,358 @@
+"""Fleet scale: N simulated stations in this process (:class:`ocpp_station.fleet.Fleet`) against
+one raw CSMS in another process (:mod:`bench.wire`).
+
+For each N: the boot storm (start until every station is registered Accepted), memory per station
+(RSS growth of this process divided by N) and descriptors per station, then a steady-state window
+in which 10 % of the stations charge with periodic meter values while all send heartbeats.
+Measured from the stations' side (every frame seen through the stations' ``on_frame`` hook):
+
+- heartbeat: Heartbeat CALL sent until its CALLRESULT arrived;
+- meter values: the TransactionEvent's sampling time (its ``timestamp``, on the station's own
+  clock) until the CSMS's answer arrived, so queueing inside the station counts too;
+- loop lag: how late a 100 ms timer of this process fires (every timer-driven message is late by
+  as much).
+
+N passes when all three p99 stay under 1 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bench.common import Options, Result, open_fds, rss_kib, subprocess_env, summary_ms
+from ocpp_station.config import StationConfig, config_from_dict
+from ocpp_station.fleet import FDS_PER_STATION, Fleet, raise_fd_limit
+from ocpp_station.station import Station
+
+LIMIT_S = 1.0
+
+
+class CsmsProcess:
+    """``python -m bench.wire`` as a child process; closing its stdin stops it."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, url: str) -> None:
+        self.proc = proc
+        self.url = url
+
+    @classmethod
+    async def start(cls, heartbeat_interval: int, compression: str = "deflate") -> CsmsProcess:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.wire",
+            "--heartbeat-interval",
+            str(heartbeat_interval),
+            "--compression",
+            compression,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=subprocess_env(),
+        )
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        if not line:
+            raise RuntimeError("the CSMS process exited before it was listening")
+        return cls(proc, json.loads(line)["url"])
+
+    async def stop(self) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.close()
+        try:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), 30)
+            await asyncio.wait_for(self.proc.wait(), 30)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+            return {}
+        stats: dict[str, Any] = json.loads(line) if line else {}
+        return stats
+
+
+class Probe:
+    """The stations' frames, turned into latencies (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.stations: dict[str, Station] = {}
+        self.pending: dict[tuple[str, str], tuple[str, float, float]] = {}
+        self.heartbeat: list[float] = []
+        self.meter: list[float] = []
+        self.lag: list[float] = []
+        self.tx_started = 0
+        self.tx_expected = 0
+        self.all_started = asyncio.Event()  # tx_started reached tx_expected
+        self.recording = False
+
+    def reset(self) -> None:
+        self.heartbeat.clear()
+        self.meter.clear()
+        self.lag.clear()
+
+    def on_frame(self, sid: str, direction: str, text: str) -> None:
+        now = time.perf_counter()
+        if direction == "out":
+            if not text.startswith("[2"):
+                return
+            msg = json.loads(text)
+            action = msg[2]
+            if action == "Heartbeat":
+                self.pending[sid, msg[1]] = ("heartbeat", now, 0.0)
+            elif action == "TransactionEvent":
+                payload = msg[3]
+                if payload.get("eventType") == "Started":
+                    self.tx_started += 1
+                    if self.tx_started >= self.tx_expected:
+                        self.all_started.set()
+                if payload.get("triggerReason") == "MeterValuePeriodic":
+                    station = self.stations.get(sid)
+                    age = 0.0
+                    if station is not None:
+                        sampled = _epoch(payload["timestamp"])
+                        age = max(0.0, station.clock.time() - sampled)
+                    self.pending[sid, msg[1]] = ("meter", now, age)
+            return
+        if not (text.startswith("[3") or text.startswith("[4")):
+            return
+        msg = json.loads(text)
+        entry = self.pending.pop((sid, msg[1]), None)
+        if entry is None or not self.recording:
+            return
+        kind, t_out, age = entry
+        (self.heartbeat if kind == "heartbeat" else self.meter).append(now - t_out + age)
+
+    async def measure_lag(self, period: float = 0.1) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            t0 = loop.time()
+            await asyncio.sleep(period)
+            if self.recording:
+                self.lag.append(max(0.0, loop.time() - t0 - period))
+
+
+def start_charging(fleet: Fleet, probe: Probe, share: float) -> list[Station]:
+    """Plug a car into EVSE 1 of every 1/share-th station and present a token there."""
+    charging = fleet.stations[:: max(1, round(1 / share))] if share > 0 else []
+    probe.tx_expected = probe.tx_started + len(charging)
+    for i, station in enumerate(charging):
+        sim: Any = station.hal  # the sim backend: plug_in / present_id_token
+        sim.plug_in(1, 1)
+        sim.present_id_token(1, f"FLEETTOKEN{i:05d}", "ISO14443")
+    return charging
+
+
+def _epoch(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def template(csms_url: str, data_dir: Path, opts: Options) -> StationConfig:
+    return config_from_dict(
+        {
+            "station": {
+                "id": "FLEET",
+                "csms_url": csms_url,
+                "data_dir": str(data_dir),
+                "vendor": "bench",
+                "model": "fleet",
+                "password": "bench-password-0123456",
+                "log_level": "WARNING",
+            },
+            "evse": [{"id": 1, "connectors": [1]}, {"id": 2, "connectors": [1]}],
+            "hal": {"backend": "sim", "tick": 1.0},
+            "device_model": {
+                "SampledDataCtrlr.TxUpdatedInterval": int(opts.fleet_meter_interval),
+                "OCPPCommCtrlr.MessageTimeout[Default]": 30,
+            },
+        },
+        source="bench-fleet",
+    )
+
+
+async def measure(n: int, opts: Options) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="ocpp-bench-fleet-"))
+    csms = await CsmsProcess.start(opts.fleet_heartbeat)
+    probe = Probe()
+    lag_task = asyncio.create_task(probe.measure_lag())
+    fleet = Fleet(
+        template(csms.url, work, opts),
+        n,
+        concurrency=opts.fleet_concurrency,
+        boot_timeout=60.0,
+        on_frame=probe.on_frame,
+    )
+    out: dict[str, Any] = {"n": n}
+    try:
+        fds_before = out["fds_before"] = open_fds()
+        rss_before = rss_kib()["VmRSS"]
+        t0 = time.perf_counter()
+        probe.recording = True  # loop lag during the storm
+        start = await fleet.start()
+        probe.stations = {s.config.id: s for s in fleet.stations}
+        all_accepted = await fleet.wait_accepted(timeout=60.0)
+        out["boot_storm_s"] = time.perf_counter() - t0
+        out["storm_lag"] = summary_ms(probe.lag)
+        probe.recording = False
+        out["started"] = start.started
+        out["accepted"] = fleet.registrations().get("Accepted", 0)
+        out["failed"] = start.failed
+        out["all_accepted"] = all_accepted
+        await asyncio.sleep(0.5 if opts.quick else 2.0)
+        out["rss_per_station_kib"] = (rss_kib()["VmRSS"] - rss_before) / n
+        out["fds_per_station"] = (open_fds() - fds_before) / n
+
+        charging = start_charging(fleet, probe, opts.fleet_charging_share)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(probe.all_started.wait(), 30)
+        out["charging"] = len(charging)
+        out["tx_started"] = probe.tx_started
+
+        probe.reset()
+        probe.recording = True
+        await asyncio.sleep(opts.fleet_window)
+        probe.recording = False
+        out["heartbeat"] = summary_ms(probe.heartbeat)
+        out["meter"] = summary_ms(probe.meter)
+        out["lag"] = summary_ms(probe.lag)
+        out["window_s"] = opts.fleet_window
+    finally:
+        t_stop = time.perf_counter()
+        await fleet.stop()
+        out["stop_s"] = time.perf_counter() - t_stop
+        lag_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await lag_task
+        out["csms"] = await csms.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    p99s = [out["heartbeat"]["p99"], out["meter"]["p99"], out["lag"]["p99"]]
+    out["passed"] = bool(
+        out["all_accepted"]
+        and out["heartbeat"]["n"] > 0
+        and out["meter"]["n"] > 0
+        and all(p < LIMIT_S * 1e3 for p in p99s)
+    )
+    return out
+
+
+OPTION_FIELDS = (
+    "quick",
+    "fleet_window",
+    "fleet_heartbeat",
+    "fleet_meter_interval",
+    "fleet_charging_share",
+    "fleet_concurrency",
+)
+
+
+async def measure_in_child(n: int, opts: Options) -> dict[str, Any]:
+    """Run :func:`measure` in a fresh process, so memory and descriptors are that size's alone
+    (a process reuses the memory an earlier, stopped fleet freed: RSS growth would lie)."""
+    fields = {name: getattr(opts, name) for name in OPTION_FIELDS}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.fleet_scale",
+        str(n),
+        json.dumps(fields),
+        stdout=asyncio.subprocess.PIPE,
+        env=subprocess_env(),
+    )
+    out, _ = await proc.communicate()
+    lines = out.decode().strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"fleet of {n} failed (exit {proc.returncode})")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+async def run(opts: Options) -> Result:
+    limit = raise_fd_limit(max(opts.fleet_sizes) * FDS_PER_STATION + 1024)
+    runs: list[dict[str, Any]] = []
+    per_station = float(FDS_PER_STATION)  # refined by each measured size
+    base = 128.0  # a fresh process's own descriptors (refined too), with a margin
+    for n in opts.fleet_sizes:
+        fits = int((limit - base) // per_station)
+        if n > fits:
+            # The descriptor limit (RLIMIT_NOFILE; its hard limit cannot be raised here) caps
+            # the fleet: run the largest size that fits instead, rounded down to 50.
+            capped = fits // 50 * 50
+            note = f"{n} needs ~{base + n * per_station:.0f} descriptors, limit {limit}"
+            if capped <= max((r["n"] for r in runs), default=0):
+                runs.append({"n": n, "skipped": note})
+                continue
+            result = await measure_in_child(capped, opts)
+            result["capped_from"] = n
+            result["cap_reason"] = note
+        else:
+            result = await measure_in_child(n, opts)
+        per_station = max(result["fds_per_station"], 1.0)
+        base = result["fds_before"] + 64.0
+        runs.append(result)
+    rows: list[list[Any]] = []
+    for r in runs:
+        if "skipped" in r:
+            rows.append([r["n"], "skipped", "", "", "", "", "", "", "", r["skipped"]])
+            continue
+        rows.append(
+            [
+                f"{r['n']} (fd cap)" if "capped_from" in r else r["n"],
+                r["boot_storm_s"],
+                r["storm_lag"]["p99"],
+                r["rss_per_station_kib"] / 1024,
+                r["fds_per_station"],
+                r["heartbeat"]["p99"],
+                r["meter"]["p99"],
+                r["lag"]["p99"],
+                r["stop_s"],
+                "yes" if r["passed"] else "NO",
+            ]
+        )
+    passing = [r["n"] for r in runs if r.get("passed")]
+    largest = max(passing) if passing else 0
+    return Result(
+        name="fleet",
+        title="Fleet scale (one process, N stations with 2 EVSEs each)",
+        columns=[
+            "N",
+            "boot storm s",
+            "storm lag p99 ms",
+            "MiB/station",
+            "fds/station",
+            "heartbeat p99 ms",
+            "meter p99 ms",
+            "loop lag p99 ms",
+            "stop s",
+            "p99 < 1 s",
+        ],
+        rows=rows,
+        data={"runs": runs, "largest_passing": largest},
+        notes=[
+            f"largest N with every p99 < 1 s: {largest or 'none'}"
+            + (" (the largest size tried)" if largest and largest == max(opts.fleet_sizes) else ""),
+            f"{opts.fleet_charging_share:.0%} of stations charge; TxUpdatedInterval "
+            f"{opts.fleet_meter_interval:g} s; HeartbeatInterval {opts.fleet_heartbeat} s; "
+            f"window {opts.fleet_window:g} s; start-up concurrency {opts.fleet_concurrency}",
+            "the CSMS is a separate process (bench.wire) on the same 2 cores",
+            *(f"fd cap: {r['cap_reason']}" for r in runs if "cap_reason" in r),
+        ],
+    )
+
+
+def main(argv: list[str]) -> int:
+    """``python -m bench.fleet_scale N OPTIONS_JSON``: one size, its result as a JSON line."""
+    n = int(argv[0])
+    opts = Options(**json.loads(argv[1]))
+    raise_fd_limit(n * FDS_PER_STATION + 1024)
+    result = asyncio.run(measure(n, opts))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,335 @@
+"""Many simulated stations in one process: ``ocpp-station fleet --config FILE --count N``.
+
+The template config gives everything but the identity: station ``i`` (1-based) is
+``<template id>-<i>`` (zero-padded to at least 4 digits), keeps its SQLite files in
+``<template data_dir>/<its id>``, runs the ``sim`` HAL backend with the template's sim options, and
+has its own websocket and device model.  Fleet stations have no control socket (a thousand Unix
+sockets would cost descriptors and path length for nothing): an embedding program, such as the
+benchmark, reaches them in-process through :attr:`Fleet.stations`.
+
+Start-up is bounded: at most ``concurrency`` stations are between "starting" and "first
+BootNotification answered" at a time, so a boot storm of thousands of stations neither melts the
+event loop nor opens thousands of TLS/websocket handshakes at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import math
+import resource
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from hal.backends.sim import MODEL_OPTIONS
+from ocpp_station.config import StationConfig
+from ocpp_station.station import Station
+from ocpp_station.transport import STATION_ID_MAX_LENGTH
+
+LOG = logging.getLogger("ocpp_station.fleet")
+
+DEFAULT_CONCURRENCY = 50
+DEFAULT_BOOT_TIMEOUT = 30.0  # seconds a start-up slot waits for the first BootNotification answer
+MAX_COUNT = 100_000
+FDS_PER_STATION = 12  # websocket + 3 SQLite databases in WAL mode (db, -wal, -shm) + slack
+SIM_OPTIONS = frozenset({"tick", *MODEL_OPTIONS})
+
+FrameHook = Callable[[str, str, str], None]  # (station id, "in" | "out", frame text)
+
+
+class FleetError(ValueError):
+    """A template or count the fleet cannot use (the message names the problem)."""
+
+
+def station_id(template_id: str, index: int, count: int) -> str:
+    """The id of station ``index`` (1-based) of ``count``: ``CS-0001``; wider past 9999."""
+    width = max(4, len(str(count)))
+    return f"{template_id}-{index:0{width}d}"
+
+
+def fleet_configs(template: StationConfig, count: int) -> list[StationConfig]:
+    """The configs of a fleet of ``count`` stations made from ``template`` (pure)."""
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise FleetError(f"count must be an integer, got {count!r}")
+    if not 1 <= count <= MAX_COUNT:
+        raise FleetError(f"count must be between 1 and {MAX_COUNT}, got {count}")
+    if template.hal_backend != "sim":
+        raise FleetError(
+            f"{template.source}: [hal] backend must be 'sim' for a fleet of simulated stations, "
+            f"got {template.hal_backend!r}"
+        )
+    unknown = sorted(set(template.hal_options) - SIM_OPTIONS)
+    if unknown:
+        raise FleetError(
+            f"{template.source}: [hal]: unknown sim option(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(SIM_OPTIONS))}"
+        )
+    last = station_id(template.id, count, count)
+    if len(last) > STATION_ID_MAX_LENGTH:
+        raise FleetError(
+            f"{template.source}: station.id: fleet ids such as {last!r} are longer than "
+            f"{STATION_ID_MAX_LENGTH} characters; use a shorter template id"
+        )
+    configs = []
+    for index in range(1, count + 1):
+        sid = station_id(template.id, index, count)
+        configs.append(
+            dataclasses.replace(
+                template,
+                id=sid,
+                data_dir=template.data_dir / sid,
+                hal_options=dict(template.hal_options),
+                device_model=dict(template.device_model),
+                control_socket=None,
+                evses=list(template.evses),
+            )
+        )
+    return configs
+
+
+def raise_fd_limit(needed: int) -> int:
+    """Raise RLIMIT_NOFILE so ``needed`` descriptors fit (the hard limit too when privileged);
+    returns the soft limit now in force."""
+    inf = resource.RLIM_INFINITY
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == inf or soft >= needed:
+        return int(soft)
+    try:
+        if hard == inf or hard >= needed:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+        else:  # needs privilege (CAP_SYS_RESOURCE) to raise the hard limit
+            resource.setrlimit(resource.RLIMIT_NOFILE, (needed, needed))
+    except (ValueError, OSError):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return int(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+
+
+@dataclasses.dataclass
+class FleetStart:
+    """What :meth:`Fleet.start` achieved."""
+
+    started: int  # Station.start() returned
+    answered: int  # the first BootNotification got an answer within the boot timeout
+    accepted: int  # registration Accepted when start() returned
+    failed: dict[str, str]  # station id -> why it did not start
+    seconds: float  # from the first start to the last slot released
+
+
+class Fleet:
+    """N stations in this process: ``await fleet.start()``, ``await fleet.stop()``.
+
+    ``concurrency`` bounds how many stations are starting at once; a slot is held from
+    ``Station.start()`` until the station's first BootNotification is answered (any status) or
+    ``boot_timeout`` seconds passed.  ``on_frame(station_id, direction, text)`` sees every frame of
+    every station (for measurements); ``station_factory`` builds each station (tests and the
+    benchmark may pass one that sets a clock or a logger).
+    """
+
+    def __init__(
+        self,
+        template: StationConfig,
+        count: int,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        boot_timeout: float = DEFAULT_BOOT_TIMEOUT,
+        on_frame: FrameHook | None = None,
+        station_factory: Callable[..., Station] = Station,
+    ) -> None:
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise FleetError(f"concurrency must be a positive integer, got {concurrency!r}")
+        if not (isinstance(boot_timeout, int | float) and math.isfinite(boot_timeout)):
+            raise FleetError(f"boot_timeout must be a finite number, got {boot_timeout!r}")
+        if boot_timeout <= 0:
+            raise FleetError(f"boot_timeout must be > 0 seconds, got {boot_timeout!r}")
+        self.configs = fleet_configs(template, count)
+        self.concurrency = concurrency
+        self.boot_timeout = float(boot_timeout)
+        self.stations: list[Station] = []
+        self.failed: dict[str, str] = {}
+        self._on_frame = on_frame
+        self._factory = station_factory
+        self._running: list[Station] = []  # started and not yet stopped
+        self._stopping = False
+
+    def __len__(self) -> int:
+        return len(self.configs)
+
+    def _build(self, config: StationConfig) -> Station:
+        hook = self._on_frame
+        if hook is None:
+            return self._factory(config)
+        sid = config.id
+
+        def frame(direction: str, text: str) -> None:
+            hook(sid, direction, text)
+
+        return self._factory(config, on_frame=frame)
+
+    async def start(self) -> FleetStart:
+        """Start every station, at most ``concurrency`` at a time; return when each one's first
+        BootNotification was answered (or timed out).  A station that fails to start is logged,
+        recorded in :attr:`failed` and skipped; the others go on."""
+        if self.stations:
+            raise FleetError("this fleet was already started; make a new Fleet")
+        self.stations = [self._build(config) for config in self.configs]
+        slots = asyncio.Semaphore(self.concurrency)
+        answered: list[bool] = []
+        t0 = time.perf_counter()
+
+        async def one(station: Station) -> None:
+            async with slots:
+                if self._stopping:
+                    return
+                answered.append(await self._start_one(station))
+
+        tasks = [
+            asyncio.create_task(one(s), name=f"fleet-start:{s.config.id}") for s in self.stations
+        ]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return FleetStart(
+            started=len(self._running),
+            answered=sum(answered),
+            accepted=self.registrations().get("Accepted", 0),
+            failed=dict(self.failed),
+            seconds=time.perf_counter() - t0,
+        )
+
+    async def _start_one(self, station: Station) -> bool:
+        answered = asyncio.Event()
+
+        def listener(topic: str, _data: Any) -> None:
+            if topic == "boot_notification_response":
+                answered.set()
+
+        unsubscribe = station.bus.subscribe(listener)
+        try:
+            try:
+                await station.start()
+            except Exception as exc:  # a broken data_dir or device-model seed: skip this one
+                self.failed[station.config.id] = f"{type(exc).__name__}: {exc}"
+                LOG.error("fleet station %s failed to start: %s", station.config.id, exc)
+                with contextlib.suppress(Exception):
+                    await station.stop()
+                return False
+            self._running.append(station)
+            try:
+                await asyncio.wait_for(answered.wait(), self.boot_timeout)
+            except TimeoutError:
+                return False
+            return True
+        finally:
+            unsubscribe()
+
+    def registrations(self) -> Counter[str]:
+        """How many stations are in each registration state (``Unknown`` before an answer)."""
+        return Counter(s.registration for s in self._running)
+
+    def connected(self) -> int:
+        return sum(1 for s in self._running if s.connected)
+
+    async def wait_accepted(self, timeout: float, poll: float = 0.05) -> bool:
+        """Wait until every running station is registered ``Accepted``; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if all(s.registration == "Accepted" for s in self._running):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(poll)
+
+    async def stop(self) -> None:
+        """Stop every started station cleanly (websocket close 1000, stores closed), at most
+        ``concurrency`` at a time; a station failing to stop is logged and the rest go on."""
+        self._stopping = True
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def one(station: Station) -> None:
+            async with slots:
+                try:
+                    await station.stop()
+                except Exception:
+                    LOG.exception("fleet station %s failed to stop cleanly", station.config.id)
+
+        running, self._running = self._running, []
+        await asyncio.gather(*(one(s) for s in running))
+
+    async def __aenter__(self) -> Fleet:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+async def run_fleet(
+    config: StationConfig,
+    count: int,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """The ``fleet`` command: run ``count`` stations until SIGINT/SIGTERM (or ``stop`` is set),
+    then stop them cleanly.  Returns the exit code: 0, 2 for a bad template or count, 1 when no
+    station could start."""
+    try:
+        fleet = Fleet(config, count, concurrency=concurrency)
+    except FleetError as exc:
+        print(f"ocpp-station fleet: {exc}", file=sys.stderr)
+        return 2
+    limit = raise_fd_limit(count * FDS_PER_STATION + 256)
+    if limit < count * FDS_PER_STATION:
+        LOG.warning(
+            "open-file limit %d may be too low for %d stations (about %d each)",
+            limit,
+            count,
+            FDS_PER_STATION,
+        )
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        starting = asyncio.ensure_future(fleet.start())
+        stopper = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({starting, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():  # a signal during the boot storm: stop what was started
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+        else:
+            report = starting.result()
+            LOG.info(
+                "fleet: %d of %d stations started, %d accepted, in %.1f s",
+                report.started,
+                count,
+                report.accepted,
+                report.seconds,
+            )
+            for sid, why in report.failed.items():
+                print(f"ocpp-station fleet: {sid}: {why}", file=sys.stderr)
+            if report.started == 0:
+                stopper.cancel()
+                return 1
+            await stopper
+        stopper.cancel()
+    finally:
+        await fleet.stop()
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+    return 0
