@@ -71,6 +71,31 @@ class Station:
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            # A failed or cancelled start (a bad seed, a HAL that cannot open, a fleet stopped
+            # during its boot storm) leaves nothing open behind it.
+            await self._abort_start()
+            raise
+
+    async def _abort_start(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        transport = getattr(self, "transport", None)
+        if transport is not None:
+            with contextlib.suppress(Exception):
+                await transport.stop()
+        controller = getattr(self, "hal", None)
+        if controller is not None:
+            with contextlib.suppress(Exception):
+                await controller.close()
+        for store in (getattr(self, "queue", None), getattr(self, "dm", None)):
+            if store is not None:
+                with contextlib.suppress(Exception):
+                    store.close()
+
+    async def _start(self) -> None:
         from ocpp_station.blocks import build_blocks  # blocks import Station for typing only
 
         cfg = self.config

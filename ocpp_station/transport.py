@@ -226,6 +226,9 @@ class Transport:
                 ping_interval=ping,  # websockets' keepalive (OCPPCommCtrlr.WebSocketPingInterval)
                 ping_timeout=ping,
                 proxy=None,  # a station talks to its configured CSMS, not to $HTTPS_PROXY
+                # No permessage-deflate: OCPP frames are small, and the compressor's buffers
+                # cost ~0.5 MiB per connection (docs/performance.md, fleet scale).
+                compression=None,
             )
 
         try:

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO = str(Path(__file__).resolve().parent.parent)
-if REPO not in sys.path:  # `bench` is a folder of the repository, not an installed package
-    sys.path.insert(0, REPO)
-
-from bench.__main__ import main  # noqa: E402
-from bench.common import Result, percentile, summary_ms  # noqa: E402
-from bench.procs import station_toml  # noqa: E402
+from bench.__main__ import main  # `bench` is importable: pytest's pythonpath has the repo root
+from bench.common import Result, percentile, summary_ms
+from bench.procs import station_toml
 
 
 def run_quick(name: str, results: Path) -> dict[str, Any]:

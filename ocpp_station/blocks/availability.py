@@ -32,10 +32,12 @@ class AvailabilityBlock(Block):
         self.sm: Availability
         self.last_sent: dict[tuple[int, int], str] = {}
         self._enabled: dict[int, bool] = {}
+        self._persisted: dict[str, Any] | None = None
 
     async def start(self) -> None:
         persisted = self.st.queue.load_state(STATE_KEY)
         self.sm = Availability(self.st.config.evse_map, persisted=persisted)
+        self._persisted = persisted
         self.last_sent = {}
         self._enabled = {}
         # Flush the restored state to the device model and the HAL (not to the CSMS: the boot's
@@ -179,7 +181,10 @@ class AvailabilityBlock(Block):
                 self._enabled[evse] = usable
 
     def _persist(self) -> None:
-        self.st.queue.save_state(STATE_KEY, self.sm.to_persist())
+        state = self.sm.to_persist()
+        if state != self._persisted:  # a durable write (fsync) only when something changed
+            self.st.queue.save_state(STATE_KEY, state)
+            self._persisted = state
 
     def describe(self, state: dict[str, Any]) -> None:
         evses = state.setdefault("evses", [])

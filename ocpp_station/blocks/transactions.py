@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from device_model import VariableChange
 from hal.types import (
     ContactorChanged,
     FaultChanged,
@@ -62,9 +63,12 @@ class TransactionsBlock(Block):
         self._aligned_task: asyncio.Task[Any] | None = None
         self._wake = asyncio.Event()
         self._saved: dict[int, tuple[dict[str, Any], float]] = {}  # last state written per EVSE
+        self._config: TxConfig | None = None  # read from the device model, dropped on a change
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
+        self._config = None
+        self._unsubscribe = self.st.dm.subscribe(self._drop_config)
         now, cfg = self.st.now(), self.config()
         self.engines = {}
         for evse in self.st.config.evse_map:
@@ -85,11 +89,22 @@ class TransactionsBlock(Block):
         self._aligned_task = self.st.spawn(self._aligned_loop(), "aligned-meter")
 
     async def stop(self) -> None:
+        self._unsubscribe()
         for task in (self._tick_task, self._aligned_task):
             if task is not None:
                 task.cancel()
 
+    def _drop_config(self, change: VariableChange) -> None:
+        if change.component.get("name") in ("TxCtrlr", "SampledDataCtrlr"):
+            self._config = None  # a CSMS or local change applies from the next input on
+
     def config(self) -> TxConfig:
+        """TxCtrlr/SampledDataCtrlr settings, read once and kept until one of them changes."""
+        if self._config is None:
+            self._config = self._read_config()
+        return self._config
+
+    def _read_config(self) -> TxConfig:
         dm = self.st.dm
         max_energy = dm.get_int("TxCtrlr", "MaxEnergyOnInvalidId", default=-1)
         return TxConfig(
