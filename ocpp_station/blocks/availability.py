@@ -131,8 +131,8 @@ class AvailabilityBlock(Block):
                 await self.notify(change)
 
     async def online(self, first: bool) -> None:
-        # B01.FR.?: after an Accepted boot, every connector's status; after a reconnect only the
-        # connectors whose status changed while offline (G01.FR.?).
+        # B01/G01: after an Accepted boot, every connector's status; after a reconnect only the
+        # connectors whose status changed while offline.
         for change in self.sm.all_statuses():
             if first or self.last_sent.get((change.evse, change.connector)) != change.status:
                 await self.notify(change)

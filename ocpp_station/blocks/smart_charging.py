@@ -277,7 +277,7 @@ class SmartChargingBlock(Block):
         self._changed()
 
     async def transaction_ended(self, evse: int, transaction_id: str) -> None:
-        # K01.FR.?: a TxProfile lives only as long as its transaction.
+        # K02.FR.05: a TxProfile lives only as long as its transaction.
         self.store.remove_transaction(transaction_id, evse)
         self.pending_tx_profile.pop(evse, None)
         self._changed()

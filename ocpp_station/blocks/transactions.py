@@ -396,7 +396,7 @@ class TransactionsBlock(Block):
         if engine is None:
             return {"status": "Rejected", "statusInfo": _info("UnknownEvse", f"no EVSE {evse}")}
         if engine.active() and engine.id_token is not None:
-            # F01.FR.?: an EVSE already in an authorized transaction refuses a second start.
+            # F01/F02: an EVSE already in an authorized transaction refuses a second start.
             return {
                 "status": "Rejected",
                 "statusInfo": {"reasonCode": "TxInProgress"},
@@ -411,7 +411,7 @@ class TransactionsBlock(Block):
             if problem is not None:
                 return {"status": "Rejected", "statusInfo": problem}
         if self.st.dm.get_bool("AuthCtrlr", "AuthorizeRemoteStart", default=False):
-            # F01.FR.?: authorize the token first, like a local presentation.
+            # F02 (TC_F_02_CS): AuthorizeRemoteStart true: Authorize first, like a local swipe.
             info = await self.st.blocks.authorization.authorize(id_token)
             if info.get("status") != "Accepted":
                 return {"status": "Rejected", "statusInfo": {"reasonCode": "InvalidIdToken"}}
@@ -433,7 +433,7 @@ class TransactionsBlock(Block):
                 smart.pending_tx_profile[evse] = profile
         response: dict[str, Any] = {"status": "Accepted"}
         if tx_before is not None:
-            # F01.FR.?: a transaction already running (e.g. started at EVConnected) is named.
+            # F01 (cable first): a transaction already running (EVConnected start) is named.
             response["transactionId"] = tx_before
         return response
 

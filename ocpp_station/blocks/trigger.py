@@ -57,7 +57,7 @@ class TriggerBlock(Block):
         if requested in ("MeterValues", "TransactionEvent") and tx is not None:
             return lambda: tx.trigger(requested, evse)
         if requested in ("FirmwareStatusNotification", "LogStatusNotification"):
-            # Nothing is being updated or uploaded: the status is Idle (F06.FR.?/L01/N01).
+            # Nothing is being updated or uploaded: the status is Idle (F06 with L01 / N01).
             return lambda: self._idle(requested)
         return None
 
