@@ -87,6 +87,18 @@ class OffsetClock:
         await self.base.sleep(seconds)
 
 
+async def sleep_or_wake(clock: Clock, seconds: float, wake: asyncio.Event) -> None:
+    """Wait ``seconds`` on ``clock``, or less if ``wake`` is set meanwhile (a timer loop that new
+    input must interrupt: transaction ticks, charging-limit enforcement)."""
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    waker = asyncio.ensure_future(wake.wait())
+    try:
+        await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeper.cancel()
+        waker.cancel()
+
+
 def iso(ts: float) -> str:
     """RFC 3339 UTC timestamp with milliseconds, as OCPP 2.0.1 messages carry it."""
     dt = datetime.fromtimestamp(ts, tz=UTC)

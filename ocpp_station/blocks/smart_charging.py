@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ocpp_station.blocks.base import Block
+from ocpp_station.clock import sleep_or_wake
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Reply
 from ocpp_station.rpc.errors import OCPPError
 from ocpp_station.smart_charging.composite import EvseContext, composite_schedule, limit_at
@@ -297,13 +298,7 @@ class SmartChargingBlock(Block):
             if self.pending_tx_profile:
                 # An authorization can lapse without any TransactionEvent to wake us: look again.
                 delay = min(delay, 0.5)
-            sleeper = asyncio.ensure_future(self.st.clock.sleep(min(delay, 3600.0)))
-            waker = asyncio.ensure_future(self._wake.wait())
-            try:
-                await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                sleeper.cancel()
-                waker.cancel()
+            await sleep_or_wake(self.st.clock, min(delay, 3600.0), self._wake)
 
     async def _enforce(self) -> float | None:
         """Send each EVSE's limit to the HAL if it changed; return when to look again."""

@@ -24,6 +24,7 @@ from hal.types import (
     PlugChanged,
 )
 from ocpp_station.blocks.base import Block
+from ocpp_station.clock import sleep_or_wake
 from ocpp_station.queue import QueuedMessage
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost
 from ocpp_station.rpc.errors import OCPPError
@@ -313,13 +314,7 @@ class TransactionsBlock(Block):
                     deadlines.append(deadline)
             delay = min([*(d - now for d in deadlines), 5.0])
             self._wake.clear()
-            sleeper = asyncio.ensure_future(self.st.clock.sleep(max(0.05, delay)))
-            waker = asyncio.ensure_future(self._wake.wait())
-            try:
-                await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                sleeper.cancel()
-                waker.cancel()
+            await sleep_or_wake(self.st.clock, max(0.05, delay), self._wake)
 
     def _apply_quiet(self, evse: int, outputs: list[Any]) -> None:
         if outputs:
