@@ -22,7 +22,12 @@ from http import HTTPStatus
 from typing import Any
 
 import websockets
-from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
+from ocpp.charge_point import (
+    camel_to_snake_case,
+    remove_nones,
+    serialize_as_dict,
+    snake_to_camel_case,
+)
 from ocpp.exceptions import OCPPError as PackageOCPPError
 from ocpp.messages import CallError, MessageType, unpack
 from ocpp.routing import on
@@ -62,8 +67,6 @@ def _now_iso() -> str:
 
 
 def _to_dict(obj: Any) -> dict[str, Any]:
-    from ocpp.charge_point import remove_nones, serialize_as_dict
-
     result: dict[str, Any] = remove_nones(snake_to_camel_case(serialize_as_dict(obj)))
     return result
 
