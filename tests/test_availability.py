@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocpp_station.availability import (
+from ocpp_station.blocks.availability.state import (
     Availability,
     AvailabilityError,
     ChangeResult,

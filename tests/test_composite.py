@@ -15,17 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ocpp_station.clock import iso, parse_iso
-from ocpp_station.smart_charging import (
+from ocpp_station.blocks.smart_charging.composite import EvseContext, composite_schedule, limit_at
+from ocpp_station.blocks.smart_charging.store import (
     EXTERNAL,
     STATION_MAX,
     TX_DEFAULT,
     TX_PROFILE,
-    EvseContext,
     StoredProfile,
-    composite_schedule,
-    limit_at,
 )
+from ocpp_station.clock import iso, parse_iso
 
 T0 = parse_iso("2026-01-01T00:00:00Z")
 HOUR = 3600

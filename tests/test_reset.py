@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ocpp_station.availability import Availability, StatusChange
-from ocpp_station.reset import PendingReset, ResetDecision, ResetNow, ResetPlanner
+from ocpp_station.blocks.availability.state import Availability, StatusChange
+from ocpp_station.blocks.reset.planner import PendingReset, ResetDecision, ResetNow, ResetPlanner
 
 
 def planner() -> ResetPlanner:

@@ -13,12 +13,12 @@ from typing import Any, cast
 from support import StationFactory
 
 from hal.backends.sim import SimBackend
-from ocpp_station.blocks.smart_charging import SmartChargingBlock
-from ocpp_station.blocks.transactions import TransactionsBlock
+from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
+from ocpp_station.blocks.transactions.block import TransactionsBlock
+from ocpp_station.blocks.transactions.engine import EvseTransaction
 from ocpp_station.clock import iso
 from ocpp_station.csms import LocalCSMS
 from ocpp_station.station import Station
-from ocpp_station.transactions.engine import EvseTransaction
 
 TWO_EVSES = [{"id": 1, "connectors": [1]}, {"id": 2, "connectors": [1]}]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ocpp_station.smart_charging import (
+from ocpp_station.blocks.smart_charging.store import (
     EXTERNAL,
     STATION_MAX,
     TX_DEFAULT,

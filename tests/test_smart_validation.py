@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 
-from ocpp_station.smart_charging import (
+from ocpp_station.blocks.smart_charging.store import (
     EXTERNAL,
     STATION_MAX,
     TX_DEFAULT,
     TX_PROFILE,
-    Rejection,
     StoredProfile,
+)
+from ocpp_station.blocks.smart_charging.validation import (
+    Rejection,
     ValidationContext,
     validate_profile,
 )

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from hal.types import MeterReading
-from ocpp_station.transactions import (
+from ocpp_station.blocks.transactions.engine import (
     EvseTransaction,
     Output,
     SendTransactionEvent,

@@ -9,14 +9,14 @@ import jsonschema
 import pytest
 
 from hal.types import MeterReading
-from ocpp_station.clock import parse_iso
-from ocpp_station.transactions.meter import (
+from ocpp_station.blocks.transactions.meter import (
     SUPPORTED_MEASURANDS,
     meter_value,
     next_aligned,
     parse_measurands,
     sampled_values,
 )
+from ocpp_station.clock import parse_iso
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 R = MeterReading(1, 12345.6, 7200.0, (10.5, 10.25, 10.0), (230.0, 231.5, 229.0))

@@ -1,4 +1,4 @@
-"""ocpp_station.blocks.variables: Get/SetVariables, GetBaseReport, GetReport handlers."""
+"""Provisioning variables: the Get/SetVariables, GetBaseReport and GetReport handlers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from device_model import DeviceModel
-from ocpp_station.blocks.variables import (
+from ocpp_station.blocks.provisioning.variables import (
     handle_get_base_report,
     handle_get_report,
     handle_get_variables,

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 from ocpp_station.blocks.base import Block
 
 if TYPE_CHECKING:
-    from ocpp_station.blocks.authorization import AuthorizationBlock
-    from ocpp_station.blocks.availability import AvailabilityBlock
-    from ocpp_station.blocks.provisioning import Provisioning
-    from ocpp_station.blocks.reset import ResetBlock
-    from ocpp_station.blocks.security import SecurityBlock
-    from ocpp_station.blocks.smart_charging import SmartChargingBlock
-    from ocpp_station.blocks.transactions import TransactionsBlock
-    from ocpp_station.blocks.trigger import TriggerBlock
+    from ocpp_station.blocks.authorization.block import AuthorizationBlock
+    from ocpp_station.blocks.availability.block import AvailabilityBlock
+    from ocpp_station.blocks.provisioning.block import Provisioning
+    from ocpp_station.blocks.reset.block import ResetBlock
+    from ocpp_station.blocks.security.block import SecurityBlock
+    from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
+    from ocpp_station.blocks.transactions.block import TransactionsBlock
+    from ocpp_station.blocks.trigger.block import TriggerBlock
     from ocpp_station.station import Station
 
 
@@ -35,14 +35,14 @@ class Blocks:
 
 
 def build_blocks(station: Station) -> Blocks:
-    from ocpp_station.blocks.authorization import AuthorizationBlock
-    from ocpp_station.blocks.availability import AvailabilityBlock
-    from ocpp_station.blocks.provisioning import Provisioning
-    from ocpp_station.blocks.reset import ResetBlock
-    from ocpp_station.blocks.security import SecurityBlock
-    from ocpp_station.blocks.smart_charging import SmartChargingBlock
-    from ocpp_station.blocks.transactions import TransactionsBlock
-    from ocpp_station.blocks.trigger import TriggerBlock
+    from ocpp_station.blocks.authorization.block import AuthorizationBlock
+    from ocpp_station.blocks.availability.block import AvailabilityBlock
+    from ocpp_station.blocks.provisioning.block import Provisioning
+    from ocpp_station.blocks.reset.block import ResetBlock
+    from ocpp_station.blocks.security.block import SecurityBlock
+    from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
+    from ocpp_station.blocks.transactions.block import TransactionsBlock
+    from ocpp_station.blocks.trigger.block import TriggerBlock
 
     return Blocks(
         provisioning=Provisioning(station),

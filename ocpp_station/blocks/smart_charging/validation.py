@@ -15,8 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from ocpp_station.clock import parse_iso
-from ocpp_station.smart_charging.store import (
+from ocpp_station.blocks.smart_charging.store import (
     EXTERNAL,
     PURPOSES,
     STATION_MAX,
@@ -25,6 +24,7 @@ from ocpp_station.smart_charging.store import (
     StoredProfile,
     same_slot,
 )
+from ocpp_station.clock import parse_iso
 
 KINDS = ("Absolute", "Recurring", "Relative")
 RECURRENCY_KINDS = ("Daily", "Weekly")

@@ -1,6 +1,6 @@
 """Transactions (E01–E15), remote control (F01–F05) and meter values (J01–J03).
 
-One pure :class:`~ocpp_station.transactions.engine.EvseTransaction` per EVSE decides every
+One pure :class:`~ocpp_station.blocks.transactions.engine.EvseTransaction` per EVSE decides every
 TransactionEvent from the HAL's events, the authorization results and the CSMS's requests; this
 block reads the ``TxCtrlr``/``SampledDataCtrlr`` variables into its config, carries out its outputs
 and persists its state.  Each TransactionEvent is written to the persistent queue *together with*
@@ -24,11 +24,7 @@ from hal.types import (
     PlugChanged,
 )
 from ocpp_station.blocks.base import Block
-from ocpp_station.clock import sleep_or_wake
-from ocpp_station.queue import QueuedMessage
-from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost
-from ocpp_station.rpc.errors import OCPPError
-from ocpp_station.transactions.engine import (
+from ocpp_station.blocks.transactions.engine import (
     EvseTransaction,
     SendTransactionEvent,
     SetPower,
@@ -36,7 +32,11 @@ from ocpp_station.transactions.engine import (
     TxConfig,
     TxStateError,
 )
-from ocpp_station.transactions.meter import meter_value, next_aligned, parse_measurands
+from ocpp_station.blocks.transactions.meter import meter_value, next_aligned, parse_measurands
+from ocpp_station.clock import sleep_or_wake
+from ocpp_station.queue import QueuedMessage
+from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost
+from ocpp_station.rpc.errors import OCPPError
 
 if TYPE_CHECKING:
     from ocpp_station.station import Station

@@ -15,8 +15,8 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from device_model import VariableChange
-from ocpp_station.blocks import variables
 from ocpp_station.blocks.base import Block
+from ocpp_station.blocks.provisioning import variables
 from ocpp_station.naming import to_snake
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Reply
 from ocpp_station.rpc.errors import ErrorCode, OCPPError

@@ -20,17 +20,22 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ocpp_station.blocks.base import Block
+from ocpp_station.blocks.smart_charging.composite import EvseContext, composite_schedule, limit_at
+from ocpp_station.blocks.smart_charging.store import (
+    TX_PROFILE,
+    ProfileStore,
+    StoredProfile,
+    same_slot,
+)
+from ocpp_station.blocks.smart_charging.validation import ValidationContext, validate_profile
 from ocpp_station.clock import sleep_or_wake
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Reply
 from ocpp_station.rpc.errors import OCPPError
-from ocpp_station.smart_charging.composite import EvseContext, composite_schedule, limit_at
-from ocpp_station.smart_charging.store import TX_PROFILE, ProfileStore, StoredProfile, same_slot
-from ocpp_station.smart_charging.validation import ValidationContext, validate_profile
 
 if TYPE_CHECKING:
-    from ocpp_station.blocks.transactions import TransactionsBlock
+    from ocpp_station.blocks.transactions.block import TransactionsBlock
+    from ocpp_station.blocks.transactions.engine import EvseTransaction
     from ocpp_station.station import Station
-    from ocpp_station.transactions.engine import EvseTransaction
 
 PUBLISHED_HORIZON = 86400  # seconds of composite schedule published on charging_schedules
 _ENTRIES_KEY = ("SmartChargingCtrlr", None, "Entries", "ChargingProfiles")

@@ -33,14 +33,14 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Literal
 
-from ocpp_station.clock import iso, parse_iso
-from ocpp_station.smart_charging.store import (
+from ocpp_station.blocks.smart_charging.store import (
     EXTERNAL,
     STATION_MAX,
     TX_DEFAULT,
     TX_PROFILE,
     StoredProfile,
 )
+from ocpp_station.clock import iso, parse_iso
 
 DAY = 86_400.0
 WEEK = 7 * DAY

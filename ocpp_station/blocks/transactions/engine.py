@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hal.types import MeterReading
+from ocpp_station.blocks.transactions.meter import check_reading, meter_value
 from ocpp_station.clock import iso
-from ocpp_station.transactions.meter import check_reading, meter_value
 
 TX_POINTS = frozenset(
     {"ParkingBayOccupancy", "EVConnected", "Authorized", "DataSigned", "PowerPathClosed",

@@ -14,8 +14,8 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.provisioning import BOOT_STATE_KEY
-from ocpp_station.reset import ResetPlanner
+from ocpp_station.blocks.provisioning.block import BOOT_STATE_KEY
+from ocpp_station.blocks.reset.planner import ResetPlanner
 from ocpp_station.rpc.endpoint import Reply
 
 if TYPE_CHECKING:

@@ -7,7 +7,8 @@ limits).  Profiles survive a reboot (K01.FR.27): every change is one committed S
 transaction, the database runs in WAL mode.
 
 The store enforces the stack invariants but does not judge a profile's content; that is
-:func:`ocpp_station.smart_charging.validation.validate_profile`'s job, which the caller runs first.
+:func:`~ocpp_station.blocks.smart_charging.validation.validate_profile`'s job, which the caller
+runs first.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from hal.types import FaultChanged, HalEvent, PlugChanged
-from ocpp_station.availability import Availability, StatusChange
+from ocpp_station.blocks.availability.state import Availability, StatusChange
 from ocpp_station.blocks.base import Block
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Reply
 from ocpp_station.rpc.errors import OCPPError

@@ -1,0 +1,1 @@
+"""Smart charging (K01-K10): profile validation, store, composite schedule, enforcement."""
