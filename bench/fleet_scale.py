@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Options, Result, open_fds, rss_kib, subprocess_env, summary_ms
+from ocpp_station import Station
 from ocpp_station.config import StationConfig, config_from_dict
 from ocpp_station.fleet import FDS_PER_STATION, Fleet, raise_fd_limit
-from ocpp_station.station import Station
 
 LIMIT_S = 1.0
 

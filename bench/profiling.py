@@ -18,9 +18,9 @@ from bench.common import Options, Result
 from bench.fleet_scale import CsmsProcess, Probe, start_charging, template
 from bench.latency import CALLS
 from bench.wire import RawCSMS
+from ocpp_station import Station
 from ocpp_station.config import config_from_dict
 from ocpp_station.fleet import Fleet, raise_fd_limit
-from ocpp_station.station import Station
 
 Key = tuple[str, int, str]
 

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ocpp_station import Station
 from ocpp_station.config import config_from_dict
-from ocpp_station.station import Station
 
 
 async def reboot_board(reason: str) -> None:

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _run(config: StationConfig) -> int:
     from device_model import DeviceModelConfigError
-    from ocpp_station.station import Station
+    from ocpp_station import Station
 
     station = Station(config)
     try:

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ocpp_station import Station
 from ocpp_station.config import config_from_dict
 from ocpp_station.csms import Frame, LocalCSMS
-from ocpp_station.station import Station
 
 STATION_ID = "DEMO-CS001"
 WIDTH = 140

@@ -28,8 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 from hal.backends.sim import MODEL_OPTIONS
+from ocpp_station import Station
 from ocpp_station.config import StationConfig
-from ocpp_station.station import Station
 from ocpp_station.transport import STATION_ID_MAX_LENGTH
 
 LOG = logging.getLogger("ocpp_station.fleet")

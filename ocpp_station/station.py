@@ -1,8 +1,10 @@
 """The station: composition and lifecycle.
 
-Wires the transport, the RPC endpoint, the device model, the persistent queue, the HAL and the
-functional blocks together, and runs the HAL event loop.  The OCPP behaviour itself lives in the
-blocks (``ocpp_station/blocks/``) and in the pure cores they drive; this module only connects them.
+Builds the context (device model, station store, HAL, RPC endpoint, dispatcher, clock, log,
+publications, EVSE layout), then the functional blocks in a visible order, each given the other
+blocks it needs through narrow interfaces, and owns every background task: nothing outlives
+:meth:`Station.stop`.  The OCPP behaviour lives in the blocks (``ocpp_station/blocks/``) and the
+pure cores they drive; this module only connects them.
 """
 
 from __future__ import annotations
@@ -12,16 +14,29 @@ import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import hal
 from device_model import DeviceModel
 from hal.types import ChargeController, HalEvent
-from ocpp_station.clock import Clock, OffsetClock, SystemClock, iso
+from ocpp_station.blocks.authorization.block import AuthorizationBlock
+from ocpp_station.blocks.availability.block import AvailabilityBlock
+from ocpp_station.blocks.base import Block
+from ocpp_station.blocks.provisioning.block import Provisioning
+from ocpp_station.blocks.reset.block import ResetBlock
+from ocpp_station.blocks.security.block import SecurityBlock
+from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
+from ocpp_station.blocks.smart_charging.store import ProfileStore
+from ocpp_station.blocks.transactions.block import TransactionsBlock
+from ocpp_station.blocks.transactions.sessions import Sessions
+from ocpp_station.blocks.trigger.block import TriggerBlock
+from ocpp_station.clock import Clock, OffsetClock, SystemClock
 from ocpp_station.config import StationConfig
-from ocpp_station.control.api import ControlApi
-from ocpp_station.control.server import ControlServer
-from ocpp_station.events import TOPICS, EventBus
+from ocpp_station.context import Context, EvseLayout
+from ocpp_station.dispatch.dispatcher import Dispatcher
+from ocpp_station.dispatch.policy import LinkState
+from ocpp_station.events import EventBus, Listener
 from ocpp_station.queue import MessageQueue, QueuedMessage, QueueSender, RetryPolicy
 from ocpp_station.rpc.endpoint import RpcEndpoint
 from ocpp_station.transport import BackOff, Transport, TransportConfig
@@ -29,12 +44,41 @@ from ocpp_station.transport import BackOff, Transport, TransportConfig
 ResetHook = Callable[[str], Awaitable[None]]
 
 
-class NotReady(Exception):
-    """The station may not send this message now (offline, or not registered yet)."""
+@dataclass
+class Blocks:
+    """The functional blocks, in the order they are built, started and told of a connection."""
+
+    provisioning: Provisioning
+    security: SecurityBlock
+    authorization: AuthorizationBlock
+    availability: AvailabilityBlock
+    smart_charging: SmartChargingBlock
+    transactions: TransactionsBlock
+    reset: ResetBlock
+    trigger: TriggerBlock
+
+    def all(self) -> list[Block]:
+        return [
+            self.provisioning,
+            self.security,
+            self.authorization,
+            self.availability,
+            self.smart_charging,
+            self.transactions,
+            self.reset,
+            self.trigger,
+        ]
+
+    def hal_consumers(self) -> list[Block]:
+        """Who hears a HAL event, in this order: availability first, so a connector's status
+        (and the unplug rule, which asks whether a transaction is still running) sees the plug
+        change before the transaction engine reacts to it and possibly ends the transaction."""
+        return [self.availability, self.transactions]
 
 
-class Station:
-    """One OCPP 2.0.1 charging station.
+class StationCore:
+    """One OCPP 2.0.1 charging station, without the local control socket (``ocpp_station.Station``
+    adds it).
 
     ``await station.start()`` opens the stores and the HAL and starts connecting;
     ``await station.stop()`` closes everything cleanly.  ``controller`` replaces the HAL backend of
@@ -57,17 +101,65 @@ class Station:
         self.clock = OffsetClock(self.base_clock)
         self.log = logger or logging.getLogger(f"ocpp_station.{config.id}")
         self.bus = EventBus(self.log)
+        self.layout = EvseLayout(config.evse_map)
+        self.link = LinkState()
         self.on_reset = on_reset
         self.on_frame = on_frame
         self._controller_override = controller
-        self.registration = "Unknown"  # RegistrationStatusEnumType once a BootNotification answered
-        self.connected = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._restart_task: asyncio.Task[Any] | None = None
         self._stopped = asyncio.Event()
         self.started = False
-        self.control_server: ControlServer | None = None
-        self.control_api: ControlApi | None = None
         self._transport_task: asyncio.Task[Any] | None = None
+        self._opened: list[Any] = []
+
+    # -- public ------------------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self.link.connected
+
+    @property
+    def registration(self) -> str:
+        return self.link.registration
+
+    @property
+    def online(self) -> bool:
+        """Connected and registered: the station may send its own messages."""
+        return self.link.online
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(topic, data)`` for every publication (topics: ``events.TOPICS``);
+        returns an unsubscribe function."""
+        return self.bus.subscribe(listener)
+
+    async def change_availability(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """ChangeAvailability from the station's own side (a ChangeAvailabilityRequest payload;
+        the answer a CSMS would get)."""
+        return await self.blocks.availability.change(payload)
+
+    async def raise_security_event(
+        self,
+        kind: str,
+        *,
+        timestamp: str | None = None,
+        tech_info: str | None = None,
+        critical: bool | None = None,
+    ) -> dict[str, Any]:
+        """A security event of the integrator's (A04); returns it as published."""
+        return await self.blocks.security.raise_event(
+            kind, timestamp=timestamp, tech_info=tech_info, critical=critical
+        )
+
+    def status(self) -> dict[str, Any]:
+        """The live state, as the control API's ``status`` returns it."""
+        state: dict[str, Any] = {
+            "id": self.config.id,
+            "connected": self.link.connected,
+            "registration": self.link.registration,
+        }
+        for block in self.blocks.all():
+            block.describe(state)
+        return state
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -90,22 +182,23 @@ class Station:
         if controller is not None:
             with contextlib.suppress(Exception):
                 await controller.close()
-        for store in (getattr(self, "queue", None), getattr(self, "dm", None)):
-            if store is not None:
-                with contextlib.suppress(Exception):
-                    store.close()
+        for store in reversed(self._opened):
+            with contextlib.suppress(Exception):
+                store.close()
+        self._opened = []
 
     async def _start(self) -> None:
-        from ocpp_station.blocks import build_blocks  # blocks import Station for typing only
-
         cfg = self.config
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
-        self.registration = "Unknown"  # a (re)started core boots again (B01, B11/B12)
-        self.connected = False
+        self.link.connected = False
+        self.link.registration = "Unknown"  # a (re)started core boots again (B01, B11/B12)
+        self._opened = []
         self.dm = DeviceModel.open(
             cfg.data_dir / "device_model.db", cfg.evse_map, self._seed(), clock=self.clock
         )
+        self._opened.append(self.dm)
         self.queue = MessageQueue(cfg.data_dir / "queue.db")
+        self._opened.append(self.queue)
         self.hal = self._controller_override or hal.open(
             cfg.hal_backend, evses=cfg.evse_map, **self._hal_options()
         )
@@ -120,7 +213,31 @@ class Station:
             logger=self.log,
         )
         self.sender.pause()
-        self.blocks = build_blocks(self)
+        self.dispatcher = Dispatcher(
+            self.rpc,
+            self.queue,
+            self.sender,
+            self.link,
+            now=self.clock.time,
+            queue_all=lambda: self.dm.get_bool("OCPPCommCtrlr", "QueueAllMessages", default=False),
+            logger=self.log,
+        )
+        ctx = Context(
+            config=cfg,
+            layout=self.layout,
+            dm=self.dm,
+            state=_StateFacet(self.queue),
+            hal=self.hal,
+            handlers=self.rpc,
+            dispatcher=self.dispatcher,
+            link=self.link,
+            clock=self.clock,
+            log=self.log,
+            bus=self.bus,
+            spawn=self.spawn,
+        )
+        self.blocks = self._build_blocks(ctx)
+        self.rpc.gate = self.blocks.provisioning.gate
         self.transport = Transport(
             TransportConfig(
                 csms_url=cfg.csms_url,
@@ -147,20 +264,58 @@ class Station:
         self.spawn(self._hal_loop(), "hal")
         self.spawn(self.sender.run(), "queue")
         self._transport_task = self.spawn(self.transport.run(), "transport")
-        if cfg.control_socket is not None and self.control_server is None:
-            self.control_server = ControlServer(cfg.control_socket, topics=TOPICS, logger=self.log)
-            await self.control_server.start()
-        if self.control_server is not None:
-            self.control_api = ControlApi(self, self.control_server)
         self.started = True
+
+    def _build_blocks(self, ctx: Context) -> Blocks:
+        """The blocks, each given what it needs; the order is the dependency order."""
+        sessions = Sessions()  # written by the transactions block, read by the others
+        provisioning = Provisioning(ctx, on_accepted=self._on_accepted)
+        security = SecurityBlock(ctx)
+        authorization = AuthorizationBlock(ctx)
+        availability = AvailabilityBlock(ctx, sessions)
+        smart_charging = SmartChargingBlock(
+            ctx, sessions, open_store=lambda: ProfileStore(self.config.data_dir / "profiles.db")
+        )
+        transactions = TransactionsBlock(
+            ctx,
+            sessions,
+            authorization=authorization,
+            availability=availability,
+            smart_charging=smart_charging,
+            queue=self.queue,
+        )
+        reset = ResetBlock(
+            ctx,
+            sessions=transactions,
+            availability=availability,
+            registration=provisioning,
+            queue=self.queue,
+            restart=self._schedule_restart,
+        )
+        trigger = TriggerBlock(ctx, provisioning, availability, transactions)
+        return Blocks(
+            provisioning=provisioning,
+            security=security,
+            authorization=authorization,
+            availability=availability,
+            smart_charging=smart_charging,
+            transactions=transactions,
+            reset=reset,
+            trigger=trigger,
+        )
 
     async def stop(self) -> None:
         """Close the websocket cleanly, stop the HAL and close the stores (state stays on disk)."""
+        if self._restart_task is not None and self._restart_task is not asyncio.current_task():
+            self._restart_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._restart_task
         await self._shutdown()
-        if self.control_server is not None:
-            await self.control_server.close()
-            self.control_server = None
         self._stopped.set()
+
+    def _schedule_restart(self, reason: str) -> None:
+        """A station reset: restart the core outside the core's own tasks (it cancels them)."""
+        self._restart_task = asyncio.get_running_loop().create_task(self.restart_core(reason))
 
     async def restart_core(self, reason: str) -> None:
         """Restart the station core after a reset (B11/B12): everything is closed and opened again
@@ -172,38 +327,25 @@ class Station:
             await self.on_reset(reason)
 
     async def stop_ocpp(self) -> None:
-        """The control API's ``stop``: disconnect and stop OCPP communication (seed 001)."""
+        """Disconnect and stop OCPP communication until :meth:`restart_ocpp`."""
         await self.transport.stop()
         if self._transport_task is not None:
             self._transport_task.cancel()
 
     async def restart_ocpp(self) -> None:
-        """The control API's ``restart``: connect again after ``stop``."""
+        """Connect again after :meth:`stop_ocpp`."""
         if self._transport_task is None or self._transport_task.done():
             self._transport_task = self.spawn(self.transport.run(), "transport")
-
-    def status(self) -> dict[str, Any]:
-        """The live state, as the control API's ``status`` returns it (DESIGN.md §3)."""
-        state: dict[str, Any] = {
-            "id": self.config.id,
-            "connected": self.connected,
-            "registration": self.registration,
-        }
-        for block in self.blocks.all():
-            block.describe(state)
-        return state
 
     async def _shutdown(self) -> None:
         if not self.started:
             return
         self.started = False
-        if self.control_api is not None:
-            self.control_api.close()
-            self.control_api = None
         for block in reversed(self.blocks.all()):
             with contextlib.suppress(Exception):
                 await block.stop()
         await self.transport.stop()
+        await self.rpc.aclose()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -211,8 +353,9 @@ class Station:
                 await task
         with contextlib.suppress(Exception):
             await self.hal.close()
-        self.queue.close()
-        self.dm.close()
+        for store in reversed(self._opened):
+            store.close()
+        self._opened = []
 
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
@@ -237,36 +380,8 @@ class Station:
             task.add_done_callback(lambda _: coro.close())
         return task
 
-    # -- sending ---------------------------------------------------------------------------------
-    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Send a station→CSMS CALL now.  Outside registration only BootNotification may go (B02,
-        B03: while Pending or Rejected the station sends nothing of its own but the boot)."""
-        if not self.connected:
-            raise NotReady(f"{action}: not connected")
-        if self.registration != "Accepted" and action != "BootNotification":
-            raise NotReady(f"{action}: registration is {self.registration}")
-        return await self.rpc.call(action, payload)
-
-    @property
-    def online(self) -> bool:
-        """Connected and registered: the station may send its own messages."""
-        return self.connected and self.registration == "Accepted"
-
-    def enqueue(self, action: str, payload: dict[str, Any]) -> None:
-        """Send through the persistent queue: stored first, delivered in order, kept over a
-        reconnect or a power loss, retried as ``MessageAttempts``/``MessageAttemptInterval`` say."""
-        self.queue.push(action, payload, self.now())
-        self.sender.wake()
-
     def now(self) -> float:
         return self.clock.time()
-
-    def timestamp(self) -> str:
-        return iso(self.clock.time())
-
-    async def publish(self, topic: str, data: Any) -> None:
-        assert topic in TOPICS, topic
-        await self.bus.publish(topic, data)
 
     # -- internals -------------------------------------------------------------------------------
     async def _send_text(self, text: str) -> None:
@@ -286,9 +401,7 @@ class Station:
         )
 
     async def _on_queue_response(self, message: QueuedMessage, response: dict[str, Any]) -> None:
-        tx = getattr(self.blocks, "transactions", None)
-        if tx is not None:
-            await tx.on_queue_response(message, response)
+        await self.blocks.transactions.on_queue_response(message.action, message.payload, response)
 
     def _message_timeout(self) -> float:
         return self.dm.get_float(
@@ -332,28 +445,48 @@ class Station:
         return options
 
     async def _on_connect(self) -> None:
-        self.connected = True
-        await self.publish("is_connected", True)
+        self.link.connected = True
+        await self.bus.publish("is_connected", True)
         for block in self.blocks.all():
             await block.connected()
 
+    async def _on_accepted(self, first: bool) -> None:
+        """The registration is Accepted (or the connection came back after it): the blocks go
+        online, then the queue is sent (B01: StatusNotifications before queued messages)."""
+        for block in self.blocks.all():
+            await block.online(first)
+        self.sender.resume()
+
     def _on_disconnect(self) -> None:
-        was = self.connected
-        self.connected = False
+        was = self.link.connected
+        self.link.connected = False
         self.sender.pause()
         self.rpc.connection_lost()
         for block in self.blocks.all():
             block.disconnected()
         if was:
-            self.spawn(self.publish("is_connected", False), "publish")
+            self.spawn(self.bus.publish("is_connected", False), "publish")
 
     async def _hal_loop(self) -> None:
         async for event in self.hal.events():
             await self.handle_hal_event(event)
 
     async def handle_hal_event(self, event: HalEvent) -> None:
-        for block in self.blocks.all():
+        for block in self.blocks.hal_consumers():
             try:
                 await block.hal_event(event)
             except Exception:
                 self.log.exception("block %s failed on %s", type(block).__name__, event)
+
+
+class _StateFacet:
+    """The blocks' state records (until the one station store takes this over)."""
+
+    def __init__(self, queue: MessageQueue) -> None:
+        self._queue = queue
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        return self._queue.load_state(key)
+
+    def save(self, key: str, value: dict[str, Any]) -> None:
+        self._queue.save_state(key, value)

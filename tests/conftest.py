@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from support import StationFactory, station_config
 
+from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
-from ocpp_station.station import Station
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from ocpp_station import Station
 from ocpp_station.config import StationConfig, config_from_dict
-from ocpp_station.station import Station
+from ocpp_station.control.publications import shape
 
 PASSWORD = "test-password-0123456"
 
@@ -64,3 +65,8 @@ def to_toml(data: dict[str, Any]) -> str:
             lines.append(f"[{section}]")
             lines += [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in body.items()]
     return "\n".join(lines) + "\n"
+
+
+def everest(listener: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+    """A bus listener that sees each publication as the control API shapes it (EVerest types)."""
+    return lambda topic, data: listener(topic, shape(topic, data))

@@ -362,23 +362,6 @@ def test_inoperative_on_an_idle_evse_with_a_car_plugged_is_immediate() -> None:
     assert av.take_changes() == [StatusChange(1, 1, "Unavailable")]
 
 
-def test_reservation_of_a_whole_evse_and_of_one_connector() -> None:
-    av = two_evses()
-    av.reserve(2, None, True)  # H01.FR.23: every connector of the EVSE
-    assert av.take_changes() == [StatusChange(2, 1, "Reserved"), StatusChange(2, 2, "Reserved")]
-    av.plug(2, 1, True)  # G01.FR.09: no matching IdToken yet, stays Reserved
-    assert av.take_changes() == []
-    av.reserve(2, None, False)  # reservation consumed
-    assert av.take_changes() == [StatusChange(2, 1, "Occupied"), StatusChange(2, 2, "Available")]
-    av.reserve(1, 1, True)
-    assert av.status(1, 1) == "Reserved"
-    assert av.usable(1)
-    av.change("Inoperative", evse=1)
-    assert av.status(1, 1) == "Unavailable"
-    av.fault(1, "X", True)
-    assert av.status(1, 1) == "Faulted"
-
-
 def test_hold_turns_only_available_connectors_unavailable() -> None:
     av = two_evses()
     av.plug(2, 1, True)
@@ -504,9 +487,6 @@ _OPS = st.one_of(
     st.tuples(
         st.just("fault"), st.sampled_from([0, 1, 2]), st.sampled_from(["A", "B"]), st.booleans()
     ),
-    st.tuples(
-        st.just("reserve"), st.sampled_from([1, 2]), st.sampled_from([None, 1]), st.booleans()
-    ),
     st.tuples(st.just("hold"), st.sampled_from([1, 2]), st.booleans()),
     st.tuples(st.just("ended"), st.sampled_from([1, 2])),
     st.just(("take",)),
@@ -529,8 +509,6 @@ def test_reported_changes_always_track_the_effective_state(ops: list[tuple[Any, 
             av.plug(op[1][0], op[1][1], op[2])
         elif op[0] == "fault":
             av.fault(op[1], op[2], op[3])
-        elif op[0] == "reserve":
-            av.reserve(op[1], op[2], op[3])
         elif op[0] == "hold":
             av.hold(op[1], op[2])
         elif op[0] == "ended":

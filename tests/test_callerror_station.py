@@ -14,7 +14,7 @@ import websockets
 from support import station_config
 from websockets.asyncio.server import ServerConnection
 
-from ocpp_station.station import Station
+from ocpp_station import Station
 
 CASES: list[tuple[str, str, str]] = [
     ("not json", "RpcFrameworkError", "-1"),

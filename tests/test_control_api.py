@@ -17,9 +17,9 @@ import pytest
 from support import StationFactory
 
 from device_model import VariableChange
+from ocpp_station import Station
 from ocpp_station.control import server as server_module
 from ocpp_station.control.api import (
-    ControlApi,
     _matches,
     _monitor_key,
     check_params,
@@ -30,7 +30,6 @@ from ocpp_station.control.api import (
 from ocpp_station.control.server import ControlError, ControlServer, call
 from ocpp_station.csms import LocalCSMS
 from ocpp_station.events import TOPICS
-from ocpp_station.station import Station
 
 
 def cv(component: str, variable: str, evse: dict[str, int] | None = None) -> dict[str, Any]:
@@ -368,11 +367,11 @@ def test_monitor_key_matches_evse_and_connector() -> None:
     assert not _matches(_monitor_key(cv("Connector", "Other")), c21)
 
 
-async def test_rebuilt_api_keeps_monitoring_and_publishes_once(
+async def test_monitoring_survives_a_reset_and_publishes_once(
     csms: LocalCSMS, make_station: StationFactory, short_tmp: Path
 ) -> None:
-    """A core restart (Reset) closes the ControlApi and builds a new one on the same server and
-    bus (Station._shutdown/start): the monitored variables stay and nothing is published twice."""
+    """A Reset from the CSMS restarts the station core (B11): the monitored variables stay and
+    nothing is published twice."""
     station, sock = await ctl_station(csms, make_station, short_tmp)
     await call(
         sock, "monitor_variables", {"component_variables": [cv("TxCtrlr", "EVConnectionTimeOut")]}
@@ -380,8 +379,11 @@ async def test_rebuilt_api_keeps_monitoring_and_publishes_once(
     client = await LineClient.open(sock)
     try:
         await client.request("subscribe", {"topics": ["event_data"]})
-        station.control_api.close()
-        station.control_api = ControlApi(station, station.control_server)
+        assert (await csms.send(station.config.id, "Reset", {"type": "Immediate"}))[
+            "status"
+        ] == "Accepted"
+        await csms.wait_received("BootNotification", count=2)
+        await csms.wait_for(lambda: len(csms.received("StatusNotification")) >= 2)
         await call(
             sock,
             "set_variables",
@@ -390,7 +392,7 @@ async def test_rebuilt_api_keeps_monitoring_and_publishes_once(
         assert (await client.publication())["data"]["actual_value"] == "44"
         # A duplicate would already be queued before the reply to this request.
         reply = await client.request("status")
-        assert reply["result"]["registration"] == "Accepted"
+        assert reply["result"]["connected"] is True
         assert client.publications == []
     finally:
         await client.close()

@@ -17,10 +17,10 @@ from certs import make_pki
 from support import to_toml
 
 import hal
+from ocpp_station import Station
 from ocpp_station.config import config_from_dict, load_config
 from ocpp_station.control.server import call
 from ocpp_station.csms import LocalCSMS
-from ocpp_station.station import Station
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 sys.path.insert(0, str(EXAMPLES))

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from support import PASSWORD, station_config
 
+from ocpp_station import Station
 from ocpp_station.config import StationConfig, config_from_dict
 from ocpp_station.csms import LocalCSMS
 from ocpp_station.fleet import Fleet, FleetError, fleet_configs, run_fleet, station_id
-from ocpp_station.station import Station
 
 
 def template(url: str, data_dir: Path, **kwargs: Any) -> StationConfig:

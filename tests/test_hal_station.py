@@ -16,9 +16,9 @@ import can
 import pytest
 from support import PASSWORD, station_config, to_toml
 
+from ocpp_station import Station
 from ocpp_station.control.server import call
 from ocpp_station.csms import LocalCSMS
-from ocpp_station.station import Station
 
 CLI = [sys.executable, "-m", "ocpp_station.cli"]
 

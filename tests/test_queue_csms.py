@@ -15,8 +15,8 @@ import pytest
 from support import StationFactory
 
 from hal.backends.sim import SimBackend
+from ocpp_station import Station
 from ocpp_station.csms import Frame, LocalCSMS
-from ocpp_station.station import Station
 
 FAST = {
     "SampledDataCtrlr.TxUpdatedInterval": 0,

@@ -11,8 +11,8 @@ import pytest
 from certs import Pki, make_pki
 from support import PASSWORD, station_config
 
+from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
-from ocpp_station.station import Station
 
 
 @pytest.fixture

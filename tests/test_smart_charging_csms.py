@@ -10,15 +10,15 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
-from support import StationFactory
+from support import StationFactory, everest
 
 from hal.backends.sim import SimBackend
+from ocpp_station import Station
 from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
 from ocpp_station.blocks.transactions.block import TransactionsBlock
 from ocpp_station.blocks.transactions.engine import EvseTransaction
 from ocpp_station.clock import iso
 from ocpp_station.csms import LocalCSMS
-from ocpp_station.station import Station
 
 TWO_EVSES = [{"id": 1, "connectors": [1]}, {"id": 2, "connectors": [1]}]
 
@@ -411,7 +411,7 @@ async def test_hal_limit_follows_period_boundary(
         if topic == "charging_schedules":
             published.append(data)
 
-    station.bus.subscribe(listen)
+    station.subscribe(everest(listen))
     now = time.time()
     prof = profile(1, "TxDefaultProfile", [(0, 16), (3, 6)], start=now)
     assert (await set_profile(csms, station, 0, prof))["status"] == "Accepted"

@@ -18,8 +18,8 @@ import pytest
 from support import StationFactory
 
 from hal.backends.sim import SimBackend
+from ocpp_station import Station
 from ocpp_station.csms import Frame, LocalCSMS
-from ocpp_station.station import Station
 
 SEED = int(os.environ.get("OCPP_STATION_SOAK_SEED", "20260101"))
 

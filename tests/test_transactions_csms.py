@@ -12,11 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from support import StationFactory
+from support import StationFactory, everest
 
 from hal.backends.sim import SimBackend
+from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
-from ocpp_station.station import Station
 
 Summary = tuple[str, str, str | None, int]
 FAST = {
@@ -280,9 +280,11 @@ async def test_invalid_token_in_transaction_event_response_stops_the_session(
     auth.remember({"idToken": "BAD", "type": "ISO14443"}, {"status": "Accepted"})
     csms.policy.token_status["BAD"] = "Invalid"
     responses: list[dict[str, Any]] = []
-    station.bus.subscribe(
-        lambda topic, data: (
-            responses.append(data) if topic == "ocpp_transaction_event_response" else None
+    station.subscribe(
+        everest(
+            lambda topic, data: (
+                responses.append(data) if topic == "ocpp_transaction_event_response" else None
+            )
         )
     )
     sim(station).plug_in(1, 1)
@@ -606,7 +608,7 @@ async def test_publications_of_events_and_responses(
 ) -> None:
     station = await started_station(csms, make_station)
     seen: list[tuple[str, Any]] = []
-    station.bus.subscribe(lambda topic, data: seen.append((topic, data)))
+    station.subscribe(everest(lambda topic, data: seen.append((topic, data))))
     sim(station).plug_in(1, 1)
     token(station.hal)
     events = await wait_events(csms, 2)

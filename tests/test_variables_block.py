@@ -12,13 +12,12 @@ import jsonschema
 import pytest
 
 from device_model import DeviceModel
-from ocpp_station.blocks.provisioning.variables import (
+from ocpp_station.blocks.provisioning.reports import (
     handle_get_base_report,
     handle_get_report,
-    handle_get_variables,
-    handle_set_variables,
     notify_report_parts,
 )
+from ocpp_station.blocks.provisioning.variables import handle_get_variables, handle_set_variables
 from ocpp_station.rpc.errors import ErrorCode, OCPPError
 
 EVSES = {1: [1], 2: [1, 2]}

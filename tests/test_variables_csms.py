@@ -12,8 +12,8 @@ import pytest
 from ocpp.exceptions import OCPPError as PackageOCPPError
 from support import StationFactory
 
+from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
-from ocpp_station.station import Station
 
 TWO_EVSES = [{"id": 1, "connectors": [1]}, {"id": 2, "connectors": [1, 2]}]
 

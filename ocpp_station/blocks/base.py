@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hal.types import HalEvent
-
-if TYPE_CHECKING:
-    from ocpp_station.station import Station
+from ocpp_station.context import Context
 
 
 class Block:
     """A functional block of OCPP 2.0.1.  Subclasses register their CSMS→station handlers on
-    ``station.rpc`` in ``__init__`` and override the hooks they need."""
+    ``ctx.handlers`` in ``__init__`` and override the hooks they need."""
 
-    def __init__(self, station: Station) -> None:
-        self.st = station
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
     async def start(self) -> None:
         """The stores, the HAL and the RPC endpoint are open; nothing is connected yet."""

@@ -1,4 +1,5 @@
-"""The station's local control API (DESIGN.md §3), shaped like EVerest's ``ocpp`` interface.
+"""The station's local control API (``docs/control-api.md``), shaped like EVerest's ``ocpp``
+interface.
 
 Field names are the snake_case of seed files 001/004 (``component_variable``, ``attribute_type``,
 ``connector_id``...); they are converted to and from OCPP's camelCase at this edge only, so the
@@ -12,7 +13,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import weakref
 from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -22,39 +22,21 @@ from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 
 from device_model import MalformedRequest, VariableChange
+from ocpp_station.clock import iso
+from ocpp_station.control.naming import to_camel, to_snake
+from ocpp_station.control.publications import shape
 from ocpp_station.control.server import ControlError, ControlServer, require
-from ocpp_station.naming import to_camel, to_snake
 
-if TYPE_CHECKING:
-    from ocpp_station.station import Station
+if TYPE_CHECKING:  # typing only: the runtime station builds its control API with itself
+    from ocpp_station.runtime import Station
 
 SIM_METHODS = ("plug_in", "unplug", "present_id_token", "ev_state", "fault", "clear_fault")
-
-# OCPP 2.0.1 appendix 1 (security events): the ones the specification marks critical are sent to
-# the CSMS as SecurityEventNotification; the rest only go to the security log (A04.FR.02).
-CRITICAL_SECURITY_EVENTS = frozenset(
-    {
-        "FirmwareUpdated",
-        "SettingSystemTime",
-        "StartupOfTheDevice",
-        "ResetOrReboot",
-        "SecurityLogWasCleared",
-        "MemoryExhaustion",
-        "TamperDetectionActivated",
-        "MaintenanceLoginAccepted",
-        "MaintenanceLoginFailed",
-    }
-)
 
 SCHEMA_FILE = "control_api.schema.json"
 
 # (component, component instance, evse id, connector id, variable, variable instance); None in
 # the evse/connector places matches every EVSE/connector.
 MonitorKey = tuple[str, str | None, int | None, int | None, str, str | None]
-
-# What a station's monitor_variables asked for outlives one ControlApi: a reset rebuilds the API
-# (Station.restart_core) while the control connection and its subscriber stay.
-_MONITORED: weakref.WeakKeyDictionary[Station, set[MonitorKey]] = weakref.WeakKeyDictionary()
 
 
 @functools.cache
@@ -152,7 +134,7 @@ class ControlApi:
     def __init__(self, station: Station, server: ControlServer) -> None:
         self.st = station
         self.server = server
-        self._monitored = _MONITORED.setdefault(station, set())
+        self._monitored: set[MonitorKey] = set()  # kept across a reset (the core restarts)
         self._event_ids = itertools.count(1)
         methods = {
             "get_variables": self.get_variables,
@@ -169,16 +151,26 @@ class ControlApi:
         for name in SIM_METHODS:
             server.add(f"sim.{name}", self._sim_method(name))
         server.check_params = check_params
-        self._unsubscribe: list[Callable[[], None]] = [
-            station.bus.subscribe(server.publish),
-            station.dm.subscribe(self._on_change),
-        ]
+        self._unsubscribe_bus = station.subscribe(self._forward)
+        self._unsubscribe_dm: Callable[[], None] | None = None
+
+    async def _forward(self, topic: str, data: Any) -> None:
+        await self.server.publish(topic, shape(topic, data))
+
+    def attach(self) -> None:
+        """The station core (re)started: watch its device model for monitored variables."""
+        self.detach()
+        self._unsubscribe_dm = self.st.dm.subscribe(self._on_change)
+
+    def detach(self) -> None:
+        if self._unsubscribe_dm is not None:
+            self._unsubscribe_dm()
+            self._unsubscribe_dm = None
 
     def close(self) -> None:
-        """Detach from the station (its bus and device model); the server stays up."""
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe = []
+        """Detach from the station; the server stays up."""
+        self.detach()
+        self._unsubscribe_bus()
 
     # -- device model --------------------------------------------------------------------------
     async def get_variables(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -254,12 +246,12 @@ class ControlApi:
                 "variable": to_snake(change.variable),
             },
             "event_id": next(self._event_ids),
-            "timestamp": self.st.timestamp(),
+            "timestamp": iso(self.st.now()),
             "trigger": "Delta",
             "actual_value": change.new,
             "event_notification_type": "CustomMonitor",
         }
-        self.st.spawn(self.st.publish("event_data", data), "event_data")
+        self.st.spawn(self.server.publish("event_data", data), "event_data")
 
     # -- availability, security, lifecycle -------------------------------------------------------
     async def change_availability(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -276,7 +268,7 @@ class ControlApi:
         payload: dict[str, Any] = {"operationalStatus": status}
         if evse is not None:
             payload["evse"] = to_camel(evse)
-        response = await self.st.blocks.availability.change(payload)
+        response = await self.st.change_availability(payload)
         result: dict[str, Any] = to_snake(response)
         return result
 
@@ -285,17 +277,13 @@ class ControlApi:
         kind = event.get("type")
         if not isinstance(kind, str) or not kind:
             raise ControlError("InvalidParams", "event.type must be a non-empty string")
-        timestamp = event.get("timestamp") or self.st.timestamp()
-        critical = event.get("critical")
-        if critical is None:
-            critical = kind in CRITICAL_SECURITY_EVENTS
-        data = {**event, "timestamp": timestamp, "critical": bool(critical)}
-        await self.st.publish("security_event", data)
-        if critical:
-            payload: dict[str, Any] = {"type": kind[:50], "timestamp": timestamp}
-            if isinstance(event.get("info"), str):
-                payload["techInfo"] = event["info"][:255]
-            await self.st.blocks.security.notify(payload)
+        info = event.get("info")
+        await self.st.raise_security_event(
+            kind,
+            timestamp=event.get("timestamp"),
+            tech_info=info if isinstance(info, str) else None,
+            critical=event.get("critical"),
+        )
 
     async def stop(self, params: dict[str, Any]) -> bool:
         await self.st.stop_ocpp()

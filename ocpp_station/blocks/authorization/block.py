@@ -11,15 +11,14 @@ survives restarts."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ocpp_station.blocks.base import Block
 from ocpp_station.clock import parse_iso
+from ocpp_station.context import Context
+from ocpp_station.dispatch.dispatcher import NotReady
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost
 from ocpp_station.rpc.errors import OCPPError
-
-if TYPE_CHECKING:
-    from ocpp_station.station import Station
 
 CACHE_KEY = "auth.cache"
 
@@ -29,23 +28,23 @@ def token_key(id_token: dict[str, Any]) -> str:
 
 
 class AuthorizationBlock(Block):
-    def __init__(self, station: Station) -> None:
-        super().__init__(station)
-        station.rpc.register("ClearCache", self.on_clear_cache)
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        ctx.handlers.register("ClearCache", self.on_clear_cache)
         self.cache: dict[str, dict[str, Any]] = {}
 
     async def start(self) -> None:
-        self.cache = dict(self.st.queue.load_state(CACHE_KEY) or {})
+        self.cache = dict(self.ctx.state.load(CACHE_KEY) or {})
 
     def _flag(self, component: str, variable: str, default: bool) -> bool:
-        return self.st.dm.get_bool(component, variable, default=default)
+        return self.ctx.dm.get_bool(component, variable, default=default)
 
     async def authorize(self, id_token: dict[str, Any]) -> dict[str, Any]:
         """Decide on a presented token; returns an IdTokenInfo (``status`` Accepted or not)."""
         if not self._flag("AuthCtrlr", "Enabled", True):
             return {"status": "Accepted"}  # C01: authorization disabled, every token may charge
         cached = self.cached(id_token)
-        if self.st.online:
+        if self.ctx.link.online:
             if (
                 cached is not None
                 and cached.get("status") == "Accepted"
@@ -55,11 +54,11 @@ class AuthorizationBlock(Block):
             if self._flag("AuthCtrlr", "DisableRemoteAuthorization", False):
                 return cached if cached is not None else {"status": "Unknown"}
             try:
-                response = await self.st.call("Authorize", {"idToken": id_token})
+                response = await self.ctx.dispatcher.call("Authorize", {"idToken": id_token})
             except (CallTimeout, OCPPError, ConnectionLost) as exc:
-                self.st.log.warning("Authorize failed (%s): deciding offline", exc)
-            except Exception as exc:  # NotReady: the connection went between check and call
-                self.st.log.info("Authorize not sent (%s): deciding offline", exc)
+                self.ctx.log.warning("Authorize failed (%s): deciding offline", exc)
+            except NotReady as exc:  # the connection went between check and call
+                self.ctx.log.info("Authorize not sent (%s): deciding offline", exc)
             else:
                 info: dict[str, Any] = response["idTokenInfo"]
                 self.remember(id_token, info)
@@ -85,7 +84,7 @@ class AuthorizationBlock(Block):
         entry = self.cache.get(token_key(id_token))
         if entry is None:
             return None
-        if entry.get("expires", float("inf")) <= self.st.now():
+        if entry.get("expires", float("inf")) <= self.ctx.now():
             del self.cache[token_key(id_token)]
             self._save()
             return None
@@ -97,8 +96,8 @@ class AuthorizationBlock(Block):
             return
         if id_token.get("type") in ("NoAuthorization", "Central"):
             return
-        lifetime = self.st.dm.get_int("AuthCacheCtrlr", "LifeTime", default=86400)
-        expires = self.st.now() + lifetime
+        lifetime = self.ctx.dm.get_int("AuthCacheCtrlr", "LifeTime", default=86400)
+        expires = self.ctx.now() + lifetime
         if "cacheExpiryDateTime" in info:
             try:
                 expires = parse_iso(info["cacheExpiryDateTime"])
@@ -108,7 +107,7 @@ class AuthorizationBlock(Block):
         self._save()
 
     def _save(self) -> None:
-        self.st.queue.save_state(CACHE_KEY, self.cache)
+        self.ctx.state.save(CACHE_KEY, self.cache)
 
     async def on_clear_cache(self, payload: dict[str, Any]) -> dict[str, Any]:
         # C11: Rejected when the cache is disabled, else emptied and Accepted.

@@ -2,7 +2,7 @@
 
 OCPP 2.0.1 use cases G01 (status notification), G03 (change availability of an EVSE or connector)
 and G04 (change availability of the station).  No I/O: the station core feeds in HAL events
-(plug, fault), reservation flags and ChangeAvailability requests, and reads back the effective
+(plug, fault), the station's own holds and ChangeAvailability requests, and reads back the effective
 connector statuses and the changes to report.
 
 Model
@@ -19,8 +19,7 @@ Model
   G01 state table) >
   ``Unavailable`` (the station's own hold, e.g. a pending Reset OnIdle, B12 scenario 3a; it only
   turns connectors that would be Available) >
-  ``Reserved`` (a plug-in without the reservation's IdToken leaves it Reserved, G01.FR.09/G03.FR.09)
-  > ``Occupied`` (plugged) > ``Available``.
+  ``Occupied`` (plugged) > ``Available``.  (``Reserved`` comes with the reservation block.)
 * Other connectors of an EVSE keep their own status when one is plugged (G01.FR.08: no
   StatusNotification for them, although they are no longer usable).
 * Only a change to ``Inoperative`` waits for a running transaction (``Scheduled``, G03.FR.05,
@@ -31,65 +30,30 @@ Model
   the operational statuses in force and the scheduled ones.  On restore the scheduled changes are
   applied at once: OCPP 2.0.1 has no transaction resumption, so the transaction a change waited
   for ended with the restart (the station reports it with stoppedReason PowerLoss or a reset
-  reason).  Plug, fault, reservation and hold state are not persisted: the HAL reports its full
-  state on open and the reservation block re-applies its reservations (B11.FR.05).
+  reason).  Plug, fault and hold state are not persisted: the HAL reports its full state on open.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-ConnectorStatus = Literal["Available", "Occupied", "Reserved", "Unavailable", "Faulted"]
-OperationalStatus = Literal["Operative", "Inoperative"]
-
-OPERATIVE: OperationalStatus = "Operative"
-INOPERATIVE: OperationalStatus = "Inoperative"
-PERSIST_VERSION = 1
-
-# statusInfo.reasonCode values (OCPP 2.0.1 appendix "Reason codes").
-REASON_UNKNOWN_EVSE = "UnknownEvse"
-REASON_UNKNOWN_CONNECTOR = "UnknownConnectorId"
-REASON_TX_IN_PROGRESS = "TxInProgress"
-
-
-class AvailabilityError(ValueError):
-    """A caller bug or corrupt input: unknown EVSE/connector, bad status, bad persisted data."""
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    evse: int
-    connector: int
-    status: ConnectorStatus
-
-
-@dataclass(frozen=True)
-class ChangeResult:
-    """The answer to a ChangeAvailabilityRequest: ``reason``/``info`` map to
-    ``statusInfo.reasonCode``/``statusInfo.additionalInfo``."""
-
-    status: Literal["Accepted", "Scheduled", "Rejected"]
-    reason: str | None = None
-    info: str | None = None
-
-
-Conn = tuple[int, int]
-
-
-def _operational(value: object, what: str) -> OperationalStatus:
-    if value == OPERATIVE:
-        return OPERATIVE
-    if value == INOPERATIVE:
-        return INOPERATIVE
-    raise AvailabilityError(
-        f"{what}: {value!r} is not an operational status (Operative/Inoperative)"
-    )
-
-
-def _is_id(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+from ocpp_station.blocks.availability import persist
+from ocpp_station.blocks.availability.types import (
+    INOPERATIVE,
+    OPERATIVE,
+    REASON_TX_IN_PROGRESS,
+    REASON_UNKNOWN_CONNECTOR,
+    REASON_UNKNOWN_EVSE,
+    AvailabilityError,
+    ChangeResult,
+    Conn,
+    ConnectorStatus,
+    OperationalStatus,
+    StatusChange,
+    _is_id,
+    _operational,
+)
 
 
 class Availability:
@@ -117,13 +81,13 @@ class Availability:
         self._sched_evse: dict[int, OperationalStatus] = {}
         self._sched_conn: dict[Conn, OperationalStatus] = {}
         self._plugged: set[Conn] = set()
-        self._reserved: set[Conn] = set()
         self._faults: dict[int, set[str]] = {}
         self._held: set[int] = set()
+        self._delivered: dict[Conn, ConnectorStatus] = {}
         self.restore_notes: list[str] = []
         """What a restore skipped (targets no longer configured) or applied (scheduled changes)."""
         if persisted is not None:
-            self._restore(persisted)
+            persist.restore(self, persisted)
         self._reported: dict[Conn, ConnectorStatus] = {
             k: self._status(k) for k in self._all_conns()
         }
@@ -182,7 +146,7 @@ class Availability:
         for key in [k for k in self._sched_conn if k[0] == evse]:
             self._conn[key] = self._sched_conn.pop(key)
 
-    # ---- inputs from the HAL, reservations and the station itself ---------------------------
+    # ---- inputs from the HAL and the station itself ---------------------------
 
     def plug(self, evse: int, connector: int, plugged: bool) -> None:
         key = self._check_conn(evse, connector)
@@ -190,6 +154,10 @@ class Availability:
             self._plugged.add(key)
         else:
             self._plugged.discard(key)
+
+    def is_plugged(self, evse: int, connector: int) -> bool:
+        """The one record of what is plugged: the HAL's last PlugChanged for this connector."""
+        return self._check_conn(evse, connector) in self._plugged
 
     def fault(self, evse: int, code: str, active: bool) -> None:
         """A fault raised or cleared; ``evse`` 0 is controller-wide (every connector Faulted)."""
@@ -203,25 +171,25 @@ class Availability:
             if not codes:
                 del self._faults[evse]
 
-    def reserve(self, evse: int, connector: int | None, reserved: bool) -> None:
-        """Set or clear a reservation flag; ``connector`` None = every connector of the EVSE
-        (H01.FR.23: a reserved EVSE reports all its connectors Reserved).  Removing a reservation
-        when its EVSE turns Faulted/Unavailable (H01.FR.16/17) is the reservation block's job."""
-        keys = (
-            [self._check_conn(evse, connector)]
-            if connector is not None
-            else [(evse, c) for c in self._connectors[self._check_evse(evse)]]
-        )
-        for key in keys:
-            if reserved:
-                self._reserved.add(key)
-            else:
-                self._reserved.discard(key)
+    def defer_unplug(self, evse: int, busy_evses: Collection[int]) -> bool:
+        """The unplug rule: the car leaves an EVSE whose change is scheduled while its transaction
+        is still ending.  Report nothing now: the end of the transaction applies the change, so the
+        CSMS sees Occupied → Unavailable and never an Available in between (G03.FR.05)."""
+        return evse in self.pending() and evse in busy_evses
+
+    def apply_due(self, busy_evses: Collection[int]) -> list[int]:
+        """Scheduled changes whose EVSE has no transaction (any more) are due: apply them now.
+        Returns the EVSEs that changed (the caller persists the new state)."""
+        busy = self._check_busy(busy_evses)
+        due = [evse for evse in self.pending() if evse not in busy]
+        for evse in due:
+            self.transaction_ended(evse)
+        return due
 
     def hold(self, evse: int, held: bool) -> None:
         """The station's own, non-persistent Unavailable for an EVSE (a Reset OnIdle waiting for
         transactions, B12 scenario 3a; a firmware update): Available connectors report
-        Unavailable, Occupied/Reserved ones keep their status until they would become Available."""
+        Unavailable, Occupied ones keep their status until they would become Available."""
         self._check_evse(evse)
         if held:
             self._held.add(evse)
@@ -250,7 +218,7 @@ class Availability:
 
     def usable(self, evse: int) -> bool:
         """Whether the EVSE may be enabled in the HAL: not faulted, Operative at station and EVSE
-        level and at least one Operative connector.  Holds and reservations do not disable it, and
+        level and at least one Operative connector.  Holds do not disable it, and
         a scheduled Inoperative leaves a busy EVSE usable until its transaction ends."""
         self._check_evse(evse)
         if self._faults.get(evse) or self._faults.get(0):
@@ -282,6 +250,17 @@ class Availability:
                 changes.append(StatusChange(key[0], key[1], now))
         return changes
 
+    def delivered(self, change: StatusChange) -> None:
+        """The CSMS acknowledged this StatusNotification."""
+        self._delivered[(change.evse, change.connector)] = change.status
+
+    def undelivered(self) -> list[StatusChange]:
+        """Connectors whose status the CSMS has not acknowledged (B04: after an offline period,
+        only those that changed are reported)."""
+        return [
+            c for c in self.all_statuses() if self._delivered.get((c.evse, c.connector)) != c.status
+        ]
+
     def all_statuses(self) -> list[StatusChange]:
         """Every connector's current status (boot, full report).  The CSMS is then up to date, so
         this also resets the baseline of :meth:`take_changes`."""
@@ -296,89 +275,7 @@ class Availability:
 
     def to_persist(self) -> dict[str, Any]:
         """JSON-able operational statuses in force and scheduled, for ``persisted=``."""
-
-        def conns(table: Mapping[Conn, str]) -> dict[str, dict[str, str]]:
-            out: dict[str, dict[str, str]] = {}
-            for (e, c), v in sorted(table.items()):
-                out.setdefault(str(e), {})[str(c)] = v
-            return out
-
-        return {
-            "version": PERSIST_VERSION,
-            "station": {str(e): v for e, v in sorted(self._station.items())},
-            "evses": {str(e): v for e, v in sorted(self._evse.items())},
-            "connectors": conns(self._conn),
-            "scheduled": {
-                "station": {str(e): v for e, v in sorted(self._sched_station.items())},
-                "evses": {str(e): v for e, v in sorted(self._sched_evse.items())},
-                "connectors": conns(self._sched_conn),
-            },
-        }
-
-    def _restore(self, data: Mapping[str, Any]) -> None:
-        if not isinstance(data, Mapping):
-            raise AvailabilityError(f"persisted availability: expected an object, got {data!r}")
-        if data.get("version") != PERSIST_VERSION:
-            raise AvailabilityError(
-                f"persisted availability: version {data.get('version')!r} is not supported "
-                f"(expected {PERSIST_VERSION})"
-            )
-        sched = data.get("scheduled", {})
-        if not isinstance(sched, Mapping):
-            raise AvailabilityError("persisted availability: 'scheduled' must be an object")
-        for section, note in ((data, ""), (sched, "scheduled ")):
-            where = "scheduled." if note else ""
-            for e, value in self._entries(section.get("station", {}), f"{where}station"):
-                self._restore_one(e, None, value, "station", note)
-            for e, value in self._entries(section.get("evses", {}), f"{where}evses"):
-                self._restore_one(e, None, value, "evse", note)
-            conns = section.get("connectors", {})
-            if not isinstance(conns, Mapping):
-                raise AvailabilityError(
-                    f"persisted availability: '{where}connectors' not an object"
-                )
-            for e, inner in self._entries(conns, f"{where}connectors", values=False):
-                for c, value in self._entries(inner, f"{where}connectors.{e}"):
-                    self._restore_one(e, c, value, "connector", note)
-
-    @staticmethod
-    def _entries(table: object, where: str, values: bool = True) -> list[tuple[int, Any]]:
-        if not isinstance(table, Mapping):
-            raise AvailabilityError(f"persisted availability: '{where}' must be an object")
-        out = []
-        for key, value in table.items():
-            try:
-                ident = int(key)
-            except (TypeError, ValueError):
-                raise AvailabilityError(
-                    f"persisted availability: '{where}' key {key!r} is not an integer id"
-                ) from None
-            out.append(
-                (ident, _operational(value, f"persisted '{where}.{key}'") if values else value)
-            )
-        return out
-
-    def _restore_one(
-        self, evse: int, connector: int | None, value: OperationalStatus, level: str, note: str
-    ) -> None:
-        target = f"EVSE {evse}" if connector is None else f"connector {connector} of EVSE {evse}"
-        if evse not in self._connectors or (
-            connector is not None and connector not in self._connectors[evse]
-        ):
-            self.restore_notes.append(f"skipped {note}{level}-level {value} for unknown {target}")
-            return
-        if level == "station":
-            self._station[evse] = value
-        elif level == "evse":
-            self._evse[evse] = value
-        else:
-            assert connector is not None
-            self._conn[(evse, connector)] = value
-        if note:
-            self.restore_notes.append(
-                f"applied scheduled {level}-level {value} for {target}: its transaction ended "
-                "with the restart"
-            )
+        return persist.dump(self)
 
     # ---- internals ------------------------------------------------------------------------------
 
@@ -388,8 +285,6 @@ class Availability:
             return "Faulted"
         if INOPERATIVE in (self._station[evse], self._evse[evse], self._conn[key]):
             return "Unavailable"
-        if key in self._reserved:
-            return "Reserved"
         if key in self._plugged:
             return "Occupied"
         if evse in self._held:

@@ -3,56 +3,61 @@
 Registration (B01–B03): on the first connection the station sends BootNotification with the reason
 of this start (``PowerUp`` on a cold start, ``RemoteReset`` etc. after a reset).  ``Accepted``: the
 clock follows ``currentTime``, ``interval`` becomes ``OCPPCommCtrlr.HeartbeatInterval``, and the
-blocks go online (StatusNotification for every connector, queued messages, heartbeats).
-``Pending``: nothing of the station's own is sent until the retry after ``interval``; CSMS calls
-are served (B02.FR.02).  ``Rejected``: nothing is sent and every CSMS call is answered with
-CALLERROR ``SecurityError`` (B03.FR.02) until the retry after ``interval``.
+station goes online (``on_accepted``: StatusNotification for every connector, queued messages,
+heartbeats).  ``Pending``: nothing of the station's own is sent until the retry after ``interval``;
+CSMS calls are served (B02.FR.02).  ``Rejected``: nothing is sent and every CSMS call is answered
+with CALLERROR ``SecurityError`` (B03.FR.02) until the retry after ``interval``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from device_model import VariableChange
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.provisioning import variables
-from ocpp_station.naming import to_snake
+from ocpp_station.blocks.provisioning import reports, variables
+from ocpp_station.context import Context
+from ocpp_station.dispatch.dispatcher import NotReady
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Reply
 from ocpp_station.rpc.errors import ErrorCode, OCPPError
-
-if TYPE_CHECKING:
-    from ocpp_station.station import Station
 
 BOOT_STATE_KEY = "station.boot"
 DEFAULT_RETRY = 30.0  # when the CSMS gives interval 0 for a Pending/Rejected boot
 
+OnAccepted = Callable[[bool], Awaitable[None]]
+
 
 class Provisioning(Block):
-    def __init__(self, station: Station) -> None:
-        super().__init__(station)
-        rpc = station.rpc
-        rpc.gate = self._gate
-        rpc.register("GetVariables", self.on_get_variables)
-        rpc.register("SetVariables", self.on_set_variables)
-        rpc.register("GetBaseReport", self.on_get_base_report)
-        rpc.register("GetReport", self.on_get_report)
+    def __init__(self, ctx: Context, on_accepted: OnAccepted) -> None:
+        super().__init__(ctx)
+        self._on_accepted = on_accepted
+        handlers = ctx.handlers
+        handlers.register("GetVariables", self.on_get_variables)
+        handlers.register("SetVariables", self.on_set_variables)
+        handlers.register("GetBaseReport", self.on_get_base_report)
+        handlers.register("GetReport", self.on_get_report)
         self._boot_task: asyncio.Task[Any] | None = None
         self._heartbeat_task: asyncio.Task[Any] | None = None
         self.boot_reason = "PowerUp"
         self.accepted_once = False
-        self.last_boot_response: dict[str, Any] | None = None
+        self._unsubscribe: Callable[[], None] = lambda: None
 
     async def start(self) -> None:
-        saved = self.st.queue.load_state(BOOT_STATE_KEY)
+        saved = self.ctx.state.load(BOOT_STATE_KEY)
         if saved and isinstance(saved.get("reason"), str):
             self.boot_reason = saved["reason"]
-        self._unsubscribe = self.st.dm.subscribe(self._on_variable_change)
+        self._unsubscribe = self.ctx.dm.subscribe(self._on_variable_change)
 
     async def stop(self) -> None:
         self._unsubscribe()
         self._cancel(self._boot_task)
         self._cancel(self._heartbeat_task)
+
+    def set_boot_reason(self, reason: str) -> None:
+        """The reason the next BootNotification gives (a reset stores it before restarting)."""
+        self.ctx.state.save(BOOT_STATE_KEY, {"reason": reason})
 
     @staticmethod
     def _cancel(task: asyncio.Task[Any] | None) -> None:
@@ -61,18 +66,18 @@ class Provisioning(Block):
 
     # -- registration ----------------------------------------------------------------------------
     async def connected(self) -> None:
-        if self.st.registration == "Accepted":
+        if self.ctx.link.registration == "Accepted":
             await self._go_online(first=False)
         else:
             self._cancel(self._boot_task)
-            self._boot_task = self.st.spawn(self._boot_loop(), "boot")
+            self._boot_task = self.ctx.spawn(self._boot_loop(), "boot")
 
     def disconnected(self) -> None:
         self._cancel(self._boot_task)
         self._cancel(self._heartbeat_task)
 
     def boot_payload(self) -> dict[str, Any]:
-        cfg = self.st.config
+        cfg = self.ctx.config
         station: dict[str, Any] = {"model": cfg.model, "vendorName": cfg.vendor}
         if cfg.serial_number:
             station["serialNumber"] = cfg.serial_number
@@ -81,19 +86,19 @@ class Provisioning(Block):
         return {"reason": self.boot_reason, "chargingStation": station}
 
     async def send_boot(self) -> dict[str, Any]:
-        response = await self.st.rpc.call("BootNotification", self.boot_payload())
-        self.last_boot_response = response
-        self.st.clock.synchronise(response["currentTime"])
-        previous = self.st.registration
-        self.st.registration = response["status"]
-        await self.st.publish("boot_notification_response", to_snake(response))
+        response = await self.ctx.dispatcher.call("BootNotification", self.boot_payload())
+        self.ctx.clock.synchronise(response["currentTime"])
+        link = self.ctx.link
+        previous = link.registration
+        link.registration = response["status"]
+        await self.ctx.publish("boot_notification_response", response)
         if response["status"] == "Accepted":
             interval = int(response.get("interval", 0))
             if interval > 0:  # B01.FR.04: the interval becomes the heartbeat interval
-                self.st.dm.set("OCPPCommCtrlr", "HeartbeatInterval", interval, source="csms")
+                self.ctx.dm.set("OCPPCommCtrlr", "HeartbeatInterval", interval, source="csms")
             if previous != "Accepted":
                 # The reason is spent: the next boot without a reset is a power-up again.
-                self.st.queue.save_state(BOOT_STATE_KEY, {"reason": "PowerUp"})
+                self.set_boot_reason("PowerUp")
                 await self._go_online(first=not self.accepted_once)
                 self.accepted_once = True
         return response
@@ -105,27 +110,28 @@ class Provisioning(Block):
             except ConnectionLost:
                 return
             except (CallTimeout, OCPPError) as exc:
-                self.st.log.warning("BootNotification failed (%s); retrying", exc)
-                await self.st.clock.sleep(self._retry_delay(0))
+                self.ctx.log.warning("BootNotification failed (%s); retrying", exc)
+                await self.ctx.clock.sleep(self._retry_delay(0))
                 continue
             if response["status"] == "Accepted":
                 return
-            self.st.log.info(
+            self.ctx.log.info(
                 "registration %s; next BootNotification in %ss",
                 response["status"],
                 response.get("interval"),
             )
-            await self.st.clock.sleep(self._retry_delay(int(response.get("interval", 0))))
+            await self.ctx.clock.sleep(self._retry_delay(int(response.get("interval", 0))))
 
     def _retry_delay(self, interval: int) -> float:
         if interval > 0:
             return float(interval)
-        return self.st.dm.get_float(
+        return self.ctx.dm.get_float(
             "OCPPCommCtrlr", "MessageTimeout", variable_instance="Default", default=DEFAULT_RETRY
         )
 
-    def _gate(self, action: str) -> OCPPError | None:
-        if self.st.registration == "Rejected":
+    def gate(self, action: str) -> OCPPError | None:
+        """Checked by the RPC endpoint before any CSMS request is handled."""
+        if self.ctx.link.registration == "Rejected":
             # B03.FR.02: while Rejected the station answers no CSMS request but with SecurityError.
             return OCPPError(
                 ErrorCode.SECURITY_ERROR, f"{action}: the CSMS rejected this station's registration"
@@ -134,29 +140,24 @@ class Provisioning(Block):
 
     async def _go_online(self, first: bool) -> None:
         self._restart_heartbeat()
-        for block in self.st.blocks.all():
-            await block.online(first)
-        self.st.sender.resume()  # queued messages go after the StatusNotifications (B01)
+        await self._on_accepted(first)
 
     # -- heartbeat -------------------------------------------------------------------------------
     def _restart_heartbeat(self) -> None:
         self._cancel(self._heartbeat_task)
-        if self.st.connected and self.st.registration == "Accepted":
-            self._heartbeat_task = self.st.spawn(self._heartbeat_loop(), "heartbeat")
+        if self.ctx.link.online:
+            self._heartbeat_task = self.ctx.spawn(self._heartbeat_loop(), "heartbeat")
 
     async def _heartbeat_loop(self) -> None:
         while True:
-            interval = self.st.dm.get_int("OCPPCommCtrlr", "HeartbeatInterval", default=300)
-            await self.st.clock.sleep(max(1, interval))
+            interval = self.ctx.dm.get_int("OCPPCommCtrlr", "HeartbeatInterval", default=300)
+            await self.ctx.clock.sleep(max(1, interval))
             await self.heartbeat()
 
-    async def heartbeat(self) -> None:
-        try:
-            response = await self.st.call("Heartbeat", {})
-        except (CallTimeout, OCPPError) as exc:
-            self.st.log.warning("Heartbeat failed: %s", exc)
-            return
-        self.st.clock.synchronise(response["currentTime"])  # G02 / B01: keep the clock in step
+    async def heartbeat(self, *, triggered: bool = False) -> None:
+        response = await self.ctx.dispatcher.send("Heartbeat", {}, triggered=triggered)
+        if response is not None:
+            self.ctx.clock.synchronise(response["currentTime"])  # G02 / B01: keep clock in step
 
     def _on_variable_change(self, change: VariableChange) -> None:
         if (
@@ -170,31 +171,30 @@ class Provisioning(Block):
 
     # -- variables and reports (B05–B08) ---------------------------------------------------------
     async def on_get_variables(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return variables.handle_get_variables(self.st.dm, payload)
+        return variables.handle_get_variables(self.ctx.dm, payload)
 
     async def on_set_variables(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return variables.handle_set_variables(self.st.dm, payload, source="csms")
+        return variables.handle_set_variables(self.ctx.dm, payload, source="csms")
 
     async def on_get_base_report(self, payload: dict[str, Any]) -> Reply:
-        response, parts = variables.handle_get_base_report(self.st.dm, payload)
+        response, parts = reports.handle_get_base_report(self.ctx.dm, payload, now=self.ctx.now())
         return Reply(response, then=lambda: self._send_reports(parts))
 
     async def on_get_report(self, payload: dict[str, Any]) -> Reply:
-        response, parts = variables.handle_get_report(self.st.dm, payload)
+        response, parts = reports.handle_get_report(self.ctx.dm, payload, now=self.ctx.now())
         return Reply(response, then=lambda: self._send_reports(parts))
 
     async def _send_reports(self, parts: list[dict[str, Any]]) -> None:
         """Send the NotifyReport parts in order, after the response (B07.FR.03, B08.FR.03).
         They answer a CSMS request, so they go while the registration is Pending too (B02.FR.01,
-        B02.FR.09): hence ``rpc.call`` and not ``Station.call``, which only lets the boot through
-        outside Accepted.  A part that fails is skipped; a lost connection ends the report."""
-        timestamp = self.st.timestamp()
+        B02.FR.09).  A part that fails is skipped; a lost connection ends the report."""
         for part in parts:
-            if not self.st.connected or self.st.registration == "Rejected":
-                return
             try:
-                await self.st.rpc.call("NotifyReport", {**part, "generatedAt": timestamp})
+                await self.ctx.dispatcher.call("NotifyReport", part, reply=True)
             except ConnectionLost:
                 return
             except (CallTimeout, OCPPError) as exc:
-                self.st.log.warning("NotifyReport seqNo %s failed: %s", part.get("seqNo"), exc)
+                self.ctx.log.warning("NotifyReport seqNo %s failed: %s", part.get("seqNo"), exc)
+            except NotReady as exc:  # disconnected or Rejected meanwhile
+                self.ctx.log.info("NotifyReport ended: %s", exc)
+                return

@@ -1,44 +1,73 @@
 """Reset (use cases B11–B12), station-wide or per EVSE.
 
-The decision is the pure :class:`ocpp_station.reset.ResetPlanner`'s: ``OnIdle`` with a transaction
-running is ``Scheduled`` and happens when the station (or the EVSE) is idle; ``Immediate`` first
-ends the running transactions with stoppedReason ``ImmediateReset``.  A station reset restarts the
-station core: everything is closed and opened again from the persisted state, and the next
-BootNotification says ``RemoteReset``; the embedding application's ``on_reset`` hook may then reboot
-the board.
+The decision is the pure :class:`~ocpp_station.blocks.reset.planner.ResetPlanner`'s: ``OnIdle``
+with a transaction running is ``Scheduled`` and happens when the station (or the EVSE) is idle;
+``Immediate`` first ends the running transactions with stoppedReason ``ImmediateReset``.  A station
+reset restarts the station core: everything is closed and opened again from the persisted state,
+and the next BootNotification says ``RemoteReset``; the embedding application's ``on_reset`` hook
+may then reboot the board.
 """
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.provisioning.block import BOOT_STATE_KEY
 from ocpp_station.blocks.reset.planner import ResetPlanner
+from ocpp_station.context import Context
+from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
 
-if TYPE_CHECKING:
-    from ocpp_station.station import Station
+
+class Sessions(Protocol):
+    def busy_evses(self) -> set[int]: ...
+
+    async def stop_transaction(self, evse: int, reason: str, trigger: str) -> None: ...
+
+    def add_finished_listener(self, listener: Callable[[int], Awaitable[None]]) -> None: ...
+
+
+class Holds(Protocol):
+    async def hold(self, held: set[int]) -> None: ...
+
+
+class BootReason(Protocol):
+    def set_boot_reason(self, reason: str) -> None: ...
+
+
+class QueueDepth(Protocol):
+    def __len__(self) -> int: ...
 
 
 class ResetBlock(Block):
-    def __init__(self, station: Station) -> None:
-        super().__init__(station)
-        station.rpc.register("Reset", self.on_reset)
-        self.planner = ResetPlanner(list(station.config.evse_map))
-        self._reset_task: asyncio.Task[Any] | None = None
-
-    def _busy(self) -> set[int]:
-        return self.st.blocks.availability.busy_evses()
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        sessions: Sessions,
+        availability: Holds,
+        registration: BootReason,
+        queue: QueueDepth,
+        restart: Callable[[str], None],
+    ) -> None:
+        super().__init__(ctx)
+        self._sessions = sessions
+        self._availability = availability
+        self._registration = registration
+        self._queue = queue
+        self._restart = restart
+        ctx.handlers.register("Reset", self.on_reset)
+        sessions.add_finished_listener(self.transaction_ended)
+        self.planner = ResetPlanner(ctx.layout.ids())
 
     async def on_reset(self, payload: dict[str, Any]) -> Reply:
         kind = payload["type"]
         evse = payload.get("evseId")
-        decision = self.planner.request(kind, evse, self._busy())
+        decision = self.planner.request(kind, evse, self._sessions.busy_evses())
         response: dict[str, Any] = {"status": decision.status}
         if decision.reason:
-            response["statusInfo"] = {"reasonCode": decision.reason[:20]}
+            response["statusInfo"] = status_info(decision.reason)
         if decision.status == "Rejected":
             return Reply(response)
         stop = tuple(decision.stop_transactions)
@@ -47,8 +76,8 @@ class ResetBlock(Block):
         return Reply(response, then=self._hold)
 
     async def transaction_ended(self, evse: int) -> None:
-        """Called by the transactions block: a scheduled OnIdle reset may be due now."""
-        due = self.planner.transaction_ended(evse, self._busy())
+        """A transaction ended: a scheduled OnIdle reset may be due now."""
+        due = self.planner.transaction_ended(evse, self._sessions.busy_evses())
         if due is not None:
             await self._execute(due.evse, (), True)
         else:
@@ -57,35 +86,28 @@ class ResetBlock(Block):
     async def _drain_queue(self) -> None:
         """B12.FR.02/B12.FR.04: the Ended events of the stopped transactions go out before the
         reset, when the CSMS is reachable; whatever is left stays queued for after the boot."""
-        deadline = self.st.now() + self.st.dm.get_float(
+        deadline = self.ctx.now() + self.ctx.dm.get_float(
             "OCPPCommCtrlr", "MessageTimeout", variable_instance="Default", default=30.0
         )
-        while len(self.st.queue) and self.st.online and self.st.now() < deadline:
-            await self.st.clock.sleep(0.05)
+        while len(self._queue) and self.ctx.link.online and self.ctx.now() < deadline:
+            await self.ctx.clock.sleep(0.05)
 
     async def _hold(self) -> None:
         """B12: while an OnIdle reset waits, idle EVSEs are set Unavailable so no new session
         starts there."""
-        availability = self.st.blocks.availability
-        held = set(self.planner.held_evses())
-        for evse in self.st.config.evse_map:
-            availability.sm.hold(evse, evse in held)
-        await availability.flush()
+        await self._availability.hold(set(self.planner.held_evses()))
 
     async def _execute(self, evse: int | None, stop: tuple[int, ...], reset_now: bool) -> None:
-        tx = getattr(self.st.blocks, "transactions", None)
-        if tx is not None and stop:
-            for evse_id in stop:
-                await tx.stop_transaction(evse_id, "ImmediateReset", trigger="ResetCommand")
+        for evse_id in stop:
+            await self._sessions.stop_transaction(evse_id, "ImmediateReset", trigger="ResetCommand")
         if not reset_now:
             return
         await self._drain_queue()
         if evse:  # an EVSE reset: its transaction is over; the EVSE is usable again
             await self._hold()
-            await self.st.hal.enable(evse, True)
+            await self.ctx.hal.enable(evse, True)
             return
-        self.st.queue.save_state(BOOT_STATE_KEY, {"reason": "RemoteReset"})
-        # Outside the station's own tasks: restarting the core cancels all of those.
-        self._reset_task = asyncio.get_running_loop().create_task(
-            self.st.restart_core("RemoteReset")
-        )
+        self._registration.set_boot_reason("RemoteReset")
+        # The station schedules the restart of its core outside the core's own tasks (the
+        # restart cancels those, this one among them).
+        self._restart("RemoteReset")

@@ -1,37 +1,62 @@
 """TriggerMessage (use case F06): the CSMS asks the station to send one of its messages now.
 
-``Accepted`` is answered first and the message follows (F06.FR.04).  A BootNotification after an
+``Accepted`` is answered first and the message follows (F06.FR.04), sent as a triggered message
+(the dispatcher lets it through while the registration is Pending).  A BootNotification after an
 Accepted registration is ``Rejected`` (F06.FR.17); an unknown EVSE or connector is ``Rejected``;
-what the station does not send (certificates, 15118) is ``NotImplemented``.
+what the station does not send is ``NotImplemented``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ocpp_station.blocks.base import Block
+from ocpp_station.context import Context
+from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Reply
 from ocpp_station.rpc.errors import OCPPError
 
-if TYPE_CHECKING:
-    from ocpp_station.station import Station
+
+class Registration(Protocol):
+    async def send_boot(self) -> dict[str, Any]: ...
+
+    async def heartbeat(self, *, triggered: bool = False) -> None: ...
+
+
+class StatusReports(Protocol):
+    async def report(
+        self, evse: int | None, connector: int | None, *, triggered: bool = False
+    ) -> None: ...
+
+
+class TransactionReports(Protocol):
+    async def trigger(self, requested: str, evse: int | None) -> None: ...
 
 
 class TriggerBlock(Block):
-    def __init__(self, station: Station) -> None:
-        super().__init__(station)
-        station.rpc.register("TriggerMessage", self.on_trigger_message)
+    def __init__(
+        self,
+        ctx: Context,
+        registration: Registration,
+        statuses: StatusReports,
+        transactions: TransactionReports,
+    ) -> None:
+        super().__init__(ctx)
+        self._registration = registration
+        self._statuses = statuses
+        self._transactions = transactions
+        ctx.handlers.register("TriggerMessage", self.on_trigger_message)
 
     async def on_trigger_message(self, payload: dict[str, Any]) -> Reply:
         requested = payload["requestedMessage"]
         evse = payload.get("evse")
         evse_id: int | None = evse.get("id") if evse else None
         connector_id: int | None = evse.get("connectorId") if evse else None
-        evse_map = self.st.config.evse_map
-        if evse_id is not None and evse_id != 0 and evse_id not in evse_map:
+        layout = self.ctx.layout
+        if evse_id is not None and evse_id != 0 and not layout.has(evse_id):
             return _answer("Rejected", "UnknownEvse", f"no EVSE {evse_id}")
-        if evse_id and connector_id is not None and connector_id not in evse_map.get(evse_id, []):
+        if evse_id and connector_id is not None and not layout.has(evse_id, connector_id):
             return _answer("Rejected", "UnknownConnector", f"no connector {connector_id}")
         action = self._action(requested, evse_id or None, connector_id)
         if action is None:
@@ -44,18 +69,16 @@ class TriggerBlock(Block):
     def _action(
         self, requested: str, evse: int | None, connector: int | None
     ) -> Callable[[], Awaitable[None]] | None:
-        st = self.st
         if requested == "BootNotification":
-            if st.registration == "Accepted":
+            if self.ctx.link.registration == "Accepted":
                 return None
             return self._boot
         if requested == "Heartbeat":
-            return st.blocks.provisioning.heartbeat
+            return lambda: self._registration.heartbeat(triggered=True)
         if requested == "StatusNotification":
-            return lambda: self._status(evse, connector)
-        tx = getattr(st.blocks, "transactions", None)
-        if requested in ("MeterValues", "TransactionEvent") and tx is not None:
-            return lambda: tx.trigger(requested, evse)
+            return lambda: self._statuses.report(evse, connector, triggered=True)
+        if requested in ("MeterValues", "TransactionEvent"):
+            return lambda: self._transactions.trigger(requested, evse)
         if requested in ("FirmwareStatusNotification", "LogStatusNotification"):
             # Nothing is being updated or uploaded: the status is Idle (F06 with L01 / N01).
             return lambda: self._idle(requested)
@@ -63,25 +86,13 @@ class TriggerBlock(Block):
 
     async def _boot(self) -> None:
         try:
-            await self.st.blocks.provisioning.send_boot()
+            await self._registration.send_boot()
         except (CallTimeout, OCPPError, ConnectionLost) as exc:
-            self.st.log.warning("triggered BootNotification failed: %s", exc)
-
-    async def _status(self, evse: int | None, connector: int | None) -> None:
-        availability = self.st.blocks.availability
-        for change in availability.sm.all_statuses():
-            if evse is not None and change.evse != evse:
-                continue
-            if connector is not None and change.connector != connector:
-                continue
-            await availability.notify(change)
+            self.ctx.log.warning("triggered BootNotification failed: %s", exc)
 
     async def _idle(self, action: str) -> None:
-        try:
-            await self.st.call(action, {"status": "Idle"})
-        except (CallTimeout, OCPPError, ConnectionLost) as exc:
-            self.st.log.warning("triggered %s failed: %s", action, exc)
+        await self.ctx.dispatcher.send(action, {"status": "Idle"}, triggered=True)
 
 
 def _answer(status: str, reason: str, info: str) -> Reply:
-    return Reply({"status": status, "statusInfo": {"reasonCode": reason, "additionalInfo": info}})
+    return Reply({"status": status, "statusInfo": status_info(reason, info)})

@@ -1,0 +1,30 @@
+"""The transaction engine's configuration, read from the device model (TxCtrlr, SampledData)."""
+
+from __future__ import annotations
+
+from device_model import DeviceModel
+from ocpp_station.blocks.transactions.engine import TxConfig
+from ocpp_station.blocks.transactions.meter import parse_measurands
+
+
+def measurands(dm: DeviceModel, component: str, variable: str) -> tuple[str, ...]:
+    return parse_measurands(",".join(dm.get_list(component, variable)))
+
+
+def read_tx_config(dm: DeviceModel) -> TxConfig:
+    max_energy = dm.get_int("TxCtrlr", "MaxEnergyOnInvalidId", default=-1)
+    return TxConfig(
+        start_points=frozenset(dm.get_list("TxCtrlr", "TxStartPoint")),
+        stop_points=frozenset(dm.get_list("TxCtrlr", "TxStopPoint")),
+        stop_tx_on_ev_side_disconnect=dm.get_bool(
+            "TxCtrlr", "StopTxOnEVSideDisconnect", default=True
+        ),
+        stop_tx_on_invalid_id=dm.get_bool("TxCtrlr", "StopTxOnInvalidId", default=True),
+        max_energy_on_invalid_id=None if max_energy < 0 else max_energy,
+        ev_connection_timeout=dm.get_float("TxCtrlr", "EVConnectionTimeOut", default=60.0),
+        tx_updated_interval=dm.get_float("SampledDataCtrlr", "TxUpdatedInterval", default=0),
+        tx_started_measurands=measurands(dm, "SampledDataCtrlr", "TxStartedMeasurands"),
+        tx_updated_measurands=measurands(dm, "SampledDataCtrlr", "TxUpdatedMeasurands"),
+        tx_ended_measurands=measurands(dm, "SampledDataCtrlr", "TxEndedMeasurands"),
+        sampled_data_enabled=dm.get_bool("SampledDataCtrlr", "Enabled", default=True),
+    )

@@ -1,0 +1,68 @@
+"""Clock-aligned and triggered MeterValues (J01, F06.FR.06), outside transactions' own events."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from ocpp_station.blocks.transactions.config import measurands
+from ocpp_station.blocks.transactions.meter import meter_value, next_aligned
+from ocpp_station.context import Context
+
+if TYPE_CHECKING:  # typing only: the block owns this helper and passes itself
+    from ocpp_station.blocks.transactions.block import TransactionsBlock
+
+
+class MeterValues:
+    def __init__(self, ctx: Context, block: TransactionsBlock) -> None:
+        self.ctx = ctx
+        self._block = block
+        self._task: asyncio.Task[Any] | None = None
+
+    def start(self) -> None:
+        self._task = self.ctx.spawn(self._aligned_loop(), "aligned-meter")
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _aligned_loop(self) -> None:
+        """Clock-aligned meter values (J01): MeterValues every AlignedDataCtrlr.Interval seconds,
+        aligned to midnight, per EVSE (during transactions unless SendDuringIdle)."""
+        dm = self.ctx.dm
+        last = 0.0
+        while True:
+            interval = dm.get_float("AlignedDataCtrlr", "Interval", default=0)
+            if interval <= 0 or not dm.get_bool("AlignedDataCtrlr", "Enabled", default=True):
+                await self.ctx.clock.sleep(5.0)
+                continue
+            now = self.ctx.now()
+            instant = next_aligned(max(now, last), interval)  # a timer may fire a hair early
+            last = instant
+            await self.ctx.clock.sleep(max(0.0, instant - now))
+            # J01: stamped with the aligned instant itself, not the moment the timer fired
+            await self.send("Sample.Clock", at=instant)
+
+    async def send(
+        self,
+        context: str,
+        evse: int | None = None,
+        *,
+        at: float | None = None,
+        triggered: bool = False,
+    ) -> None:
+        dm = self.ctx.dm
+        wanted = measurands(dm, "AlignedDataCtrlr", "Measurands")
+        idle_too = dm.get_bool("AlignedDataCtrlr", "SendDuringIdle", default=False)
+        engines = self._block.engines
+        for evse_id, reading in sorted(self._block.readings.items()):
+            if evse is not None and evse_id != evse:
+                continue
+            engine = engines.get(evse_id)
+            if context == "Sample.Clock" and not idle_too and not (engine and engine.active()):
+                continue
+            value = meter_value(reading, wanted, context, self.ctx.now() if at is None else at)
+            if value is None:
+                continue  # no supported measurand configured
+            payload = {"evseId": evse_id, "meterValue": [value]}
+            await self.ctx.dispatcher.send("MeterValues", payload, triggered=triggered)

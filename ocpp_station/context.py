@@ -1,0 +1,84 @@
+"""What a functional block may use: the station context.
+
+Every block gets one :class:`Context` (and, by constructor, the other blocks it needs through
+narrow interfaces).  Nothing in it reaches back to the station object: a block cannot go looking
+for its neighbours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from device_model import DeviceModel
+from hal.types import ChargeController
+from ocpp_station.clock import OffsetClock, iso
+from ocpp_station.config import StationConfig
+from ocpp_station.dispatch.dispatcher import Dispatcher
+from ocpp_station.dispatch.policy import LinkState
+from ocpp_station.events import TOPICS, EventBus
+from ocpp_station.rpc.endpoint import Handler
+
+
+class StateRecords(Protocol):
+    """The blocks' small state records in the station store (JSON objects by key)."""
+
+    def load(self, key: str) -> dict[str, Any] | None: ...
+
+    def save(self, key: str, value: dict[str, Any]) -> None: ...
+
+
+class Handlers(Protocol):
+    """Where a block registers its CSMS→station handlers (the RPC endpoint)."""
+
+    def register(self, action: str, handler: Handler) -> None: ...
+
+
+Spawn = Callable[[Awaitable[Any], str], "asyncio.Task[Any]"]
+
+
+@dataclass(frozen=True)
+class EvseLayout:
+    """The station's EVSEs and their connectors, validated once (by the config loader)."""
+
+    evses: Mapping[int, Sequence[int]]
+
+    def ids(self) -> list[int]:
+        return list(self.evses)
+
+    def connectors(self, evse: int) -> list[int]:
+        return list(self.evses.get(evse, ()))
+
+    def has(self, evse: int, connector: int | None = None) -> bool:
+        if evse not in self.evses:
+            return False
+        return connector is None or connector in self.evses[evse]
+
+
+@dataclass
+class Context:
+    config: StationConfig
+    layout: EvseLayout
+    dm: DeviceModel
+    state: StateRecords
+    hal: ChargeController
+    handlers: Handlers
+    dispatcher: Dispatcher
+    link: LinkState
+    clock: OffsetClock
+    log: logging.Logger
+    bus: EventBus
+    spawn: Spawn
+
+    def now(self) -> float:
+        return self.clock.time()
+
+    def timestamp(self) -> str:
+        return iso(self.clock.time())
+
+    async def publish(self, topic: str, data: Any) -> None:
+        assert topic in TOPICS, topic
+        await self.bus.publish(topic, data)

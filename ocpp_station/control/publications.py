@@ -1,0 +1,95 @@
+"""The station's publications shaped as EVerest's ``ocpp`` interface types (seed 004).
+
+The blocks publish OCPP-shaped data on the station's event bus (what an embedding application
+receives in-process); this module turns each topic into the snake_case types the local control
+API promises its socket clients.  The shapes are described in ``control_api.schema.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocpp_station.control.naming import to_snake
+
+
+def transaction_event(payload: dict[str, Any]) -> dict[str, Any]:
+    """A TransactionEventRequest as EVerest's OcppTransactionEvent."""
+    out: dict[str, Any] = {
+        "transaction_event": payload["eventType"],
+        "transaction_id": payload["transactionInfo"]["transactionId"],
+        "session_id": payload["transactionInfo"]["transactionId"],
+    }
+    if "evse" in payload:
+        evse = payload["evse"]
+        out["evse"] = {"id": evse["id"]}
+        if "connectorId" in evse:
+            out["evse"]["connector_id"] = evse["connectorId"]
+    return out
+
+
+def message_content(message: dict[str, Any]) -> dict[str, Any]:
+    """MessageContentType as EVerest's MessageContent (format, language, content)."""
+    return {k: message[k] for k in ("format", "language", "content") if k in message}
+
+
+def transaction_event_response(data: dict[str, Any]) -> dict[str, Any]:
+    """``{"request", "response"}`` as EVerest's OcppTransactionEventResponse."""
+    response = data["response"]
+    out: dict[str, Any] = {"original_transaction_event": transaction_event(data["request"])}
+    if "totalCost" in response:
+        out["total_cost"] = response["totalCost"]
+    if "chargingPriority" in response:
+        out["charging_priority"] = response["chargingPriority"]
+    if "updatedPersonalMessage" in response:
+        out["personal_message"] = message_content(response["updatedPersonalMessage"])
+    return out
+
+
+def charging_schedules(schedules: list[dict[str, Any]]) -> dict[str, Any]:
+    """CompositeScheduleTypes (EVSE 0 first) as EVerest's ChargingSchedules."""
+    return {
+        "schedules": [
+            {
+                "evse": s["evseId"],
+                "charging_rate_unit": s["chargingRateUnit"],
+                "charging_schedule_period": [
+                    {
+                        "start_period": p["startPeriod"],
+                        "limit": p["limit"],
+                        "number_phases": p["numberPhases"],
+                    }
+                    for p in s["chargingSchedulePeriod"]
+                ],
+                "duration": s["duration"],
+                "start_schedule": s["scheduleStart"],
+            }
+            for s in schedules
+        ]
+    }
+
+
+def security_event(event: dict[str, Any]) -> dict[str, Any]:
+    """A raised security event as EVerest's SecurityEvent (type, info, timestamp, critical)."""
+    out: dict[str, Any] = {
+        "type": event["type"],
+        "timestamp": event["timestamp"],
+        "critical": event["critical"],
+    }
+    if "techInfo" in event:
+        out["info"] = event["techInfo"]
+    return out
+
+
+def shape(topic: str, data: Any) -> Any:
+    """The control-API form of one publication."""
+    if topic == "ocpp_transaction_event":
+        return transaction_event(data)
+    if topic == "ocpp_transaction_event_response":
+        return transaction_event_response(data)
+    if topic == "charging_schedules":
+        return charging_schedules(data)
+    if topic == "security_event":
+        return security_event(data)
+    if topic in ("boot_notification_response", "event_data"):
+        return to_snake(data)
+    return data  # is_connected: a bool
