@@ -58,6 +58,7 @@ class SendCall:
     message_id: str
     action: str
     text: str
+    deadline: float  # when it times out unless answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ class _Outgoing:
     action: str
     text: str
     seconds: float = 0.0
-    deadline: float | None = None
+    deadline: float = 0.0  # set when it goes out
 
 
 class RpcConnection:
@@ -186,7 +187,7 @@ class RpcConnection:
     def expire(self, now: float) -> list[Output]:
         """Fail the CALL in flight with :class:`CallTimeout` if its deadline has passed."""
         out = self._in_flight
-        if out is None or out.deadline is None or now < out.deadline:
+        if out is None or now < out.deadline:
             return []
         timeout = CallTimeout(f"{out.action} not answered within {out.seconds:g} s")
         return self._finish(CallFailed(out.message_id, timeout), now)
@@ -198,7 +199,7 @@ class RpcConnection:
         out.seconds = self._timeout()
         out.deadline = now + out.seconds
         self._in_flight = out
-        return [SendCall(out.message_id, out.action, out.text)]
+        return [SendCall(out.message_id, out.action, out.text, out.deadline)]
 
     def _finish(self, outcome: CallDone | CallFailed, now: float) -> list[Output]:
         self._in_flight = None

@@ -65,6 +65,7 @@ class RpcEndpoint:
         self._calls: dict[str, asyncio.Future[dict[str, Any]]] = {}  # by message id
         self._tasks: set[asyncio.Task[Any]] = set()  # handlers, follow-ups, CALL sends
         self._timer: asyncio.Task[None] | None = None
+        self._sleeping_until: float | None = None  # the deadline the timer sleeps for
         self._wake = asyncio.Event()  # the deadline changed
         self.on_frame: Callable[[str, str], None] | None = None
 
@@ -111,14 +112,16 @@ class RpcEndpoint:
         """Sleep on the clock until the CALL in flight is due, while one is."""
         while (deadline := self._conn.next_deadline()) is not None:
             self._wake.clear()
+            self._sleeping_until = deadline
             await sleep_or_wake(self._clock, deadline - self._clock.time(), self._wake)
             self._carry_out(self._conn.expire(self._clock.time()))
+        self._sleeping_until = None
 
-    def _deadline_set(self) -> None:
-        if self._timer is not None and not self._timer.done():
-            self._wake.set()
-        else:
+    def _deadline_set(self, deadline: float) -> None:
+        if self._timer is None or self._timer.done():
             self._timer = asyncio.create_task(self._expire_calls())
+        elif self._sleeping_until is None or deadline < self._sleeping_until:
+            self._wake.set()  # a later deadline needs no wake-up: it is seen on the next round
 
     def connection_lost(self) -> None:
         """Fail the in-flight CALL with :class:`ConnectionLost`; later callers then go on."""
@@ -183,7 +186,7 @@ class RpcEndpoint:
             if isinstance(out, SendAnswer):
                 answers.append(out)
             elif isinstance(out, SendCall):
-                self._deadline_set()
+                self._deadline_set(out.deadline)
                 self._spawn(self._send_call(out))
             elif isinstance(out, Dispatch):
                 self._spawn(self._run_handler(out))

@@ -51,7 +51,7 @@ def result(message_id: str, payload: dict[str, Any]) -> str:
 def test_first_call_goes_out_at_once_with_its_deadline() -> None:
     conn = make(timeout=30.0)
     message_id, outputs = conn.call("BootNotification", BOOT, now=100.0)
-    assert outputs == [SendCall("id-1", "BootNotification", outputs[0].text)]
+    assert outputs == [SendCall("id-1", "BootNotification", outputs[0].text, 130.0)]
     assert wire(outputs) == [[2, "id-1", "BootNotification", BOOT]]
     assert conn.in_flight == message_id == "id-1"
     assert conn.next_deadline() == 130.0
@@ -177,7 +177,7 @@ def test_cancel_in_flight_or_waiting() -> None:
     assert conn.cancel("id-2", now=1.0) == []  # a waiting one simply leaves the queue
     assert conn.waiting == 1
     outputs = conn.cancel("id-1", now=2.0)  # the one in flight: the next goes out
-    assert outputs == [SendCall("id-3", "Heartbeat", outputs[0].text)]
+    assert outputs == [SendCall("id-3", "Heartbeat", outputs[0].text, 32.0)]
     assert conn.cancel("id-1", now=3.0) == []  # idempotent
 
 
