@@ -1,7 +1,18 @@
-"""OCPP-J 2.0.1 RPC: framing, schema validation and the request/response endpoint."""
+"""OCPP-J 2.0.1 RPC: framing, schema validation, the sans-I/O connection rules and the asyncio
+request/response endpoint."""
 
-from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Handler, Reply, RpcEndpoint
-from ocpp_station.rpc.errors import ErrorCode, OCPPError
+from ocpp_station.rpc.connection import (
+    CallDone,
+    CallFailed,
+    Dispatch,
+    Note,
+    Output,
+    RpcConnection,
+    SendAnswer,
+    SendCall,
+)
+from ocpp_station.rpc.endpoint import Handler, Reply, RpcEndpoint
+from ocpp_station.rpc.errors import CallTimeout, ConnectionLost, ErrorCode, OCPPError
 from ocpp_station.rpc.frames import (
     Call,
     CallError,
@@ -16,18 +27,26 @@ from ocpp_station.rpc.validation import SchemaRegistry, default_registry, valida
 
 __all__ = [
     "Call",
+    "CallDone",
     "CallError",
+    "CallFailed",
     "CallResult",
     "CallTimeout",
     "ConnectionLost",
+    "Dispatch",
     "ErrorCode",
     "Frame",
     "FrameError",
     "Handler",
+    "Note",
     "OCPPError",
+    "Output",
     "Reply",
+    "RpcConnection",
     "RpcEndpoint",
     "SchemaRegistry",
+    "SendAnswer",
+    "SendCall",
     "default_registry",
     "encode",
     "new_message_id",

@@ -1,4 +1,5 @@
-"""OCPP-J 2.0.1 CALLERROR codes (OCPP 2.0.1 Part 4, section 4.3) and the exception carrying one."""
+"""OCPP-J 2.0.1 CALLERROR codes (OCPP 2.0.1 Part 4, section 4.3), the exception carrying one, and
+the two ways an outgoing CALL can fail without an answer."""
 
 from __future__ import annotations
 
@@ -35,3 +36,12 @@ class OCPPError(Exception):
         self.description = description
         self.details: dict[str, Any] = details or {}
         super().__init__(f"{self.code}: {description}" if description else str(self.code))
+
+
+class CallTimeout(Exception):
+    """No CALLRESULT/CALLERROR arrived within the timeout (OCPPCommCtrlr.MessageTimeout)."""
+
+
+class ConnectionLost(Exception):
+    """The connection went away before the CALL was answered (or while sending it), or the
+    endpoint was closed."""

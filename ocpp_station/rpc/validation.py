@@ -3,8 +3,9 @@
 The schemas are read from the installed ``ocpp`` package (``ocpp/v201/schemas``), never copied.
 A validator is compiled the first time an (action, direction) pair is needed and cached; the
 module-level :func:`default_registry` is shared, so many stations in one process share the compiled
-validators.  The happy path costs one dict lookup and one ``is_valid``; errors are only computed for
-invalid payloads.
+validators.  The happy path costs one dict lookup and one call of the predicate compiled by
+:mod:`ocpp_station.rpc.compiled`; jsonschema runs only for invalid payloads, to find and describe
+the error.
 
 Schema violations map onto the OCPP-J CALLERROR codes (Part 4 section 4.3):
 
@@ -26,10 +27,8 @@ order of the table above, then the shallowest field, then the field path.
 from __future__ import annotations
 
 import json
-import re
 import threading
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -38,6 +37,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 
+from ocpp_station.rpc.compiled import Check, UnsupportedSchema, check_date_time, compile_fast
 from ocpp_station.rpc.errors import ErrorCode, OCPPError
 
 Kind = Literal["request", "response"]
@@ -65,199 +65,9 @@ _OTHER = (4, ErrorCode.FORMAT_VIOLATION)
 
 ROOT = "$"  # the field path reported for a problem with the payload object itself
 
-# RFC 3339 date-time, as OCPP's dateTime is specified (Part 2, section 2.1.3).
-_DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z", re.ASCII
-)
-
-
-def _check_date_time(value: object) -> bool:
-    if not isinstance(value, str):
-        return True  # not a string: the "type" keyword reports it
-    if _DATE_TIME.match(value) is None:
-        return False
-    try:
-        datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-    except ValueError:  # e.g. month 13, 25 o'clock
-        return False
-    return True
-
 
 _FORMAT_CHECKER = jsonschema.FormatChecker(formats=())
-_FORMAT_CHECKER.checks("date-time")(_check_date_time)
-
-
-# --- fast path -----------------------------------------------------------------------------------
-# jsonschema's is_valid costs ~60-200 us per OCPP message.  The OCPP 2.0.1 schemas use only a
-# handful of draft-06 keywords, so they are compiled once into nested closures that answer
-# "valid?" much faster.  Only a "no" goes on to jsonschema, which stays the authority: it finds and
-# describes the errors (and overrules the fast path should they ever disagree).  A schema using a
-# keyword the compiler does not know is checked by jsonschema alone.
-
-Check = Callable[[Any], bool]
-
-_ANNOTATIONS = frozenset(
-    {"$schema", "$id", "comment", "$comment", "description", "javaType", "default", "title"}
-)
-
-
-class _Unsupported(Exception):
-    pass
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
-
-
-def _is_integer(x: Any) -> bool:
-    if isinstance(x, bool):
-        return False
-    return isinstance(x, int) or (isinstance(x, float) and x.is_integer())
-
-
-_TYPES: dict[str, Check] = {
-    "string": lambda x: isinstance(x, str),
-    "integer": _is_integer,
-    "number": _is_number,
-    "boolean": lambda x: isinstance(x, bool),
-    "object": lambda x: isinstance(x, dict),
-    "array": lambda x: isinstance(x, list),
-    "null": lambda x: x is None,
-}
-
-
-def compile_fast(schema: dict[str, Any]) -> Check:
-    """Compile a draft-06 OCPP schema into a predicate; raise ``_Unsupported`` if it cannot."""
-    definitions: dict[str, Any] = schema.get("definitions", {})
-    compiled: dict[str, Check] = {}
-
-    def ref(target: str) -> Check:
-        name = target.removeprefix("#/definitions/")
-        if name == target or name not in definitions:
-            raise _Unsupported(target)
-        if name not in compiled:
-            cell: list[Check] = []
-            compiled[name] = lambda x: cell[0](x)  # forward reference for recursive schemas
-            cell.append(node(definitions[name]))
-            compiled[name] = cell[0]
-        return compiled[name]
-
-    def node(sub: dict[str, Any]) -> Check:
-        if "$ref" in sub:
-            return ref(sub["$ref"])
-        checks: list[Check] = []
-        props: dict[str, Check] | None = None
-        closed = False
-        required: tuple[str, ...] = ()
-        for key, value in sub.items():
-            if key in _ANNOTATIONS or key == "definitions":
-                continue
-            if key == "type":
-                if not isinstance(value, str) or value not in _TYPES:
-                    raise _Unsupported(f"type {value!r}")
-                checks.append(_TYPES[value])
-            elif key == "properties":
-                props = {name: node(s) for name, s in value.items()}
-            elif key == "additionalProperties":
-                if value is not False and value is not True:
-                    raise _Unsupported("additionalProperties schema")
-                closed = value is False
-            elif key == "required":
-                required = tuple(value)
-            elif key == "enum":
-                if not all(isinstance(v, str) for v in value):
-                    raise _Unsupported("non-string enum")
-                checks.append(_enum(frozenset(value)))
-            elif key == "format":
-                if value == "date-time":
-                    checks.append(_check_date_time)
-            elif key in ("maxLength", "minLength"):
-                checks.append(_length(key, value))
-            elif key in ("maximum", "minimum"):
-                checks.append(_bound(key, value))
-            elif key in ("maxItems", "minItems"):
-                checks.append(_count(key, value))
-            elif key == "items":
-                if not isinstance(value, dict):
-                    raise _Unsupported("tuple items")
-                checks.append(_each(node(value)))
-            elif key == "additionalItems":
-                continue  # ignored when "items" is a single schema (the only form OCPP uses)
-            else:
-                raise _Unsupported(key)
-        if props is not None or closed or required:
-            checks.append(_object(props or {}, closed, required))
-        return _all(checks)
-
-    return node(schema)
-
-
-def _all(checks: list[Check]) -> Check:
-    if not checks:
-        return lambda x: True
-    if len(checks) == 1:
-        return checks[0]
-
-    def check(x: Any) -> bool:
-        for c in checks:
-            if not c(x):
-                return False
-        return True
-
-    return check
-
-
-def _object(props: dict[str, Check], closed: bool, required: tuple[str, ...]) -> Check:
-    def check(x: Any) -> bool:
-        if not isinstance(x, dict):
-            return True
-        for key, value in x.items():
-            sub = props.get(key)
-            if sub is None:
-                if closed:
-                    return False
-            elif not sub(value):
-                return False
-        for key in required:
-            if key not in x:
-                return False
-        return True
-
-    return check
-
-
-def _each(item: Check) -> Check:
-    def check(x: Any) -> bool:
-        if not isinstance(x, list):
-            return True
-        for value in x:
-            if not item(value):
-                return False
-        return True
-
-    return check
-
-
-def _enum(allowed: frozenset[str]) -> Check:
-    return lambda x: isinstance(x, str) and x in allowed
-
-
-def _length(key: str, limit: int) -> Check:
-    if key == "maxLength":
-        return lambda x: not isinstance(x, str) or len(x) <= limit
-    return lambda x: not isinstance(x, str) or len(x) >= limit
-
-
-def _count(key: str, limit: int) -> Check:
-    if key == "maxItems":
-        return lambda x: not isinstance(x, list) or len(x) <= limit
-    return lambda x: not isinstance(x, list) or len(x) >= limit
-
-
-def _bound(key: str, limit: float) -> Check:
-    if key == "maximum":
-        return lambda x: not _is_number(x) or x <= limit
-    return lambda x: not _is_number(x) or x >= limit
+_FORMAT_CHECKER.checks("date-time")(check_date_time)
 
 
 class SchemaRegistry:
@@ -305,7 +115,7 @@ class SchemaRegistry:
                 if cached is None:
                     try:
                         cached = compile_fast(self._schema(action, kind))
-                    except _Unsupported:
+                    except UnsupportedSchema:
                         cached = self.validator(action, kind).is_valid
                     self._fast[kind][action] = cached
         return cached

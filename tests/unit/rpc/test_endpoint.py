@@ -1,4 +1,5 @@
-"""The RPC endpoint: one CALL in flight, timeouts, answers, dispatch and its CALLERRORs."""
+"""The asyncio RPC endpoint: one CALL in flight, timeouts on the injected clock, answers, dispatch
+and its CALLERRORs, and a close that leaves no task behind."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from ocpp_station.clock import ManualClock
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Reply, RpcEndpoint
 from ocpp_station.rpc.errors import ErrorCode, OCPPError
 
@@ -45,8 +47,13 @@ def wire() -> Wire:
 
 
 @pytest.fixture
-def endpoint(wire: Wire) -> RpcEndpoint:
-    return RpcEndpoint(wire.send, timeout=lambda: 2.0)
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def endpoint(wire: Wire, clock: ManualClock) -> RpcEndpoint:
+    return RpcEndpoint(wire.send, timeout=lambda: 2.0, clock=clock)
 
 
 async def settle() -> None:
@@ -79,13 +86,15 @@ async def test_one_call_in_flight_fifo(endpoint: RpcEndpoint, wire: Wire) -> Non
 
 
 async def test_timeout_then_late_answer_dropped(
-    endpoint: RpcEndpoint, wire: Wire, caplog: pytest.LogCaptureFixture
+    endpoint: RpcEndpoint, wire: Wire, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
+    first = asyncio.create_task(endpoint.call("Heartbeat", {}))
+    stale = (await wire.next())[1]
+    await clock.advance(2.0)
     with pytest.raises(CallTimeout):
-        await endpoint.call("Heartbeat", {}, timeout=0.05)
-    stale = wire.sent[0][1]
+        await first
     task = asyncio.create_task(endpoint.call("Heartbeat", {}))
-    second = (await wire.next(), await wire.next())[1]
+    second = await wire.next()
     with caplog.at_level(logging.WARNING):
         await endpoint.on_message(json.dumps([3, stale, HEARTBEAT_OK]))  # too late
     assert "stale" in caplog.text
@@ -94,14 +103,66 @@ async def test_timeout_then_late_answer_dropped(
     assert await task == HEARTBEAT_OK
 
 
-async def test_timeout_read_per_call(wire: Wire) -> None:
-    seconds = [0.02]
-    endpoint = RpcEndpoint(wire.send, timeout=lambda: seconds[0])
+async def test_message_timeout_runs_on_the_injected_clock(wire: Wire, clock: ManualClock) -> None:
+    # an hour of MessageTimeout passes in no real time: the timer sleeps on the ManualClock
+    endpoint = RpcEndpoint(wire.send, timeout=lambda: 3600.0, clock=clock)
+    task = asyncio.create_task(endpoint.call("Heartbeat", {}))
+    await wire.next()
+    await clock.advance(3599.0)
+    assert not task.done()
+    await clock.advance(1.0)
+    assert task.done()
+    with pytest.raises(CallTimeout, match="Heartbeat not answered within 3600 s"):
+        await task
+
+
+async def test_timeout_read_per_call(wire: Wire, clock: ManualClock) -> None:
+    seconds = [20.0]
+    endpoint = RpcEndpoint(wire.send, timeout=lambda: seconds[0], clock=clock)
+    for value in (20.0, 30.0):
+        seconds[0] = value
+        task = asyncio.create_task(endpoint.call("Heartbeat", {}))
+        await wire.next()
+        await clock.advance(value - 0.5)
+        assert not task.done()
+        await clock.advance(0.5)
+        with pytest.raises(CallTimeout, match=f"{value:g} s"):
+            await task
+
+
+async def test_waiting_call_times_out_from_when_it_went_out(
+    endpoint: RpcEndpoint, wire: Wire, clock: ManualClock
+) -> None:
+    first = asyncio.create_task(endpoint.call("Heartbeat", {}))
+    second = asyncio.create_task(endpoint.call("Heartbeat", {}))
+    frame = await wire.next()
+    await clock.advance(1.5)
+    await endpoint.on_message(json.dumps([3, frame[1], HEARTBEAT_OK]))
+    assert await first == HEARTBEAT_OK
+    await wire.next()  # the second goes out now, 1.5 s after it was made
+    await clock.advance(1.5)
+    assert not second.done()
+    await clock.advance(0.5)
+    with pytest.raises(CallTimeout):
+        await second
+
+
+async def test_default_clock_is_the_system_clock(wire: Wire) -> None:
+    endpoint = RpcEndpoint(wire.send, timeout=lambda: 0.02)
     with pytest.raises(CallTimeout, match=r"0\.02"):
         await endpoint.call("Heartbeat", {})
-    seconds[0] = 0.03
-    with pytest.raises(CallTimeout, match=r"0\.03"):
-        await endpoint.call("Heartbeat", {})
+
+
+async def test_cancelled_caller_frees_the_slot(endpoint: RpcEndpoint, wire: Wire) -> None:
+    first = asyncio.create_task(endpoint.call("Heartbeat", {}))
+    second = asyncio.create_task(endpoint.call("Heartbeat", {}))
+    stale = await wire.next()
+    first.cancel()
+    frame = await wire.next()  # the waiting call goes out at once
+    await endpoint.on_message(json.dumps([3, stale[1], HEARTBEAT_OK]))  # dropped as stale
+    assert not second.done()
+    await endpoint.on_message(json.dumps([3, frame[1], HEARTBEAT_OK]))
+    assert await second == HEARTBEAT_OK
 
 
 async def test_callerror_raises_ocpp_error(endpoint: RpcEndpoint, wire: Wire) -> None:
@@ -192,10 +253,11 @@ def _call(message_id: str, action: str, payload: Any) -> str:
 async def test_handler_result_is_sent(endpoint: RpcEndpoint, wire: Wire) -> None:
     seen: list[dict[str, Any]] = []
 
-    @endpoint.route("ChangeAvailability")
     async def change(payload: dict[str, Any]) -> dict[str, Any]:
         seen.append(payload)
         return {"status": "Accepted"}
+
+    endpoint.register("ChangeAvailability", change)
 
     await endpoint.on_message(_call("c1", "ChangeAvailability", {"operationalStatus": "Operative"}))
     assert await wire.next() == [3, "c1", {"status": "Accepted"}]
@@ -453,3 +515,115 @@ async def _cleared(payload: dict[str, Any]) -> dict[str, Any]:
 def test_register_rejects_unknown_action(endpoint: RpcEndpoint) -> None:
     with pytest.raises(ValueError, match="RemoteStartTransaction"):
         endpoint.register("RemoteStartTransaction", _cleared)
+
+
+@pytest.mark.parametrize(
+    "raw, field",
+    [
+        ('[2,"tc-2","Reset",{"type":"Immediate","evseId":"1"}]', "evseId"),
+        ('[2,"fv-1","Reset",{"type":"Immediate","connectorId":1}]', "connectorId"),
+    ],
+)
+async def test_callerror_description_names_the_field(
+    endpoint: RpcEndpoint, wire: Wire, raw: str, field: str
+) -> None:
+    endpoint.register("Reset", _accepted)
+    await endpoint.on_message(raw)
+    frame = await wire.next()
+    assert frame[3].startswith(f"{field}: ")
+    assert frame[4]["field"] == field
+
+
+async def test_unusable_results_are_internal_errors_and_then_skipped(
+    endpoint: RpcEndpoint, wire: Wire, caplog: pytest.LogCaptureFixture
+) -> None:
+    ran: list[bool] = []
+
+    async def follow_up() -> None:
+        ran.append(True)
+
+    async def unencodable(payload: dict[str, Any]) -> Reply:
+        # DataTransfer's "data" may hold anything the schema allows, but JSON cannot carry a set
+        return Reply({"status": "Accepted", "data": {1, 2}}, then=follow_up)
+
+    async def not_a_dict(payload: dict[str, Any]) -> Any:
+        return ["Accepted"]
+
+    endpoint.register("DataTransfer", unencodable)
+    endpoint.register("Reset", not_a_dict)
+    with caplog.at_level(logging.ERROR):
+        await endpoint.on_message(_call("u1", "Reset", {"type": "Immediate"}))
+        assert (await wire.next())[:3] == [4, "u1", "InternalError"]
+        await endpoint.on_message(_call("u2", "DataTransfer", {"vendorId": "v"}))
+        assert await wire.next() == [4, "u2", "InternalError", "response not encodable", {}]
+    await settle()
+    assert ran == []
+    assert "not a dict" in caplog.text and "not JSON-encodable" in caplog.text
+
+
+# --- closing -------------------------------------------------------------------------------------
+
+
+async def test_aclose_fails_calls_and_cancels_every_task(endpoint: RpcEndpoint, wire: Wire) -> None:
+    before = asyncio.all_tasks()
+    cancelled: list[str] = []
+    release = asyncio.Event()
+
+    async def follow_up() -> None:
+        try:
+            await release.wait()
+        finally:
+            cancelled.append("then")
+
+    async def change(payload: dict[str, Any]) -> Reply:
+        return Reply({"status": "Accepted"}, then=follow_up)
+
+    async def slow(payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            await release.wait()
+        finally:
+            cancelled.append("handler")
+        return {"status": "Accepted"}
+
+    endpoint.register("ChangeAvailability", change)
+    endpoint.register("Reset", slow)
+    in_flight = asyncio.create_task(endpoint.call("Heartbeat", {}))
+    queued = asyncio.create_task(endpoint.call("Heartbeat", {}))
+    await wire.next()
+    await endpoint.on_message(_call("a1", "ChangeAvailability", {"operationalStatus": "Operative"}))
+    await wire.next()
+    await endpoint.on_message(_call("a2", "Reset", {"type": "Immediate"}))
+    await settle()
+
+    await endpoint.aclose()
+    assert sorted(cancelled) == ["handler", "then"]
+    for task in (in_flight, queued):
+        with pytest.raises(ConnectionLost, match="closed"):
+            await task
+    assert asyncio.all_tasks() == before  # nothing outlives the endpoint
+    # closed for good: no new calls, nothing answered
+    with pytest.raises(ConnectionLost):
+        await endpoint.call("Heartbeat", {})
+    await endpoint.on_message(_call("a3", "Reset", {"type": "Immediate"}))
+    await settle()
+    assert wire.empty()
+    await endpoint.aclose()  # twice is fine
+
+
+async def test_aclose_from_a_follow_up_does_not_cancel_it(
+    endpoint: RpcEndpoint, wire: Wire
+) -> None:
+    finished: list[bool] = []
+
+    async def shut_down() -> None:  # e.g. a station reset stopping the station from `then`
+        await endpoint.aclose()
+        finished.append(True)
+
+    async def reset(payload: dict[str, Any]) -> Reply:
+        return Reply({"status": "Accepted"}, then=shut_down)
+
+    endpoint.register("Reset", reset)
+    await endpoint.on_message(_call("s1", "Reset", {"type": "Immediate"}))
+    await wire.next()
+    await settle()
+    assert finished == [True]
