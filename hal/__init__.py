@@ -2,7 +2,9 @@
 
 Backends are registered by name, as python-can registers its interfaces; a firmware team adds its
 own with :func:`register` (a factory taking keyword options and returning a
-:class:`ChargeController`).
+:class:`ChargeController`).  Every backend reports the typed, frozen events of :mod:`hal.types`
+and runs its timers on an injected :class:`Clock` (``clock=`` option; :class:`SystemClock` by
+default).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from hal.clock import Clock, SystemClock
 from hal.types import (
     COMMUNICATION_LOST,
     ChargeController,
@@ -29,6 +32,7 @@ from hal.types import (
 __all__ = [
     "COMMUNICATION_LOST",
     "ChargeController",
+    "Clock",
     "ContactorChanged",
     "FaultChanged",
     "HalError",
@@ -39,6 +43,7 @@ __all__ = [
     "PilotState",
     "PilotStateChanged",
     "PlugChanged",
+    "SystemClock",
     "backends",
     "open",
     "register",

@@ -1,4 +1,5 @@
-"""The HAL wire codec: every command and event of :mod:`hal.types` as a compact binary message.
+"""The HAL wire codec: every message of :mod:`hal.messages` (commands, link control, and the
+events of :mod:`hal.types`) as a compact binary message.
 
 Pure (no I/O).  A message is one type byte followed by a fixed or length-prefixed body; multi-byte
 integers are big-endian.  ``hal/PROTOCOL.md`` documents every layout byte by byte; the serial
@@ -13,14 +14,26 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
+from hal.messages import (
+    Ack,
+    AllowPower,
+    Enable,
+    Lock,
+    Message,
+    MsgType,
+    Nack,
+    Ping,
+    Pong,
+    Reset,
+    SetCurrentLimit,
+    StateEnd,
+    StateRequest,
+)
 from hal.types import (
     ContactorChanged,
     FaultChanged,
-    HalEvent,
     IdTokenPresented,
     LockChanged,
     MeterReading,
@@ -37,125 +50,6 @@ class CodecError(ValueError):
 class UnknownMessageType(CodecError):
     """The type byte is not one this protocol version defines."""
 
-
-class MsgType(IntEnum):
-    # station -> MCU commands (reliable: acknowledged)
-    ENABLE = 0x01
-    ALLOW_POWER = 0x02
-    SET_CURRENT_LIMIT = 0x03
-    LOCK = 0x04
-    RESET = 0x05
-    STATE_REQUEST = 0x06
-    # link control (both directions, never acknowledged)
-    ACK = 0x10
-    NACK = 0x11
-    PING = 0x12
-    PONG = 0x13
-    # MCU -> station events (reliable: acknowledged)
-    PILOT = 0x20
-    PLUG = 0x21
-    ID_TOKEN = 0x22
-    METER = 0x23
-    CONTACTOR = 0x24
-    FAULT = 0x25
-    LOCK_STATE = 0x26
-    STATE_END = 0x27
-
-
-class AckResult(IntEnum):
-    OK = 0  # executed
-    DUPLICATE = 1  # a repeat of the last message: acknowledged again, not executed again
-
-
-class NackCode(IntEnum):
-    MALFORMED = 1  # the body does not match the type's layout
-    UNKNOWN_TYPE = 2  # the type byte is not defined
-    INVALID_ARGUMENT = 3  # well-formed, but a value is out of range for this controller
-    UNKNOWN_EVSE = 4  # no such EVSE or connector
-    REFUSED = 5  # valid, but the controller cannot do it now
-    UNEXPECTED = 6  # a message the receiver never accepts in this direction
-
-
-# --- commands and link-control messages ----------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Enable:
-    evse: int
-    enabled: bool
-
-
-@dataclass(frozen=True, slots=True)
-class AllowPower:
-    evse: int
-    allowed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SetCurrentLimit:
-    evse: int
-    amps: float  # per phase, 0.01 A resolution on the wire, 0 .. 655.35
-    phases: int = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Lock:
-    evse: int
-    connector: int
-    locked: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Reset:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class StateRequest:
-    """Ask the MCU to report its full state as events, closed by :class:`StateEnd`."""
-
-
-@dataclass(frozen=True, slots=True)
-class Ack:
-    result: int = AckResult.OK
-
-
-@dataclass(frozen=True, slots=True)
-class Nack:
-    code: int
-
-
-@dataclass(frozen=True, slots=True)
-class Ping:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Pong:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class StateEnd:
-    """The last event answering a :class:`StateRequest`."""
-
-
-Command = Enable | AllowPower | SetCurrentLimit | Lock | Reset | StateRequest
-LinkControl = Ack | Nack | Ping | Pong
-Message = Command | LinkControl | StateEnd | HalEvent
-
-COMMANDS = (Enable, AllowPower, SetCurrentLimit, Lock, Reset, StateRequest)
-EVENTS = (
-    PilotStateChanged,
-    PlugChanged,
-    IdTokenPresented,
-    MeterReading,
-    ContactorChanged,
-    FaultChanged,
-    LockChanged,
-    StateEnd,
-)
-UNACKNOWLEDGED_TYPES = frozenset({MsgType.ACK, MsgType.NACK, MsgType.PING, MsgType.PONG})
 
 # OCPP 2.0.1 IdTokenEnumType values and their wire codes.
 ID_TOKEN_TYPES: tuple[str, ...] = (
@@ -176,12 +70,6 @@ _CURRENT_MAX = 0xFFFF / 100  # u16, 0.01 A
 _VOLTAGE_MAX = 0xFFFF / 10  # u16, 0.1 V
 _ENERGY_MAX = float(2**53)  # u64 on the wire, Wh; limited to exact float integers
 _POWER_MIN, _POWER_MAX = -(2**31), 2**31 - 1  # i32, W
-
-
-def is_reliable(msg: Message) -> bool:
-    """True for commands and events (sent with a sequence number and acknowledged)."""
-    return not isinstance(msg, Ack | Nack | Ping | Pong)
-
 
 # --- field helpers --------------------------------------------------------------------------------
 

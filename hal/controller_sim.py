@@ -1,177 +1,104 @@
-"""``ocpp-station controller-sim``: the simulated charge controller and EV of the ``sim`` backend,
-running as its own process on the MCU side of a serial line or CAN bus (DESIGN.md §3).
+"""The MCU side of the ``controller-sim`` process: the line it serves and the simulator on it.
 
-    ocpp-station controller-sim (--pty | --serial PATH | --can INTERFACE:CHANNEL)
-        [--evses N] [--connectors M] --control PATH
-        [--baudrate B] [--bitrate B] [--node K] [--meter-interval S]
-
-The first line of standard output names the line the station should open: the pseudo-terminal's
-path with ``--pty``, else the ``--serial`` path or the ``--can`` spec.  It is printed once the
-line and the control socket are served.  The control socket (mode 0600) speaks the JSON lines of
-the station's control API and takes ``sim.plug_in``, ``sim.unplug``, ``sim.present_id_token``,
-``sim.ev_state``, ``sim.fault``, ``sim.clear_fault`` and ``sim.status``.  SIGTERM or SIGINT stop it
-(exit status 0).
+:func:`open_line` opens the MCU's end of a pseudo-terminal, a serial port or a CAN bus (any
+python-can interface: ``virtual``, ``socketcan``, ``slcan``...); :func:`new_mcu` builds a
+:class:`~hal.sim_model.SimulatedController` of N EVSEs with M connectors each and serves it on
+that line with :class:`~hal.mcu.McuSimulator`.  The process around them (its command line, the
+control socket with the ``sim.*`` methods, the signals) is the ``ocpp-station controller-sim``
+command.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import contextlib
 import os
-import signal
-import sys
-import time
 import tty
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import can
+import serial
+
+from hal.backends.can import CanTransport
+from hal.backends.serial import SerialTransport
 from hal.canbus import CanAddressing
+from hal.clock import Clock, SystemClock
 from hal.framing import TO_STATION
 from hal.link import Transport
 from hal.mcu import McuSimulator
-from hal.sim_model import SimError, SimulatedController
-from ocpp_station.control.server import ControlError, ControlServer, require
-
-Method = Callable[[dict[str, Any]], Awaitable[Any]]
+from hal.sim_model import SimulatedController
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ocpp-station controller-sim",
-        description="Simulated charge controller + EV speaking hal/PROTOCOL.md.",
-    )
-    line = parser.add_mutually_exclusive_group(required=True)
-    line.add_argument("--pty", action="store_true", help="open a pseudo-terminal, print its path")
-    line.add_argument("--serial", metavar="PATH", help="serve a serial port")
-    line.add_argument("--can", metavar="INTERFACE:CHANNEL", help="serve a python-can bus")
-    parser.add_argument("--evses", type=int, default=1, metavar="N")
-    parser.add_argument("--connectors", type=int, default=1, metavar="M", help="per EVSE")
-    parser.add_argument("--control", required=True, metavar="PATH", help="control socket path")
-    parser.add_argument("--baudrate", type=int, default=115200, help="with --serial")
-    parser.add_argument("--bitrate", type=int, default=None, help="with --can")
-    parser.add_argument("--node", type=int, default=0, help="CAN node number (hal/PROTOCOL.md)")
-    parser.add_argument("--meter-interval", type=float, default=1.0, metavar="S")
-    return parser
+@dataclass(frozen=True, slots=True)
+class Line:
+    """The MCU's transport, the name the station opens (pty path, serial path or CAN spec), and
+    how to close the line."""
+
+    transport: Transport
+    name: str
+    close: Callable[[], None]
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if not 1 <= args.evses <= 255 or not 1 <= args.connectors <= 255:
-        print("controller-sim: --evses and --connectors must be 1..255", file=sys.stderr)
-        return 2
-    try:
-        return asyncio.run(_serve(args))
-    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
-        return 0
+def open_pty() -> Line:
+    """A raw pseudo-terminal: the MCU holds the master, the station opens :attr:`Line.name`."""
+    master, slave = os.openpty()
+    tty.setraw(slave)  # no echo, no line discipline: the station sees our bytes as sent
+
+    def close() -> None:
+        os.close(master)
+        os.close(slave)  # held open until now so the master never sees a hang-up
+
+    return Line(SerialTransport(master, TO_STATION), os.ttyname(slave), close)
 
 
-def _open_line(args: argparse.Namespace) -> tuple[Transport, str, Callable[[], None]]:
-    """The MCU's transport, the line's name for stdout, and how to close it."""
-    from hal.backends.serial import SerialTransport
+def open_serial(path: str, baudrate: int = 115200) -> Line:
+    port = serial.Serial(path, baudrate, timeout=0, write_timeout=0)
+    return Line(SerialTransport(port.fileno(), TO_STATION), path, port.close)
 
-    if args.pty:
-        master, slave = os.openpty()
-        tty.setraw(slave)  # no echo, no line discipline: the station sees our bytes as sent
-        path = os.ttyname(slave)
 
-        def close_pty() -> None:
-            os.close(master)
-            os.close(slave)  # held open until now so the master never sees a hang-up
-
-        return SerialTransport(master, TO_STATION), path, close_pty
-    if args.serial:
-        import serial
-
-        port = serial.Serial(args.serial, args.baudrate, timeout=0, write_timeout=0)
-        return SerialTransport(port.fileno(), TO_STATION), args.serial, port.close
-    interface, sep, channel = args.can.partition(":")
+def open_can(spec: str, *, bitrate: int | None = None, node: int = 0) -> Line:
+    """``spec`` is ``INTERFACE:CHANNEL``, e.g. ``virtual:vcan0`` or ``socketcan:can0``."""
+    interface, sep, channel = spec.partition(":")
     if not sep or not interface or not channel:
-        raise ValueError(f"--can needs INTERFACE:CHANNEL (e.g. virtual:vcan0), got {args.can!r}")
-    import can
-
-    from hal.backends.can import CanTransport
-
-    options: dict[str, Any] = {} if args.bitrate is None else {"bitrate": args.bitrate}
+        raise ValueError(f"--can needs INTERFACE:CHANNEL (e.g. virtual:vcan0), got {spec!r}")
+    options: dict[str, Any] = {} if bitrate is None else {"bitrate": bitrate}
     bus = can.Bus(interface=interface, channel=channel, **options)
-    transport = CanTransport(bus, TO_STATION, CanAddressing(node=args.node))
-    return transport, args.can, bus.shutdown
+    transport = CanTransport(bus, TO_STATION, CanAddressing(node=node))
+    return Line(transport, spec, bus.shutdown)
 
 
-def sim_methods(mcu: McuSimulator) -> dict[str, Method]:
-    """The ``sim.*`` control methods acting on the MCU's model."""
-    model = mcu.model
-
-    def wrap(name: str, call: Callable[[dict[str, Any]], Any]) -> Method:
-        async def method(params: dict[str, Any]) -> Any:
-            try:
-                result = call(params)
-            except SimError as exc:
-                raise ControlError("InvalidParams", f"sim.{name}: {exc}") from None
-            mcu.pump()  # the events leave at once, not at the next tick
-            return {"ok": True} if result is None else result
-
-        return method
-
-    def optional_int(params: dict[str, Any], key: str, default: int) -> int:
-        return int(require(params, key, int)) if key in params else default
-
-    return {
-        "sim.plug_in": wrap(
-            "plug_in",
-            lambda p: model.plug_in(require(p, "evse", int), optional_int(p, "connector", 1)),
-        ),
-        "sim.unplug": wrap("unplug", lambda p: model.unplug(require(p, "evse", int))),
-        "sim.present_id_token": wrap(
-            "present_id_token",
-            lambda p: model.present_id_token(
-                require(p, "evse", int),
-                require(p, "id_token", str),
-                require(p, "type", str) if "type" in p else "ISO14443",
-            ),
-        ),
-        "sim.ev_state": wrap(
-            "ev_state", lambda p: model.ev_state(require(p, "evse", int), require(p, "state", str))
-        ),
-        "sim.fault": wrap(
-            "fault", lambda p: model.fault(require(p, "evse", int), require(p, "code", str))
-        ),
-        "sim.clear_fault": wrap(
-            "clear_fault", lambda p: model.clear_fault(require(p, "evse", int))
-        ),
-        "sim.status": wrap("status", lambda p: {**model.status(), "link": mcu.link.all_stats()}),
-    }
+def open_line(
+    *,
+    pty: bool = False,
+    serial_path: str | None = None,
+    can_spec: str | None = None,
+    baudrate: int = 115200,
+    bitrate: int | None = None,
+    node: int = 0,
+) -> Line:
+    """Open exactly one of: a pseudo-terminal, the serial port ``serial_path``, the CAN bus
+    ``can_spec``.  Errors of pyserial and python-can pass through unchanged."""
+    if sum((bool(pty), serial_path is not None, can_spec is not None)) != 1:
+        raise ValueError("open_line needs exactly one of pty, serial_path, can_spec")
+    if pty:
+        return open_pty()
+    if serial_path is not None:
+        return open_serial(serial_path, baudrate)
+    assert can_spec is not None
+    return open_can(can_spec, bitrate=bitrate, node=node)
 
 
-async def _serve(args: argparse.Namespace) -> int:
-    evses = {e: list(range(1, args.connectors + 1)) for e in range(1, args.evses + 1)}
-    model = SimulatedController(evses, now=time.time(), meter_interval=args.meter_interval)
-    try:
-        transport, name, close_line = _open_line(args)
-    except Exception as exc:  # serial/CAN open errors come in many types
-        print(f"controller-sim: cannot open the line: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    mcu = McuSimulator(model, transport)
-    server = ControlServer(args.control, sim_methods(mcu))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await server.start()
-        await mcu.start()
-        print(name, flush=True)
-        await stop.wait()
-    except OSError as exc:
-        print(f"controller-sim: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        await mcu.stop()
-        await server.close()
-        with contextlib.suppress(Exception):
-            close_line()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def new_mcu(
+    line: Line,
+    evses: int,
+    connectors: int,
+    *,
+    meter_interval: float = 1.0,
+    clock: Clock | None = None,
+) -> McuSimulator:
+    """A simulated controller with EVSEs ``1..evses``, each with connectors ``1..connectors``,
+    served on ``line`` (not started: ``await mcu.start()``)."""
+    clock = clock if clock is not None else SystemClock()
+    layout = {e: list(range(1, connectors + 1)) for e in range(1, evses + 1)}
+    model = SimulatedController(layout, now=clock.time(), meter_interval=meter_interval)
+    return McuSimulator(model, line.transport, clock=clock)

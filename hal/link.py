@@ -1,13 +1,12 @@
-"""Reliable request/acknowledge over a HAL transport (serial frames or CAN), and the controller
-base class the ``serial`` and ``can`` backends share.
+"""Reliable request/acknowledge over a HAL transport (serial frames or CAN): one end of the link.
 
 Every command and event travels with a sequence number and is repeated until the peer answers
 with an ACK (or NACK) of that number; one reliable message per direction is in flight at a time
 (stop-and-wait).  A receiver remembers the last reliable message it executed (sequence number and
-bytes): a repeat of it is acknowledged again without being executed again.  The station side
-sends PINGs; when nothing has arrived for ``liveness_timeout`` it reports
-``FaultChanged(0, CommunicationLost, active=True)``, and when the MCU answers again it reports the
-fault cleared and re-reads the MCU's state (STATE_REQUEST).  See ``hal/PROTOCOL.md``.
+bytes): a repeat of it is acknowledged again without being executed again.  PINGs and silence
+detection are :mod:`hal.liveness`; the station's controller on top of a link is
+:class:`hal.wire.WireController`, the MCU's is :class:`hal.mcu.McuSimulator`.  See
+``hal/PROTOCOL.md`` section 3.
 """
 
 from __future__ import annotations
@@ -16,57 +15,26 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hal.codec import (
+from hal.clock import Clock, SystemClock, wait_for_future
+from hal.codec import CodecError, UnknownMessageType, decode, encode
+from hal.liveness import Liveness
+from hal.messages import (
     UNACKNOWLEDGED_TYPES,
     Ack,
-    AllowPower,
-    CodecError,
-    Enable,
-    Lock,
     Message,
     Nack,
     NackCode,
     Ping,
     Pong,
-    Reset,
-    SetCurrentLimit,
-    StateEnd,
-    StateRequest,
-    UnknownMessageType,
-    decode,
-    encode,
     is_reliable,
 )
-from hal.types import (
-    COMMUNICATION_LOST,
-    ChargeController,
-    ContactorChanged,
-    FaultChanged,
-    HalError,
-    HalEvent,
-    IdTokenPresented,
-    LockChanged,
-    MeterReading,
-    PilotStateChanged,
-    PlugChanged,
-)
-from ocpp_station.clock import Clock, SystemClock
+from hal.types import HalError
 
 log = logging.getLogger("hal.link")
-
-HAL_EVENTS = (
-    PilotStateChanged,
-    PlugChanged,
-    IdTokenPresented,
-    MeterReading,
-    ContactorChanged,
-    FaultChanged,
-    LockChanged,
-)
 
 Deliver = Callable[[int, bytes], None]
 
@@ -84,16 +52,6 @@ LINK_STATS = (
     "pings_sent",
     "comm_lost",  # times the peer was declared silent
 )
-
-
-async def wait_for_future(fut: asyncio.Future[Any], clock: Clock, timeout: float) -> bool:
-    """Wait until ``fut`` is done or ``timeout`` seconds of ``clock`` passed; True if done."""
-    sleeper: asyncio.Future[Any] = asyncio.ensure_future(clock.sleep(timeout))
-    try:
-        await asyncio.wait({fut, sleeper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        sleeper.cancel()
-    return fut.done()
 
 
 class Transport(Protocol):
@@ -114,7 +72,7 @@ class NoAcknowledge(HalError):
 
 
 class CommandRejected(HalError):
-    """The peer answered NACK; ``code`` is a :class:`hal.codec.NackCode` value."""
+    """The peer answered NACK; ``code`` is a :class:`hal.messages.NackCode` value."""
 
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
@@ -175,7 +133,8 @@ class LinkOptions:
 
 class Link:
     """One end of the reliable link.  ``handler`` executes a received command or event (raising
-    :class:`Refuse` to NACK it); ``ping=True`` (station side) enables PINGs and liveness."""
+    :class:`Refuse` to NACK it); ``ping=True`` (station side) sends PINGs and watches the peer's
+    :attr:`liveness`, calling ``on_lost`` / ``on_restored``."""
 
     def __init__(
         self,
@@ -192,14 +151,18 @@ class Link:
         self.options = options
         self.clock = options.clock
         self.ping = ping
-        self.on_lost = on_lost
-        self.on_restored = on_restored
         self.stats: dict[str, int] = dict.fromkeys(LINK_STATS, 0)
-        self.alive = True
+        self.liveness = Liveness(
+            self.clock,
+            ping_interval=options.ping_interval,
+            timeout=options.liveness_timeout,
+            send_ping=lambda seq: self._send(seq, encode(Ping())),
+            stats=self.stats,
+            on_lost=on_lost,
+            on_restored=on_restored,
+        )
         self.muted = False  # tests: behave like a dead peer (receive nothing, send nothing)
-        self.last_rx = 0.0
         self._seq = 0
-        self._ping_seq = 0
         self._send_lock = asyncio.Lock()
         self._pending: tuple[int, asyncio.Future[Message]] | None = None
         self._last_rx_key: tuple[int, bytes] | None = None
@@ -211,10 +174,10 @@ class Link:
         return {**self.transport.stats, **self.stats}
 
     def start(self) -> None:
-        self.last_rx = self.clock.time()
+        self.liveness.last_rx = self.clock.time()
         self.transport.start(self._deliver)
         if self.ping:
-            self._task = asyncio.get_running_loop().create_task(self._ping_loop())
+            self._task = asyncio.get_running_loop().create_task(self.liveness.run())
 
     async def close(self) -> None:
         self._closed = True
@@ -225,14 +188,6 @@ class Link:
         if self._pending is not None and not self._pending[1].done():
             self._pending[1].cancel()
         self.transport.close()
-
-    def declare_lost(self) -> None:
-        """Mark the peer as silent (once) and tell ``on_lost``."""
-        if self.alive:
-            self.alive = False
-            self.stats["comm_lost"] += 1
-            if self.on_lost is not None:
-                self.on_lost()
 
     async def request(self, msg: Message) -> int:
         """Send ``msg`` reliably; return the ACK result.  Raises :class:`CommandRejected` on a
@@ -288,11 +243,7 @@ class Link:
         """Called by the transport for every frame that passed its checks."""
         if self.muted or self._closed:
             return
-        self.last_rx = self.clock.time()
-        if not self.alive:
-            self.alive = True
-            if self.on_restored is not None:
-                self.on_restored()
+        self.liveness.heard()
         try:
             msg = decode(data)
         except UnknownMessageType:
@@ -337,173 +288,3 @@ class Link:
             self.stats["rx_messages"] += 1
         self._last_rx_key, self._last_reply = key, reply
         self._reply(seq, reply)
-
-    async def _ping_loop(self) -> None:
-        while True:
-            await self.clock.sleep(self.options.ping_interval)
-            self._ping_seq = (self._ping_seq + 1) & 0xFF
-            self.stats["pings_sent"] += 1
-            self._send(self._ping_seq, encode(Ping()))
-            if self.clock.time() - self.last_rx > self.options.liveness_timeout:
-                self.declare_lost()
-
-
-def normalize_evses(evses: Any) -> dict[int, tuple[int, ...]] | None:
-    """``None``, a mapping ``{evse: [connectors]}``, a count N (EVSEs 1..N with connector 1) or
-    a list of ``{"id", "connectors"}`` tables (the station config's ``[[evse]]``)."""
-    if evses is None:
-        return None
-    if isinstance(evses, int) and not isinstance(evses, bool):
-        if evses < 1:
-            raise ValueError(f"evses must be >= 1, got {evses}")
-        return {i: (1,) for i in range(1, evses + 1)}
-    if isinstance(evses, Mapping):
-        items = list(evses.items())
-    elif isinstance(evses, list | tuple) and all(isinstance(e, Mapping) for e in evses):
-        items = [(e.get("id"), e.get("connectors", [1])) for e in evses]
-    else:
-        raise ValueError(f"evses must be a mapping of evse id to connector ids, got {evses!r}")
-    result: dict[int, tuple[int, ...]] = {}
-    for evse, connectors in items:
-        if isinstance(evse, bool) or not isinstance(evse, int) or not 1 <= evse <= 255:
-            raise ValueError(f"evse id must be an integer 1..255, got {evse!r}")
-        if not isinstance(connectors, list | tuple) or not all(
-            isinstance(c, int) and not isinstance(c, bool) and 1 <= c <= 255 for c in connectors
-        ):
-            raise ValueError(f"connectors of evse {evse} must be integers 1..255: {connectors!r}")
-        result[evse] = tuple(connectors)
-    return result
-
-
-class WireController(ChargeController):
-    """A :class:`ChargeController` talking ``hal/PROTOCOL.md`` over a :class:`Transport`."""
-
-    name = "wire"
-
-    def __init__(self, evses: Any, options: LinkOptions) -> None:
-        self.evses = normalize_evses(evses)
-        self.options = options
-        self.link: Link | None = None
-        self._queue: asyncio.Queue[HalEvent | None] = asyncio.Queue()
-        self._state_end: asyncio.Future[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._closed = False
-
-    def _connect(self) -> Transport:
-        """Open the port or bus (raise :class:`HalError` when that fails)."""
-        raise NotImplementedError
-
-    @property
-    def stats(self) -> dict[str, int]:
-        return self.link.all_stats() if self.link is not None else {}
-
-    @property
-    def connected(self) -> bool:
-        return self.link is not None and self.link.alive
-
-    async def open(self) -> None:
-        if self.link is not None or self._closed:
-            raise HalError(f"the {self.name} controller is already open or closed")
-        self.link = Link(
-            self._connect(),
-            self._on_message,
-            self.options,
-            ping=True,
-            on_lost=self._lost,
-            on_restored=self._restored,
-        )
-        self.link.start()
-        if not await self._resync():
-            self.link.declare_lost()
-
-    async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        for task in list(self._tasks):
-            task.cancel()
-        if self.link is not None:
-            await self.link.close()
-        self._queue.put_nowait(None)
-
-    async def events(self) -> AsyncIterator[HalEvent]:
-        while True:
-            event = await self._queue.get()
-            if event is None:
-                return
-            yield event
-
-    async def enable(self, evse: int, enabled: bool) -> None:
-        self._check(evse)
-        await self._command(Enable(evse, bool(enabled)))
-
-    async def allow_power(self, evse: int, allowed: bool) -> None:
-        self._check(evse)
-        await self._command(AllowPower(evse, bool(allowed)))
-
-    async def set_current_limit(self, evse: int, amps: float, phases: int = 3) -> None:
-        self._check(evse)
-        if isinstance(amps, bool) or not isinstance(amps, int | float) or not amps >= 0:
-            raise HalError(f"current limit must be a number >= 0 A, got {amps!r}")
-        if phases not in (1, 2, 3):
-            raise HalError(f"phases must be 1, 2 or 3, got {phases!r}")
-        await self._command(SetCurrentLimit(evse, float(amps), phases))
-
-    async def lock(self, evse: int, connector: int, locked: bool) -> None:
-        self._check(evse, connector)
-        await self._command(Lock(evse, connector, bool(locked)))
-
-    async def reset(self) -> None:
-        await self._command(Reset())
-
-    # -- internals --------------------------------------------------------------------------
-
-    def _check(self, evse: int, connector: int | None = None) -> None:
-        if self.evses is None:
-            return
-        if evse not in self.evses:
-            raise HalError(f"unknown evse {evse!r}; this controller has {sorted(self.evses)}")
-        if connector is not None and connector not in self.evses[evse]:
-            raise HalError(
-                f"unknown connector {connector!r} on evse {evse}; it has {list(self.evses[evse])}"
-            )
-
-    async def _command(self, msg: Message) -> None:
-        if self.link is None or self._closed:
-            raise HalError(f"the {self.name} controller is not open")
-        await self.link.request(msg)
-
-    def _on_message(self, msg: Message) -> None:
-        if isinstance(msg, StateEnd):
-            if self._state_end is not None and not self._state_end.done():
-                self._state_end.set_result(None)
-            return
-        if not isinstance(msg, HAL_EVENTS):
-            raise Refuse(NackCode.UNEXPECTED, f"the station takes events only, not {msg!r}")
-        self._queue.put_nowait(msg)
-
-    async def _resync(self) -> bool:
-        """STATE_REQUEST, then wait for the state report to end; False if not acknowledged."""
-        assert self.link is not None
-        self._state_end = asyncio.get_running_loop().create_future()
-        try:
-            await self.link.request(StateRequest())
-        except HalError as exc:
-            log.warning("%s controller: state request failed: %s", self.name, exc)
-            return False
-        if not await wait_for_future(
-            self._state_end, self.options.clock, self.options.open_timeout
-        ):
-            log.warning("%s controller: state report incomplete after state request", self.name)
-        return True
-
-    def _lost(self) -> None:
-        log.warning("%s controller stopped answering", self.name)
-        self._queue.put_nowait(FaultChanged(0, COMMUNICATION_LOST, True))
-
-    def _restored(self) -> None:
-        log.info("%s controller answers again; re-reading its state", self.name)
-        self._queue.put_nowait(FaultChanged(0, COMMUNICATION_LOST, False))
-        task = asyncio.get_running_loop().create_task(self._resync())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

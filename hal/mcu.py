@@ -14,9 +14,10 @@ import logging
 from collections import deque
 from typing import Any
 
-from hal.codec import (
+from hal.codec import CodecError, encode
+from hal.link import CommandRejected, Link, LinkOptions, NoAcknowledge, Refuse, Transport
+from hal.messages import (
     AllowPower,
-    CodecError,
     Command,
     Enable,
     Lock,
@@ -26,9 +27,7 @@ from hal.codec import (
     SetCurrentLimit,
     StateEnd,
     StateRequest,
-    encode,
 )
-from hal.link import CommandRejected, Link, LinkOptions, NoAcknowledge, Refuse, Transport
 from hal.sim_model import SimError, SimulatedController
 from hal.types import HalEvent, IdTokenPresented
 
@@ -90,6 +89,10 @@ class McuSimulator:
                 await task
         self._tasks = []
         await self.link.close()
+
+    def status(self) -> dict[str, Any]:
+        """The model's JSON-able state and the link's counters (``"link"``)."""
+        return {**self.model.status(), "link": self.link.all_stats()}
 
     def pump(self) -> None:
         """Move the model to now and queue the events it produced."""

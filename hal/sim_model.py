@@ -36,22 +36,29 @@ The rules, per EVSE:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from hal.sim_evse import (
+    EvseState,
+    SimError,
+    Supply,
+    check_integer,
+    check_number,
+    check_phases,
+)
 from hal.types import (
     ContactorChanged,
     FaultChanged,
     HalEvent,
     IdTokenPresented,
     LockChanged,
-    MeterReading,
     PilotState,
     PilotStateChanged,
     PlugChanged,
 )
+
+__all__ = ["ID_TOKEN_MAX_LENGTH", "ID_TOKEN_TYPES", "SimError", "SimulatedController"]
 
 # OCPP 2.0.1 IdTokenEnumType and IdTokenType.idToken maxLength.
 ID_TOKEN_TYPES = (
@@ -70,61 +77,6 @@ _A, _B, _C, _D = PilotState.A, PilotState.B, PilotState.C, PilotState.D
 _DRAWING = (PilotState.C, PilotState.D)
 
 
-class SimError(ValueError):
-    """An invalid argument to the simulated controller (unknown EVSE or connector, bad state
-    letter, bad number...); the message names the problem."""
-
-
-def _number(value: object, name: str, *, minimum: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise SimError(f"{name} must be a number, got {value!r}")
-    result = float(value)
-    if not math.isfinite(result):
-        raise SimError(f"{name} must be finite, got {value!r}")
-    if minimum is not None and result < minimum:
-        raise SimError(f"{name} must be >= {minimum:g}, got {value!r}")
-    return result
-
-
-def _integer(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SimError(f"{name} must be an integer, got {value!r}")
-    return value
-
-
-def _phases(value: object, name: str) -> int:
-    phases = _integer(value, name)
-    if not 1 <= phases <= 3:
-        raise SimError(f"{name} must be 1, 2 or 3, got {phases}")
-    return phases
-
-
-def _on(value: float, phases: int, phase: int) -> float:
-    """``value`` on phase ``phase`` (1-3) when it is one of the first ``phases``, else 0."""
-    return value if phase <= phases else 0.0
-
-
-@dataclass(slots=True)
-class _Evse:
-    id: int
-    connectors: tuple[int, ...]
-    limit_a: float
-    limit_phases: int
-    plugged: int | None = None  # the connector with a cable in
-    ev_request: PilotState = PilotState.C  # B (suspended by the EV), C or D
-    ev_error: PilotState | None = None  # E or F forced by the test rig
-    enabled: bool = True
-    power_allowed: bool = False
-    faults: dict[str, None] = field(default_factory=dict)  # ordered set of active codes
-    locks: dict[int, bool] = field(default_factory=dict)
-    energy_ws: float = 0.0  # watt-seconds: exact sums of power * dt
-    # What the station was last told (always equal to the actual state between calls).
-    pilot: PilotState = PilotState.A
-    contactor: bool = False
-    reported: MeterReading | None = None
-    reported_at: float = 0.0
-
-
 class SimulatedController:
     """One simulated charge controller with its EVSEs, connectors and EVs; see the module doc."""
 
@@ -139,30 +91,34 @@ class SimulatedController:
         ev_max_current_a: float = 32.0,
         meter_interval: float = 1.0,
     ) -> None:
-        self._now = _number(now, "now")
-        self._voltage = _number(voltage_v, "voltage_v", minimum=0.0)
-        self._phases = _phases(phases, "phases")
-        self._max_current = _number(max_current_a, "max_current_a", minimum=0.0)
-        self._ev_max_current = _number(ev_max_current_a, "ev_max_current_a", minimum=0.0)
-        self._meter_interval = _number(meter_interval, "meter_interval", minimum=0.0)
+        self._now = check_number(now, "now")
+        self._supply = Supply(
+            voltage_v=check_number(voltage_v, "voltage_v", minimum=0.0),
+            phases=check_phases(phases, "phases"),
+            max_current_a=check_number(max_current_a, "max_current_a", minimum=0.0),
+            ev_max_current_a=check_number(ev_max_current_a, "ev_max_current_a", minimum=0.0),
+        )
+        self._meter_interval = check_number(meter_interval, "meter_interval", minimum=0.0)
         if not isinstance(evses, Mapping) or not evses:
             raise SimError(f"evses must be a non-empty mapping of evse id to connectors: {evses!r}")
-        self._evses: dict[int, _Evse] = {}
-        for evse_id in sorted(evses, key=lambda key: _integer(key, "evse id")):
-            number = _integer(evse_id, "evse id")
+        self._evses: dict[int, EvseState] = {}
+        for evse_id in sorted(evses, key=lambda key: check_integer(key, "evse id")):
+            number = check_integer(evse_id, "evse id")
             if number < 1:
                 raise SimError(f"evse id must be >= 1, got {number}")
             connectors = evses[evse_id]
             if isinstance(connectors, str | bytes) or not isinstance(connectors, Sequence):
                 raise SimError(f"connectors of evse {number} must be a list, got {connectors!r}")
-            ids = tuple(_integer(c, f"connector id of evse {number}") for c in connectors)
+            ids = tuple(check_integer(c, f"connector id of evse {number}") for c in connectors)
             if not ids or min(ids) < 1 or len(set(ids)) != len(ids):
                 raise SimError(
                     f"evse {number} needs distinct connector ids >= 1, got {list(connectors)!r}"
                 )
-            ev = _Evse(number, tuple(sorted(ids)), self._max_current, self._phases)
+            ev = EvseState(
+                number, tuple(sorted(ids)), self._supply.max_current_a, self._supply.phases
+            )
             ev.locks = dict.fromkeys(ev.connectors, False)
-            ev.reported = self._reading(ev)
+            ev.reported = self._supply.reading(ev)
             ev.reported_at = self._now
             self._evses[number] = ev
         self._faults: dict[str, None] = {}  # controller-wide (evse 0)
@@ -182,8 +138,8 @@ class SimulatedController:
 
     def set_current_limit(self, evse: int, amps: float, phases: int = 3) -> None:
         ev = self._evse(evse)
-        ev.limit_a = _number(amps, "current limit (A)", minimum=0.0)
-        ev.limit_phases = _phases(phases, "limit phases")
+        ev.limit_a = check_number(amps, "current limit (A)", minimum=0.0)
+        ev.limit_phases = check_phases(phases, "limit phases")
         self._update(ev)
 
     def lock(self, evse: int, connector: int, locked: bool) -> None:
@@ -195,8 +151,8 @@ class SimulatedController:
     def reset(self) -> None:
         for ev in self._evses.values():
             ev.power_allowed = False
-            ev.limit_a = self._max_current
-            ev.limit_phases = self._phases
+            ev.limit_a = self._supply.max_current_a
+            ev.limit_phases = self._supply.phases
             self._update(ev)
 
     # -- actions of the test rig --------------------------------------------------------------
@@ -223,7 +179,7 @@ class SimulatedController:
         self._update(ev, after=[PlugChanged(ev.id, connector, False)])
 
     def present_id_token(self, evse: int, id_token: str, type: str = "ISO14443") -> None:
-        if _integer(evse, "evse") != 0:
+        if check_integer(evse, "evse") != 0:
             self._evse(evse)
         if not isinstance(id_token, str) or not 0 < len(id_token) <= ID_TOKEN_MAX_LENGTH:
             raise SimError(
@@ -278,12 +234,12 @@ class SimulatedController:
     def advance(self, now: float) -> None:
         """Move the model to ``now``: integrate the meters and emit the due readings.  A clock
         that steps back moves no energy and restarts the reading intervals from ``now``."""
-        now = _number(now, "now")
+        now = check_number(now, "now")
         dt = now - self._now
         self._now = now
         for ev in self._evses.values():
             if dt > 0:
-                ev.energy_ws += self._power(ev) * dt
+                ev.energy_ws += self._supply.power(ev) * dt
             ev.reported_at = min(ev.reported_at, now)
             self._meter(ev, force=False)
 
@@ -301,13 +257,13 @@ class SimulatedController:
             events.append(ContactorChanged(ev.id, ev.contactor))
             events.extend(FaultChanged(ev.id, code, True) for code in ev.faults)
             events.extend(LockChanged(ev.id, c, locked) for c, locked in ev.locks.items())
-            events.append(self._reading(ev))
+            events.append(self._supply.reading(ev))
         return events
 
     def status(self) -> dict[str, Any]:
         evses = []
         for ev in self._evses.values():
-            reading = self._reading(ev)
+            reading = self._supply.reading(ev)
             evses.append(
                 {
                     "id": ev.id,
@@ -332,22 +288,22 @@ class SimulatedController:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _evse(self, evse: object) -> _Evse:
-        number = _integer(evse, "evse")
+    def _evse(self, evse: object) -> EvseState:
+        number = check_integer(evse, "evse")
         ev = self._evses.get(number)
         if ev is None:
             known = ", ".join(str(k) for k in self._evses)
             raise SimError(f"unknown evse {number} (this controller has evse {known})")
         return ev
 
-    def _connector(self, ev: _Evse, connector: object) -> None:
-        number = _integer(connector, "connector")
+    def _connector(self, ev: EvseState, connector: object) -> None:
+        number = check_integer(connector, "connector")
         if number not in ev.connectors:
             known = ", ".join(str(c) for c in ev.connectors)
             raise SimError(f"unknown connector {number} on evse {ev.id} (it has {known})")
 
     def _fault_set(self, evse: object) -> dict[str, None]:
-        if _integer(evse, "evse") == 0:
+        if check_integer(evse, "evse") == 0:
             return self._faults
         return self._evse(evse).faults
 
@@ -355,10 +311,10 @@ class SimulatedController:
         for ev in self._evses.values() if evse == 0 else [self._evses[evse]]:
             self._update(ev)
 
-    def _offered(self, ev: _Evse) -> bool:
+    def _offered(self, ev: EvseState) -> bool:
         return ev.enabled and ev.power_allowed and not ev.faults and not self._faults
 
-    def _target(self, ev: _Evse) -> PilotState:
+    def _target(self, ev: EvseState) -> PilotState:
         if ev.plugged is None:
             return _A
         if ev.ev_error is not None:
@@ -368,7 +324,7 @@ class SimulatedController:
         return _B
 
     def _update(
-        self, ev: _Evse, *, before: Sequence[HalEvent] = (), after: Sequence[HalEvent] = ()
+        self, ev: EvseState, *, before: Sequence[HalEvent] = (), after: Sequence[HalEvent] = ()
     ) -> None:
         """Bring the reported pilot and contactor to the actual state, emitting the changes."""
         out = self._events
@@ -390,30 +346,8 @@ class SimulatedController:
         out.extend(after)
         self._meter(ev, force=changed)
 
-    def _amps(self, ev: _Evse) -> tuple[float, int]:
-        """Current per phase and number of phases the EV draws on now."""
-        if not ev.contactor:
-            return 0.0, 0
-        amps = min(self._ev_max_current, ev.limit_a, self._max_current)
-        return amps, min(ev.limit_phases, self._phases)
-
-    def _power(self, ev: _Evse) -> float:
-        amps, phases = self._amps(ev)
-        return amps * self._voltage * phases
-
-    def _reading(self, ev: _Evse) -> MeterReading:
-        amps, phases = self._amps(ev)
-        volts, wired = self._voltage, self._phases
-        return MeterReading(
-            evse=ev.id,
-            energy_wh=ev.energy_ws / 3600.0,
-            power_w=amps * volts * phases,
-            current_a=(_on(amps, phases, 1), _on(amps, phases, 2), _on(amps, phases, 3)),
-            voltage_v=(_on(volts, wired, 1), _on(volts, wired, 2), _on(volts, wired, 3)),
-        )
-
-    def _meter(self, ev: _Evse, *, force: bool) -> None:
-        reading = self._reading(ev)
+    def _meter(self, ev: EvseState, *, force: bool) -> None:
+        reading = self._supply.reading(ev)
         last = ev.reported
         instant_changed = last is None or (
             (last.power_w, last.current_a, last.voltage_v)

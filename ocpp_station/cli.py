@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["controller-sim"]:
         # Its options (--pty, --control...) are its own: hand them over untouched.
-        from hal.controller_sim import main as controller_sim_main
+        from ocpp_station.controller_sim import main as controller_sim_main
 
         return controller_sim_main(argv[1:])
     args = _parser().parse_args(argv)

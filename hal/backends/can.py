@@ -17,8 +17,9 @@ import can
 
 from hal.canbus import CanAddressing, CanReceiver, encode_can
 from hal.framing import TO_MCU, TO_STATION
-from hal.link import Deliver, LinkOptions, Transport, WireController
+from hal.link import Deliver, LinkOptions, Transport
 from hal.types import HalError
+from hal.wire import WireController
 
 log = logging.getLogger("hal.can")
 

@@ -19,8 +19,9 @@ from typing import Any
 import serial
 
 from hal.framing import TO_MCU, TO_STATION, Deframer, encode_frame
-from hal.link import Deliver, LinkOptions, Transport, WireController
+from hal.link import Deliver, LinkOptions, Transport
 from hal.types import HalError
+from hal.wire import WireController
 
 log = logging.getLogger("hal.serial")
 

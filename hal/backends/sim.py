@@ -15,9 +15,9 @@ import math
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
+from hal.clock import Clock, SystemClock
 from hal.sim_model import SimError, SimulatedController
 from hal.types import ChargeController, HalError, HalEvent
-from ocpp_station.clock import Clock, SystemClock
 
 # The model's keyword options a config file may set (besides ``tick``).
 MODEL_OPTIONS = ("voltage_v", "phases", "max_current_a", "ev_max_current_a", "meter_interval")

@@ -1,4 +1,5 @@
-"""hal.codec: every message round-trips; malformed input raises CodecError and nothing else."""
+"""hal.codec: every message of hal.messages round-trips; malformed input raises CodecError and
+nothing else."""
 
 from __future__ import annotations
 
@@ -12,9 +13,14 @@ from hal.codec import (
     FAULT_CODE_MAX,
     ID_TOKEN_MAX,
     ID_TOKEN_TYPES,
+    CodecError,
+    UnknownMessageType,
+    decode,
+    encode,
+)
+from hal.messages import (
     Ack,
     AllowPower,
-    CodecError,
     Enable,
     Lock,
     Message,
@@ -25,9 +31,6 @@ from hal.codec import (
     SetCurrentLimit,
     StateEnd,
     StateRequest,
-    UnknownMessageType,
-    decode,
-    encode,
     is_reliable,
 )
 from hal.types import (

@@ -5,7 +5,7 @@ test modules against SCENARIO_EVENTS; this one holds the `sim` backend to the sa
 from __future__ import annotations
 
 import pytest
-from test_hal_serial import SCENARIO_EVENTS, run_scenario
+from hal_rig import SCENARIO_EVENTS, run_scenario
 
 import hal
 from hal.backends.sim import SimBackend

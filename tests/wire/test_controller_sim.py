@@ -11,12 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_hal_serial import FAST, Collector
+from hal_rig import FAST, Collector
 
 import hal
-from hal.controller_sim import main
 from hal.types import IdTokenPresented, PlugChanged
 from ocpp_station.control.server import ControlError, call
+from ocpp_station.controller_sim import main
 
 
 async def test_pty_controller_sim_end_to_end(tmp_path: Path) -> None:
@@ -24,7 +24,7 @@ async def test_pty_controller_sim_end_to_end(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "hal.controller_sim",
+        "ocpp_station.controller_sim",
         "--pty",
         "--evses",
         "2",
