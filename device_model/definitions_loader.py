@@ -1,7 +1,8 @@
 """Component definitions: parsed once per process and shared by every DeviceModel.
 
-The files in ``device_model/definitions/`` (described by
-``schemas/device_model_definitions.schema.json``) are validated with jsonschema and checked for
+The packaged files in ``device_model.definitions`` (described by the JSON Schema
+``device_model_definitions.schema.json`` of the ``ocpp_station.schemas`` resources) or the files
+of a directory given to :func:`load_definitions` are validated with jsonschema and checked for
 consistency (duplicates, defaults that their own characteristics refuse, list types without a
 valuesList).  All problems are reported together in one :class:`DefinitionError`.
 """

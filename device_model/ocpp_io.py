@@ -8,13 +8,11 @@ handler should answer with; everything else becomes a per-item status.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from device_model.definitions_loader import ATTRIBUTE_TYPES, AttributeDef, VariableDef
+from device_model.station_values import Change, StationValues
 from device_model.values import InvalidValue, check_value
-
-if TYPE_CHECKING:
-    from device_model.model import DeviceModel
 
 log = logging.getLogger(__name__)
 
@@ -26,31 +24,6 @@ class MalformedRequest(ValueError):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-def component_dict(var: VariableDef, evse: int, connector: int) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": var.component}
-    if var.component_instance is not None:
-        out["instance"] = var.component_instance
-    if evse:
-        out["evse"] = {"id": evse, "connectorId": connector} if connector else {"id": evse}
-    return out
-
-
-def variable_dict(var: VariableDef) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": var.name}
-    if var.instance is not None:
-        out["instance"] = var.instance
-    return out
-
-
-def label(var: VariableDef, evse: int, connector: int) -> str:
-    """Human-readable address in the seed-key notation, e.g. ``Connector[1,2].ConnectorType``."""
-    index = f"[{evse},{connector}]" if connector else (f"[{evse}]" if evse else "")
-    if var.component_instance is not None and not index:
-        index = f"[{var.component_instance}]"
-    inst = f"[{var.instance}]" if var.instance is not None else ""
-    return f"{var.component}{index}.{var.name}{inst}"
 
 
 def _status_info(reason: str, info: str) -> dict[str, str]:
@@ -115,7 +88,7 @@ class _Target:
         self.var: VariableDef | None = None
         self.attr: AttributeDef | None = None
 
-    def resolve(self, dm: DeviceModel) -> tuple[str, dict[str, str]] | None:
+    def resolve(self, dm: StationValues) -> tuple[str, dict[str, str]] | None:
         """Find the variable (B05.FR.04-06, B06.FR.06-08, B06.FR.14/15); an error or None."""
         name: str = self.component["name"]
         cinst = self.component.get("instance") or None
@@ -151,7 +124,7 @@ class _Target:
         return out
 
 
-def _address_problem(dm: DeviceModel, shown: str, scope: str, t: _Target) -> str:
+def _address_problem(dm: StationValues, shown: str, scope: str, t: _Target) -> str:
     if scope == "station":
         return f"{shown} is a station-level component; it takes no evse"
     if t.evse is None:
@@ -166,18 +139,18 @@ def _address_problem(dm: DeviceModel, shown: str, scope: str, t: _Target) -> str
     return f"connector {t.connector} does not exist on EVSE {t.evse}"
 
 
-def _limit(dm: DeviceModel, *names: str) -> int | None:
+def _limit(dm: StationValues, *names: str) -> int | None:
     """Smallest positive DeviceDataCtrlr size limit among ``names`` (None if none set)."""
     found = [dm.get_int("DeviceDataCtrlr", n, default=0) for n in names]
     positive = [n for n in found if n > 0]
     return min(positive) if positive else None
 
 
-def reporting_limit(dm: DeviceModel) -> int | None:
+def reporting_limit(dm: StationValues) -> int | None:
     return _limit(dm, "ReportingValueSize", "ValueSize")
 
 
-def get_variables(dm: DeviceModel, data: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def get_variables(dm: StationValues, data: list[dict[str, Any]]) -> list[dict[str, Any]]:
     limit = reporting_limit(dm)
     results: list[dict[str, Any]] = []  # B06.FR.01: one result per item, same order
     for i, item in enumerate(data):
@@ -203,9 +176,9 @@ def get_variables(dm: DeviceModel, data: list[dict[str, Any]]) -> list[dict[str,
     return results
 
 
-def set_variables(dm: DeviceModel, data: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
-    from device_model.model import Change
-
+def set_variables(
+    dm: StationValues, data: list[dict[str, Any]], source: str
+) -> list[dict[str, Any]]:
     size_limit = _limit(dm, "ConfigurationValueSize", "ValueSize")
     results: list[dict[str, Any]] = []  # B05.FR.01: one result per item, same order
     changes: list[Change] = []

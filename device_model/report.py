@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from device_model.addressing import component_dict, variable_dict
 from device_model.definitions_loader import VariableDef
-from device_model.ocpp_io import component_dict, reporting_limit, variable_dict
-
-if TYPE_CHECKING:
-    from device_model.model import DeviceModel
+from device_model.ocpp_io import reporting_limit
+from device_model.station_values import StationValues
 
 BASES = ("ConfigurationInventory", "FullInventory", "SummaryInventory")
 CRITERIA = ("Active", "Available", "Enabled", "Problem")
@@ -19,7 +18,7 @@ _PROBLEM_VARIABLES = frozenset({"Problem", "Tripped", "Overload", "Fallback"})
 Instance = tuple[VariableDef, int, int]
 
 
-def report_data(dm: DeviceModel, var: VariableDef, evse: int, connector: int) -> dict[str, Any]:
+def report_data(dm: StationValues, var: VariableDef, evse: int, connector: int) -> dict[str, Any]:
     """One ReportDataType: every supported attribute, even unset ones (B07.FR.11), and the
     characteristics (B07.FR.07/08, B08.FR.12).  WriteOnly values are never reported."""
     limit = reporting_limit(dm)
@@ -41,11 +40,11 @@ def report_data(dm: DeviceModel, var: VariableDef, evse: int, connector: int) ->
     }
 
 
-def _all(dm: DeviceModel) -> list[Instance]:
+def _all(dm: StationValues) -> list[Instance]:
     return [(var, e, c) for var in dm.definitions.variables for e, c in dm.instances_of(var)]
 
 
-def _base(dm: DeviceModel, base: str) -> list[Instance]:
+def _base(dm: StationValues, base: str) -> list[Instance]:
     everything = _all(dm)
     if base == "FullInventory":  # B07.FR.08
         return everything
@@ -66,7 +65,7 @@ def _base(dm: DeviceModel, base: str) -> list[Instance]:
 
 
 def _criteria_match(
-    dm: DeviceModel, var: VariableDef, evse: int, connector: int, criteria: Sequence[str]
+    dm: StationValues, var: VariableDef, evse: int, connector: int, criteria: Sequence[str]
 ) -> bool:
     """B08.FR.07-10, B08.FR.13 (any criterion matches)."""
     for criterion in criteria:
@@ -103,7 +102,7 @@ def _cv_match(var: VariableDef, evse: int, connector: int, cv: dict[str, Any]) -
 
 
 def build_report(
-    dm: DeviceModel,
+    dm: StationValues,
     *,
     base: str | None = None,
     criteria: Sequence[str] | None = None,

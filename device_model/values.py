@@ -1,8 +1,8 @@
 """Checking and normalising attribute values against variable characteristics (pure).
 
 Every value is stored and exchanged as OCPP text.  :func:`check_value` returns the normalised text
-or raises :class:`InvalidValue` carrying the OCPP reason code (Part 2 appendix 5) and a message
-that names the problem.
+or raises :class:`InvalidValue` carrying the OCPP reason code (OCPP 2.0.1 Part 2, appendix 5) and
+a message that names the problem.
 """
 
 from __future__ import annotations
@@ -11,16 +11,28 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from device_model.definitions_loader import VariableDef
+from typing import Protocol
 
 # RFC 3339 date-time: an offset (Z or +hh:mm) is mandatory, fractions of a second optional.
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _LIST_TYPES = frozenset({"OptionList", "MemberList", "SequenceList"})
+
+
+class Characteristics(Protocol):
+    """What a value is checked against: a variable's dataType and limits (``VariableDef``)."""
+
+    @property
+    def data_type(self) -> str: ...
+    @property
+    def min_limit(self) -> float | None: ...
+    @property
+    def max_limit(self) -> float | None: ...
+    @property
+    def values(self) -> tuple[str, ...]: ...
+    @property
+    def pattern(self) -> re.Pattern[str] | None: ...
 
 
 class InvalidValue(ValueError):
@@ -56,14 +68,14 @@ def _fmt(limit: float) -> str:
     return str(int(limit)) if float(limit).is_integer() else str(limit)
 
 
-def _check_range(number: float, var: VariableDef, label: str) -> None:
+def _check_range(number: float, var: Characteristics, label: str) -> None:
     if var.min_limit is not None and number < var.min_limit:
         raise InvalidValue("ValueTooLow", f"{label} is below minLimit {_fmt(var.min_limit)}")
     if var.max_limit is not None and number > var.max_limit:
         raise InvalidValue("ValueTooHigh", f"{label} is above maxLimit {_fmt(var.max_limit)}")
 
 
-def _check_length(text: str, var: VariableDef) -> None:
+def _check_length(text: str, var: Characteristics) -> None:
     if var.max_limit is not None and len(text) > var.max_limit:
         raise InvalidValue(
             "ValueOutOfRange", f"{len(text)} characters, longer than maxLimit {_fmt(var.max_limit)}"
@@ -74,7 +86,7 @@ def _split(text: str) -> list[str]:
     return [item.strip() for item in text.split(",")] if text.strip() else []
 
 
-def check_value(var: VariableDef, text: str) -> str:
+def check_value(var: Characteristics, text: str) -> str:
     """Validate ``text`` for ``var``'s dataType and limits; return the normalised text."""
     dtype = var.data_type
     if dtype == "integer":
@@ -121,7 +133,7 @@ def check_value(var: VariableDef, text: str) -> str:
     return text
 
 
-def _check_list(var: VariableDef, text: str) -> str:
+def _check_list(var: Characteristics, text: str) -> str:
     items = _split(text)
     allowed = var.values
     unknown = [item for item in items if item not in allowed]

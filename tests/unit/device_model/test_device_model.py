@@ -128,6 +128,23 @@ def test_defaults_and_typed_getters(dm: DeviceModel) -> None:
         dm.get_str("SecurityCtrlr", "OrganizationName")
 
 
+def test_typed_getters_share_one_path(dm: DeviceModel, caplog: pytest.LogCaptureFixture) -> None:
+    # text that does not parse as the type: a warning, then the default (or KeyError)
+    assert dm.get_int("Connector", "ConnectorType", evse=1, connector=1, default=5) == 5
+    assert "is not an integer" in caplog.text
+    assert dm.get_float("TxCtrlr", "TxStopPoint", default=1.5) == 1.5
+    assert dm.get_bool("Connector", "ConnectorType", evse=1, connector=1, default=False) is False
+    with pytest.raises(KeyError, match=r"ConnectorType \{'evse': 1, 'connector': 1\}"):
+        dm.get_bool("Connector", "ConnectorType", evse=1, connector=1)
+    # None for an address part means "absent", as when it is left out
+    assert dm.get_int("OCPPCommCtrlr", "HeartbeatInterval", evse=None, connector=None) == 300
+    # a misspelt address keyword is an error, not a silent None
+    with pytest.raises(TypeError, match="evse_id"):
+        dm.get_int("EVSE", "Power", evse_id=1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="evse_id"):
+        dm.get("EVSE", "Power", evse_id=1)  # type: ignore[call-arg]
+
+
 def test_internal_set_ignores_mutability_but_checks_values(dm: DeviceModel) -> None:
     # AvailabilityState is ReadOnly for the CSMS but the station keeps it up to date.
     assert dm.set("EVSE", "AvailabilityState", "Occupied", evse=2) == "Accepted"
