@@ -3,8 +3,11 @@
 Profiles are kept exactly as the CSMS sent them (the camelCase ``chargingProfile`` object of a
 SetChargingProfileRequest), together with the EVSE they were installed on and their charging
 limit source (``CSO`` for profiles from the CSMS; ``EMS``, ``SO`` or ``Other`` for external
-limits).  Profiles survive a reboot (K01.FR.27): every change is one committed SQLite
-transaction, the database runs in WAL mode.
+limits).  Profiles survive a reboot and a power cut (K01.FR.27): every change is one committed
+SQLite transaction, durable before the store returns.  In a station the store borrows the
+connection of the station store (WAL, ``synchronous=FULL``) and sets no PRAGMA on it; a store
+opened on a file of its own runs WAL and ``synchronous=FULL`` too, never ``NORMAL`` (a profile
+answered Accepted must not be lost).
 
 The store enforces the stack invariants but does not judge a profile's content; that is
 :func:`~ocpp_station.blocks.smart_charging.validation.validate_profile`'s job, which the caller
@@ -16,7 +19,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,7 +122,8 @@ class ProfileStore:
     """Installed charging profiles in SQLite.
 
     ``path`` is a database file (created when missing) or an open :class:`sqlite3.Connection`
-    owned by the caller (then :meth:`close` leaves it open).
+    owned by the caller: then no PRAGMA is set on it (its owner's durability policy holds) and
+    :meth:`close` leaves it open.
     """
 
     def __init__(self, path: str | os.PathLike[str] | sqlite3.Connection) -> None:
@@ -126,12 +131,28 @@ class ProfileStore:
             self._conn = path
             self._owned = False
         else:
-            self._conn = sqlite3.connect(os.fspath(path))
+            self._conn = sqlite3.connect(os.fspath(path), isolation_level=None)
             self._owned = True
             self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-        with self._conn:
+            self._conn.execute("PRAGMA synchronous=FULL")  # K01.FR.27: durable when answered
+        with self._transaction():
             self._conn.execute(_SCHEMA)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One transaction for the statements inside, whatever the connection's
+        ``isolation_level`` (with ``None`` sqlite3 would commit each statement on its own).
+        Inside a transaction the caller opened, the statements join it."""
+        if self._conn.in_transaction:
+            yield
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
 
     # -- changes -----------------------------------------------------------------------------
 
@@ -161,7 +182,7 @@ class ProfileStore:
             if old.id != profile_id and same_slot(old, new)
         ]
         text = json.dumps(profile, separators=(",", ":"), sort_keys=True)
-        with self._conn:
+        with self._transaction():
             self._conn.execute("DELETE FROM charging_profiles WHERE id = ?", (profile_id,))
             self._conn.executemany(
                 "DELETE FROM charging_profiles WHERE id = ?", [(i,) for i in replaced]
@@ -211,7 +232,7 @@ class ProfileStore:
         sql = "DELETE FROM charging_profiles"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        with self._conn:
+        with self._transaction():
             cur = self._conn.execute(sql, args)
         return int(cur.rowcount)
 
@@ -220,7 +241,7 @@ class ProfileStore:
 
         With ``evse_id`` the TxProfiles on that EVSE that carry no transactionId go too.
         """
-        with self._conn:
+        with self._transaction():
             cur = self._conn.execute(
                 "DELETE FROM charging_profiles WHERE purpose = ? AND (transaction_id = ?"
                 " OR (transaction_id IS NULL AND evse_id = ?))",

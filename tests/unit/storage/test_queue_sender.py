@@ -1,24 +1,20 @@
-"""The persistent message queue (SQLite) and its sender (E04, E11-E13)."""
+"""The sender of the persistent queue: order, retries, discard, offline pause (E11-E13)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import signal
-import sqlite3
-import subprocess
-import sys
-import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ocpp_station.clock import ManualClock
-from ocpp_station.queue import MessageQueue, QueuedMessage, QueueSender, RetryPolicy
+from ocpp_station.queue_sender import QueueSender, RetryPolicy
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost
 from ocpp_station.rpc.errors import ErrorCode, OCPPError
+from ocpp_station.storage import MessageQueue, QueuedMessage, StationStore
 
 T0 = 1_767_225_600.0
 
@@ -34,134 +30,10 @@ def tx_event(seq: int, tid: str = "tx-1") -> dict[str, Any]:
 
 
 @pytest.fixture
-def queue(tmp_path: Path) -> Any:
-    q = MessageQueue(tmp_path / "queue.db")
-    yield q
-    q.close()
-
-
-# -- the queue -------------------------------------------------------------------------------
-
-
-def test_order_ack_and_len(queue: MessageQueue) -> None:
-    assert queue.head() is None and len(queue) == 0
-    ids = [queue.push("TransactionEvent", tx_event(i), T0 + i) for i in range(3)]
-    assert ids == sorted(ids) and len(queue) == 3
-    head = queue.head()
-    assert head == QueuedMessage(ids[0], "TransactionEvent", tx_event(0), 0, T0)
-    queue.ack(ids[0])
-    queue.ack(ids[0])  # a second ack is harmless
-    assert len(queue) == 2
-    head = queue.head()
-    assert head is not None and head.payload["seqNo"] == 1
-
-
-def test_persistence_across_reopen(tmp_path: Path) -> None:
-    q = MessageQueue(tmp_path / "q.db")
-    first = q.push("TransactionEvent", tx_event(0), T0)
-    q.push("MeterValues", {"evseId": 1, "meterValue": []}, T0)
-    assert q.record_attempt(first) == 1
-    q.save_state("evse/1", {"seq_no": 2})
-    q.close()
-    q = MessageQueue(tmp_path / "q.db")
-    assert len(q) == 2
-    head = q.head()
-    assert head is not None and (head.id, head.attempts) == (first, 1)
-    assert q.load_state("evse/1") == {"seq_no": 2}
-    q.ack(first)
-    q.ack(first + 1)
-    q.close()
-    q = MessageQueue(tmp_path / "q.db")
-    assert q.push("TransactionEvent", tx_event(3), T0) > first + 1  # ids are never reused
-    q.close()
-
-
-def test_message_survives_sigkill_right_after_push(tmp_path: Path) -> None:
-    db = tmp_path / "killed.db"
-    script = textwrap.dedent(
-        f"""
-        import os, signal
-        from ocpp_station.queue import MessageQueue
-        q = MessageQueue({str(db)!r})
-        q.push_atomic("TransactionEvent", {{"seqNo": 7}}, 1.0, "evse/1", {{"seq_no": 8}})
-        os.kill(os.getpid(), signal.SIGKILL)
-        """
-    )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
-    q = MessageQueue(db)
-    head = q.head()
-    assert head is not None and head.payload == {"seqNo": 7}
-    assert q.load_state("evse/1") == {"seq_no": 8}
-    q.close()
-
-
-def test_push_atomic_keeps_message_and_state_together(queue: MessageQueue) -> None:
-    queue.push_atomic("TransactionEvent", tx_event(0), T0, "evse/1", {"seq_no": 1})
-    assert len(queue) == 1 and queue.load_state("evse/1") == {"seq_no": 1}
-    # a failure inside the SQLite transaction rolls the message back too
-    queue._db.execute(
-        "CREATE TRIGGER boom BEFORE INSERT ON state WHEN NEW.key = 'evse/2' "
-        "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
-    )
-    with pytest.raises(sqlite3.IntegrityError):
-        queue.push_atomic("TransactionEvent", tx_event(0, "tx-2"), T0, "evse/2", {"seq_no": 1})
-    assert len(queue) == 1 and queue.load_state("evse/2") is None
-    assert not queue.has_messages_for("tx-2")
-    # bad input is refused before anything is written
-    with pytest.raises(ValueError, match="not JSON-serialisable"):
-        queue.push_atomic("TransactionEvent", tx_event(1), T0, "evse/1", {"bad": {1, 2}})
-    with pytest.raises(ValueError, match="payload must be a dict"):
-        queue.push("TransactionEvent", [], T0)  # type: ignore[arg-type]
-    assert len(queue) == 1 and queue.load_state("evse/1") == {"seq_no": 1}
-    ids = queue.push_batch(
-        [("TransactionEvent", tx_event(1)), ("TransactionEvent", tx_event(2))],
-        T0,
-        "evse/1",
-        {"seq_no": 3},
-    )
-    assert len(ids) == 2 and len(queue) == 3 and queue.load_state("evse/1") == {"seq_no": 3}
-
-
-def test_state_store(queue: MessageQueue) -> None:
-    queue.save_state("a", {"x": 1})
-    queue.save_state("b", {"y": 2})
-    queue.save_state("a", {"x": 3})
-    assert queue.states() == {"a": {"x": 3}, "b": {"y": 2}}
-    queue.delete_state("a")
-    assert queue.load_state("a") is None and list(queue.states()) == ["b"]
-
-
-def test_drop_logs_and_offline_marking(
-    queue: MessageQueue, caplog: pytest.LogCaptureFixture
-) -> None:
-    first = queue.push("TransactionEvent", tx_event(0), T0)
-    queue.push("MeterValues", {"evseId": 1}, T0)
-    assert queue.mark_offline() == 1  # only TransactionEvents carry the flag (E11.FR.07)
-    head = queue.head()
-    assert head is not None and head.payload["offline"] is True
-    queue.offline = True
-    original = tx_event(1)
-    queue.push("TransactionEvent", original, T0)
-    assert "offline" not in original  # the caller's dict is untouched
-    assert queue.has_messages_for("tx-1") and not queue.has_messages_for("tx-9")
-    with caplog.at_level(logging.WARNING, logger="ocpp_station.queue"):
-        queue.drop(first, "CALLERROR: GenericError")
-    assert "dropped queued TransactionEvent message" in caplog.text
-    assert len(queue) == 2
-    rest = []
-    while (m := queue.head()) is not None:
-        rest.append((m.action, m.payload.get("offline")))
-        queue.ack(m.id)
-    assert rest == [("MeterValues", None), ("TransactionEvent", True)]
-
-
-def test_damaged_row_is_dropped_not_blocking(queue: MessageQueue) -> None:
-    queue.push("TransactionEvent", tx_event(0), T0)
-    queue._db.execute("UPDATE messages SET payload = '{broken'")
-    queue.push("TransactionEvent", tx_event(1), T0)
-    head = queue.head()
-    assert head is not None and head.payload["seqNo"] == 1 and len(queue) == 1
+def queue(tmp_path: Path) -> Iterator[MessageQueue]:
+    store = StationStore.open(tmp_path)
+    yield store.messages
+    store.close()
 
 
 def test_retry_policy_numbers() -> None:
@@ -249,7 +121,7 @@ async def test_sender_retries_callerror_then_drops(
         await settle(lambda: len(csms.calls) == 2)  # the timeout is a failure too
         await clock.advance(19.9)
         assert len(csms.calls) == 2  # 20 s after the second
-        with caplog.at_level(logging.WARNING, logger="ocpp_station.queue"):
+        with caplog.at_level(logging.WARNING, logger="ocpp_station.queue_sender"):
             await clock.advance(0.1)
             await settle(lambda: len(queue) == 0)
         assert csms.calls == [("TransactionEvent", 0)] * 3 + [("TransactionEvent", 1)]
@@ -300,9 +172,44 @@ async def test_pause_before_connection_error_and_on_response_failure(
             await asyncio.sleep(0)
         assert csms.calls == []
         sender.resume()
-        with caplog.at_level(logging.ERROR, logger="ocpp_station.queue"):
+        with caplog.at_level(logging.ERROR, logger="ocpp_station.queue_sender"):
             await settle(lambda: len(queue) == 0)
         assert "on_response failed" in caplog.text  # the sender keeps going
         assert not task.done()
+    finally:
+        task.cancel()
+
+
+class ServerGone(Exception):
+    """A connection error type of some other transport."""
+
+
+class ConnectionLostLookalike(Exception):
+    """Not a connection error, whatever its name says: only types passed in count."""
+
+
+ConnectionLostLookalike.__name__ = "ConnectionLost"
+
+
+async def test_connection_errors_are_the_types_passed_in(queue: MessageQueue) -> None:
+    clock = ManualClock(T0)
+    csms = FakeCsms(ConnectionLostLookalike("named like it"), ServerGone("gone"), {})
+    sender = QueueSender(
+        queue, csms, lambda: RetryPolicy(3, 10), clock, connection_errors=(ServerGone,)
+    )
+    queue.push("TransactionEvent", tx_event(0), T0)
+    task = asyncio.create_task(sender.run())
+    try:
+        await settle(lambda: len(csms.calls) == 1)
+        head = queue.head()
+        assert head is not None and head.attempts == 1  # a failed transmission, not a pause
+        assert not sender.paused
+        await clock.advance(10)
+        await settle(lambda: sender.paused)
+        head = queue.head()
+        assert head is not None and head.attempts == 1  # the connection error is no attempt
+        sender.resume()
+        await settle(lambda: len(queue) == 0)
+        assert len(csms.calls) == 3
     finally:
         task.cancel()

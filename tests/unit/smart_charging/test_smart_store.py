@@ -171,6 +171,24 @@ def test_caller_owned_connection_stays_open() -> None:
     conn.close()
 
 
+def test_a_change_is_one_transaction_on_an_autocommit_connection() -> None:
+    # the station store's connection runs isolation_level=None: no implicit transactions
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.execute("PRAGMA synchronous=FULL")
+    s = ProfileStore(conn)
+    assert conn.execute("PRAGMA synchronous").fetchone() == (2,)  # no PRAGMA of its own
+    s.add(1, body(1, TX_DEFAULT, 0))
+    conn.execute(
+        "CREATE TRIGGER boom BEFORE INSERT ON charging_profiles WHEN NEW.id = 2 "
+        "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        s.add(1, body(2, TX_DEFAULT, 0))  # would replace profile 1 (same slot)
+    assert [p.id for p in s.all()] == [1]  # the replacement was rolled back with the insert
+    assert not conn.in_transaction
+    conn.close()
+
+
 @pytest.mark.parametrize(
     ("evse", "profile", "message"),
     [

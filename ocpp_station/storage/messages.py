@@ -1,0 +1,165 @@
+"""The message facet of the station store: the persistent outbound queue.
+
+A message is committed to SQLite (WAL, ``synchronous=FULL``: a committed push survives a power
+loss) BEFORE it is sent, and deleted only when the CSMS answered it (E04.FR.01, E11.FR.01,
+E12.FR.01).  Ids only grow (``AUTOINCREMENT``), so the oldest message is the one with the smallest
+id; :meth:`MessageQueue.head` reads it by primary key.
+
+A TransactionEvent is pushed with the engine state that produced it
+(:meth:`MessageQueue.push_batch` with ``state_key``/``state``) in ONE SQLite transaction: a crash
+keeps both or neither, so there is never a seqNo gap nor a message without its state.
+
+While the station is offline (:attr:`MessageQueue.offline`), TransactionEvent messages are marked
+``offline: true``: those pushed then, and every one still queued when the connection drops
+(:meth:`MessageQueue.mark_offline`; E04.FR.03, E11.FR.07).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ocpp_station.storage.connection import transaction
+from ocpp_station.storage.state import SAVE_SQL, encode_state
+
+TRANSACTION_EVENT = "TransactionEvent"
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    id: int
+    action: str
+    payload: dict[str, Any]
+    attempts: int  # failed transmissions so far
+    created: float
+
+
+class MessageQueue:
+    """SQLite-backed FIFO of outbound CALLs on the store's connection (which it does not own)."""
+
+    def __init__(
+        self, connection: sqlite3.Connection, *, logger: logging.Logger | None = None
+    ) -> None:
+        self._db = connection
+        self._log = logger or logging.getLogger("ocpp_station.storage")
+        (self._count,) = self._db.execute("SELECT COUNT(*) FROM messages").fetchone()
+        self.offline = False
+
+    def push(self, action: str, payload: dict[str, Any], now: float) -> int:
+        """Append a message; returns its id (ids only grow, never reused)."""
+        return self.push_batch([(action, payload)], now)[0]
+
+    def push_batch(
+        self,
+        messages: Sequence[tuple[str, dict[str, Any]]],
+        now: float,
+        state_key: str | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> list[int]:
+        """Append several ``(action, payload)`` messages in order and, with ``state_key``, save
+        ``state`` as that state record, all in one SQLite transaction (all or nothing).
+
+        Bad input (an empty action, a payload or state that is not a JSON-serialisable dict)
+        raises ``ValueError`` before anything is written."""
+        rows = [(self._check_action(a), self._encode(a, p)) for a, p in messages]
+        state_text = None if state_key is None else encode_state(state_key, state)
+        ids: list[int] = []
+        with transaction(self._db):
+            for action, text in rows:
+                cur = self._db.execute(
+                    "INSERT INTO messages (action, payload, created) VALUES (?, ?, ?)",
+                    (action, text, float(now)),
+                )
+                ids.append(int(cur.lastrowid or 0))
+            if state_key is not None:
+                self._db.execute(SAVE_SQL, (state_key, state_text))
+        self._count += len(ids)
+        return ids
+
+    def head(self) -> QueuedMessage | None:
+        """The oldest message (by primary key: no scan), or None when empty."""
+        while True:
+            row = self._db.execute(
+                "SELECT id, action, payload, attempts, created FROM messages ORDER BY id LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            try:
+                payload = json.loads(row[2])
+                if not isinstance(payload, dict):
+                    raise ValueError("payload is not an object")
+            except ValueError as exc:  # a damaged row must not block the queue forever
+                self.drop(row[0], f"stored payload is unreadable: {exc}")
+                continue
+            return QueuedMessage(row[0], row[1], payload, row[3], row[4])
+
+    def ack(self, message_id: int) -> None:
+        """The CSMS answered: delete the message (one DELETE; a second ack is harmless)."""
+        cur = self._db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+        self._count -= cur.rowcount
+
+    def record_attempt(self, message_id: int) -> int:
+        """Count a failed transmission; returns the failures so far (persisted)."""
+        row = self._db.execute(
+            "UPDATE messages SET attempts = attempts + 1 WHERE id = ? RETURNING attempts",
+            (message_id,),
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no queued message with id {message_id}")
+        return int(row[0])
+
+    def drop(self, message_id: int, reason: str) -> None:
+        """Discard a message (E13.FR.04) with a log line saying why."""
+        row = self._db.execute(
+            "DELETE FROM messages WHERE id = ? RETURNING action, attempts", (message_id,)
+        ).fetchone()
+        if row is not None:
+            self._count -= 1
+            self._log.warning(
+                "dropped queued %s message %d after %d failed attempt(s): %s",
+                row[0],
+                message_id,
+                row[1],
+                reason,
+            )
+
+    def mark_offline(self) -> int:
+        """Set ``offline: true`` in every queued TransactionEvent (E11.FR.07); returns how many."""
+        cur = self._db.execute(
+            "UPDATE messages SET payload = json_set(payload, '$.offline', json('true')) "
+            "WHERE action = ? AND json_extract(payload, '$.offline') IS NOT 1",
+            (TRANSACTION_EVENT,),
+        )
+        return cur.rowcount
+
+    def has_messages_for(self, transaction_id: str) -> bool:
+        """Whether TransactionEvents of ``transaction_id`` still wait (E14.FR.04/05)."""
+        row = self._db.execute(
+            "SELECT 1 FROM messages WHERE action = ? AND "
+            "json_extract(payload, '$.transactionInfo.transactionId') = ? LIMIT 1",
+            (TRANSACTION_EVENT, transaction_id),
+        ).fetchone()
+        return row is not None
+
+    def __len__(self) -> int:
+        return self._count
+
+    @staticmethod
+    def _check_action(action: str) -> str:
+        if not isinstance(action, str) or not action:
+            raise ValueError(f"action must be a non-empty string, not {action!r}")
+        return action
+
+    def _encode(self, action: str, payload: dict[str, Any]) -> str:
+        if not isinstance(payload, dict):
+            raise ValueError(f"{action} payload must be a dict, not {type(payload).__name__}")
+        if self.offline and action == TRANSACTION_EVENT and payload.get("offline") is not True:
+            payload = {**payload, "offline": True}  # E04.FR.03 (the caller's dict is not changed)
+        try:
+            return json.dumps(payload, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{action} payload is not JSON-serialisable: {exc}") from exc

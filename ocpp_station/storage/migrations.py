@@ -1,0 +1,109 @@
+"""The schema of ``station.db``: an ordered list of migrations and ``PRAGMA user_version``.
+
+``user_version`` is the number of the last migration applied.  Opening a store applies the missing
+ones in order, each in one transaction together with its new ``user_version`` (a crash leaves the
+previous version, and the migration runs again at the next start).  A file with a version newer
+than this release knows is refused, never rewritten.  Migrations are only ever appended: a
+released one is never edited.
+
+Version 1 is the 0.1.0 data of the three former files in one: the device model's
+``attribute_value``, the queue's ``messages`` and ``state``, the smart-charging
+``charging_profiles``.  Its statements use ``IF NOT EXISTS`` because an import from 0.1.0
+(:mod:`ocpp_station.storage.legacy`) creates the tables it copies from their old DDL first.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from ocpp_station.storage.connection import StorageError, transaction
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+_V1 = Migration(
+    1,
+    "device model, message queue, state records and charging profiles in one file",
+    (
+        """
+        CREATE TABLE IF NOT EXISTS attribute_value (
+            component TEXT NOT NULL,
+            component_instance TEXT NOT NULL,
+            evse INTEGER NOT NULL,
+            connector INTEGER NOT NULL,
+            variable TEXT NOT NULL,
+            variable_instance TEXT NOT NULL,
+            attribute TEXT NOT NULL,
+            value TEXT,
+            PRIMARY KEY (component, component_instance, evse, connector, variable,
+                         variable_instance, attribute)
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            action TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created REAL NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS charging_profiles (
+            id INTEGER PRIMARY KEY,
+            evse_id INTEGER NOT NULL,
+            purpose TEXT NOT NULL,
+            stack_level INTEGER NOT NULL,
+            transaction_id TEXT,
+            source TEXT NOT NULL,
+            profile TEXT NOT NULL
+        )
+        """,
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1,)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def _check(migrations: tuple[Migration, ...]) -> None:
+    numbers = [m.version for m in migrations]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise ValueError(f"migrations must be numbered 1, 2, 3 ... in order, not {numbers}")
+
+
+_check(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, name: str = "station.db") -> int:
+    """Bring ``conn``'s schema to :data:`SCHEMA_VERSION`; returns the version found before.
+
+    Raises :class:`StorageError` for a file written by a newer release."""
+    found = schema_version(conn)
+    if found > SCHEMA_VERSION:
+        raise StorageError(
+            f"{name}: schema version {found} is newer than this release understands "
+            f"({SCHEMA_VERSION})"
+        )
+    for migration in MIGRATIONS[found:]:
+        with transaction(conn):
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={migration.version:d}")
+    return found

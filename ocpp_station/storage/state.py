@@ -1,0 +1,72 @@
+"""The state facet of the station store: small JSON records the blocks keep over a restart.
+
+One row per key in the ``state`` table (e.g. ``availability``, ``auth.cache``, ``station.boot``,
+``tx.<evse>``), the value a JSON object.  Each :meth:`StateRecords.save` is one committed SQLite
+transaction under the store's ``synchronous=FULL`` policy.  A record that must change together
+with queued messages (a transaction's engine state and its TransactionEvents) is written through
+:meth:`ocpp_station.storage.messages.MessageQueue.push_batch` instead, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from typing import Any
+
+SAVE_SQL = "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)"
+
+
+def encode_state(key: str, value: dict[str, Any] | None) -> str:
+    """The stored text of a record; ``ValueError`` for a bad key or a value that is not a
+    JSON-serialisable dict (checked before anything is written)."""
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"state key must be a non-empty string, not {key!r}")
+    if not isinstance(value, dict):
+        raise ValueError(f"state for {key!r} must be a dict, not {type(value).__name__}")
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"state for {key!r} is not JSON-serialisable: {exc}") from exc
+
+
+class StateRecords:
+    """Key → JSON object records on the store's connection (which it does not own)."""
+
+    def __init__(
+        self, connection: sqlite3.Connection, *, logger: logging.Logger | None = None
+    ) -> None:
+        self._db = connection
+        self._log = logger or logging.getLogger("ocpp_station.storage")
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        """The record saved under ``key``; None when there is none (or it is unreadable)."""
+        row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else self._decode(key, row[0])
+
+    def save(self, key: str, value: dict[str, Any]) -> None:
+        """Replace the record under ``key`` (committed when this returns)."""
+        self._db.execute(SAVE_SQL, (key, encode_state(key, value)))
+
+    def delete(self, key: str) -> None:
+        self._db.execute("DELETE FROM state WHERE key = ?", (key,))
+
+    def items(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every readable record, ordered by key."""
+        out: list[tuple[str, dict[str, Any]]] = []
+        for key, text in self._db.execute("SELECT key, value FROM state ORDER BY key"):
+            value = self._decode(key, text)
+            if value is not None:
+                out.append((key, value))
+        return out
+
+    def _decode(self, key: str, text: str) -> dict[str, Any] | None:
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            return value
+        # a damaged record must not stop the station from starting: its owner starts afresh
+        self._log.warning("state record %r is unreadable and is ignored", key)
+        return None

@@ -1,0 +1,89 @@
+"""The station store: one file, one durability policy, a schema version, the state facet."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ocpp_station.smart_charging import STATION_MAX, ProfileStore
+from ocpp_station.storage import SCHEMA_VERSION, STORE_FILE, StationStore, StorageError
+
+TABLES = {"attribute_value", "messages", "state", "charging_profiles"}
+
+
+def tables(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {name for (name,) in rows} - {"sqlite_sequence"}
+
+
+def test_one_file_wal_full_and_versioned(tmp_path: Path) -> None:
+    store = StationStore.open(tmp_path / "new" / "dir")
+    try:
+        conn = store.connection
+        assert store.path == tmp_path / "new" / "dir" / STORE_FILE
+        assert conn.isolation_level is None
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+        assert store.schema_version == SCHEMA_VERSION == 1
+        assert tables(conn) == TABLES
+    finally:
+        store.close()
+    assert sorted(p.name for p in (tmp_path / "new" / "dir").glob("*.db")) == [STORE_FILE]
+
+
+def test_a_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:
+    StationStore.open(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / STORE_FILE)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StorageError, match="newer than this release"):
+        StationStore.open(tmp_path)
+    conn = sqlite3.connect(tmp_path / STORE_FILE)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION + 1,)
+    conn.close()
+
+
+def test_state_records(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = StationStore.open(tmp_path)
+    store.state.save("b", {"y": 2})
+    store.state.save("a", {"x": 1})
+    store.state.save("a", {"x": 3})
+    assert store.state.items() == [("a", {"x": 3}), ("b", {"y": 2})]
+    store.state.delete("a")
+    assert store.state.load("a") is None and store.state.items() == [("b", {"y": 2})]
+    with pytest.raises(ValueError, match="must be a dict"):
+        store.state.save("c", [1])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="state key"):
+        store.state.save("", {})
+    store.connection.execute("INSERT INTO state VALUES ('broken', '{nope')")
+    with caplog.at_level(logging.WARNING, logger="ocpp_station.storage"):
+        assert store.state.load("broken") is None  # its owner starts afresh, the station starts
+    assert "'broken' is unreadable" in caplog.text
+    assert [key for key, _ in store.state.items()] == ["b"]
+    store.close()
+    store = StationStore.open(tmp_path)
+    assert store.state.load("b") == {"y": 2}
+    store.close()
+
+
+def test_profile_store_on_the_shared_connection_keeps_full_durability(tmp_path: Path) -> None:
+    store = StationStore.open(tmp_path)
+    profiles = ProfileStore(store.connection)
+    assert store.connection.execute("PRAGMA synchronous").fetchone() == (2,)  # untouched
+    profile = {
+        "id": 7,
+        "stackLevel": 1,
+        "chargingProfilePurpose": STATION_MAX,
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": [],
+    }
+    profiles.add(0, profile)
+    profiles.close()  # borrowed: the store's connection stays open
+    store.close()
+    store = StationStore.open(tmp_path)
+    found = ProfileStore(store.connection).get(7)
+    assert found is not None and found.profile == profile
+    store.close()
