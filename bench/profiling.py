@@ -27,7 +27,8 @@ Key = tuple[str, int, str]
 AREAS = (  # (label, substring of the file name); the first match wins
     ("our RPC + validation", "ocpp_station/rpc/"),
     ("our transport", "ocpp_station/transport.py"),
-    ("our queue", "ocpp_station/queue.py"),
+    ("our store + queue", "ocpp_station/storage/"),
+    ("our dispatcher", "ocpp_station/dispatch/"),
     ("device model", "device_model/"),
     ("sim HAL", "/hal/"),
     ("our station + blocks", "ocpp_station/"),

@@ -1,9 +1,10 @@
 """Queue drain: how fast a station delivers its persistent queue after a reconnect.
 
-The station's queue (``<data_dir>/queue.db``) is filled with N TransactionEvents (the periodic
-meter values of a long offline session) before ``ocpp-station run`` starts; the station boots,
-goes online and sends them one at a time, in order, each deleted when the CSMS answered.  Also
-timed: single durable pushes (one SQLite commit each, as the station does for every event).
+The station's queue (table ``messages`` of ``<data_dir>/station.db``) is filled with N
+TransactionEvents (the periodic meter values of a long offline session) before ``ocpp-station
+run`` starts; the station boots, goes online and sends them one at a time, in order, each
+deleted when the CSMS answered.  Also timed: single durable pushes (one SQLite commit each, as
+the station does for every event).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bench.common import Options, Result
 from bench.procs import spawn
 from bench.wire import RawCSMS
 from ocpp_station.clock import iso
-from ocpp_station.queue import MessageQueue
+from ocpp_station.storage import StationStore
 
 STATION = "BENCH-QUEUE"
 TX_ID = "bench-offline-tx"
@@ -49,9 +50,10 @@ def meter_event(seq: int, t: float) -> dict[str, Any]:
     }
 
 
-def fill(path: Path, count: int, t0: float) -> float:
+def fill(data_dir: Path, count: int, t0: float) -> float:
     """Queue ``count`` events in batches of 1000; returns the seconds it took."""
-    queue = MessageQueue(path)
+    store = StationStore.open(data_dir)
+    queue = store.messages
     start = time.perf_counter()
     try:
         for first in range(0, count, 1000):
@@ -61,20 +63,21 @@ def fill(path: Path, count: int, t0: float) -> float:
             ]
             queue.push_batch(batch, t0)
     finally:
-        queue.close()
+        store.close()
     return time.perf_counter() - start
 
 
-def single_pushes(path: Path, count: int) -> float:
+def single_pushes(data_dir: Path, count: int) -> float:
     """Seconds per single durable push (one SQLite transaction with synchronous=FULL each)."""
-    queue = MessageQueue(path)
+    store = StationStore.open(data_dir)
+    queue = store.messages
     try:
         start = time.perf_counter()
         for seq in range(count):
             queue.push("TransactionEvent", meter_event(seq, 1_767_225_600.0 + seq), 0.0)
         return (time.perf_counter() - start) / max(1, count)
     finally:
-        queue.close()
+        store.close()
 
 
 async def run(opts: Options) -> Result:
@@ -85,8 +88,8 @@ async def run(opts: Options) -> Result:
     try:
         data_dir = work / STATION
         data_dir.mkdir()
-        fill_s = fill(data_dir / "queue.db", n, time.time() - n * 10)
-        push_s = single_pushes(work / "scratch-queue.db", opts.enqueue_messages)
+        fill_s = fill(data_dir, n, time.time() - n * 10)
+        push_s = single_pushes(work / "scratch", opts.enqueue_messages)
         csms = await RawCSMS(heartbeat_interval=3600).start()
 
         def on_call(station: str, action: str, payload: Any, t: float) -> None:

@@ -36,9 +36,10 @@ from ocpp_station.config import StationConfig
 from ocpp_station.context import Context, EvseLayout
 from ocpp_station.dispatch.dispatcher import Dispatcher
 from ocpp_station.dispatch.policy import LinkState
+from ocpp_station.dispatch.sender import QueueSender, RetryPolicy
 from ocpp_station.events import EventBus, Listener
-from ocpp_station.queue import MessageQueue, QueuedMessage, QueueSender, RetryPolicy
 from ocpp_station.rpc.endpoint import RpcEndpoint
+from ocpp_station.storage import QueuedMessage, StationStore
 from ocpp_station.transport import BackOff, Transport, TransportConfig
 
 ResetHook = Callable[[str], Awaitable[None]]
@@ -193,16 +194,20 @@ class StationCore:
         self.link.connected = False
         self.link.registration = "Unknown"  # a (re)started core boots again (B01, B11/B12)
         self._opened = []
+        self.store = StationStore.open(cfg.data_dir, logger=self.log)
+        self._opened.append(self.store)
+        self.queue = self.store.messages
         self.dm = DeviceModel.open(
-            cfg.data_dir / "device_model.db", cfg.evse_map, self._seed(), clock=self.clock
+            self.store.connection, cfg.evse_map, self._seed(), clock=self.clock
         )
         self._opened.append(self.dm)
-        self.queue = MessageQueue(cfg.data_dir / "queue.db")
-        self._opened.append(self.queue)
         self.hal = self._controller_override or hal.open(
             cfg.hal_backend, evses=cfg.evse_map, **self._hal_options()
         )
-        self.rpc = RpcEndpoint(self._send_text, timeout=self._message_timeout, logger=self.log)
+        # MessageTimeout runs on the base clock: the CSMS-corrected one jumps when it syncs.
+        self.rpc = RpcEndpoint(
+            self._send_text, timeout=self._message_timeout, clock=self.base_clock, logger=self.log
+        )
         self.rpc.on_frame = self.on_frame
         self.sender = QueueSender(
             self.queue,
@@ -226,7 +231,7 @@ class StationCore:
             config=cfg,
             layout=self.layout,
             dm=self.dm,
-            state=_StateFacet(self.queue),
+            state=self.store.state,
             hal=self.hal,
             handlers=self.rpc,
             dispatcher=self.dispatcher,
@@ -274,7 +279,7 @@ class StationCore:
         authorization = AuthorizationBlock(ctx)
         availability = AvailabilityBlock(ctx, sessions)
         smart_charging = SmartChargingBlock(
-            ctx, sessions, open_store=lambda: ProfileStore(self.config.data_dir / "profiles.db")
+            ctx, sessions, open_store=lambda: ProfileStore(self.store.connection)
         )
         transactions = TransactionsBlock(
             ctx,
@@ -477,16 +482,3 @@ class StationCore:
                 await block.hal_event(event)
             except Exception:
                 self.log.exception("block %s failed on %s", type(block).__name__, event)
-
-
-class _StateFacet:
-    """The blocks' state records (until the one station store takes this over)."""
-
-    def __init__(self, queue: MessageQueue) -> None:
-        self._queue = queue
-
-    def load(self, key: str) -> dict[str, Any] | None:
-        return self._queue.load_state(key)
-
-    def save(self, key: str, value: dict[str, Any]) -> None:
-        self._queue.save_state(key, value)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ocpp_station.smart_charging import STATION_MAX, ProfileStore
+from ocpp_station.blocks.smart_charging.store import STATION_MAX, ProfileStore
 from ocpp_station.storage import STORE_FILE, StationStore, StorageError
 from ocpp_station.storage.legacy import import_legacy
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ocpp_station.clock import ManualClock
-from ocpp_station.queue_sender import QueueSender, RetryPolicy
+from ocpp_station.dispatch.sender import QueueSender, RetryPolicy
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost
 from ocpp_station.rpc.errors import ErrorCode, OCPPError
 from ocpp_station.storage import MessageQueue, QueuedMessage, StationStore
@@ -121,7 +121,7 @@ async def test_sender_retries_callerror_then_drops(
         await settle(lambda: len(csms.calls) == 2)  # the timeout is a failure too
         await clock.advance(19.9)
         assert len(csms.calls) == 2  # 20 s after the second
-        with caplog.at_level(logging.WARNING, logger="ocpp_station.queue_sender"):
+        with caplog.at_level(logging.WARNING, logger="ocpp_station.dispatch.sender"):
             await clock.advance(0.1)
             await settle(lambda: len(queue) == 0)
         assert csms.calls == [("TransactionEvent", 0)] * 3 + [("TransactionEvent", 1)]
@@ -172,7 +172,7 @@ async def test_pause_before_connection_error_and_on_response_failure(
             await asyncio.sleep(0)
         assert csms.calls == []
         sender.resume()
-        with caplog.at_level(logging.ERROR, logger="ocpp_station.queue_sender"):
+        with caplog.at_level(logging.ERROR, logger="ocpp_station.dispatch.sender"):
             await settle(lambda: len(queue) == 0)
         assert "on_response failed" in caplog.text  # the sender keeps going
         assert not task.done()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ocpp_station.smart_charging import STATION_MAX, ProfileStore
+from ocpp_station.blocks.smart_charging.store import STATION_MAX, ProfileStore
 from ocpp_station.storage import SCHEMA_VERSION, STORE_FILE, StationStore, StorageError
 
 TABLES = {"attribute_value", "messages", "state", "charging_profiles"}

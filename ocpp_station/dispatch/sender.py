@@ -80,7 +80,7 @@ class QueueSender:
         self._policy = policy
         self._clock = clock
         self._on_response = on_response
-        self._log = logger or logging.getLogger("ocpp_station.queue_sender")
+        self._log = logger or logging.getLogger("ocpp_station.dispatch.sender")
         self._connection_errors = connection_errors
         self._changed = asyncio.Event()
         self._paused = False
