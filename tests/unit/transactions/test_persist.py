@@ -11,6 +11,7 @@ import itertools
 import json
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -117,8 +118,8 @@ def test_version_1_record_loads_and_is_written_back_unchanged(text: str) -> None
 
 def test_records_of_a_0_1_0_data_directory_load_and_resume() -> None:
     manifest = json.loads((DATA_DIR_0_1_0 / "MANIFEST.json").read_text())
-    uri = f"file:{DATA_DIR_0_1_0 / 'queue.db'}?mode=ro"
-    with sqlite3.connect(uri, uri=True) as db:
+    uri = f"file:{DATA_DIR_0_1_0 / 'queue.db'}?mode=ro&immutable=1"  # leave the folder as it is
+    with closing(sqlite3.connect(uri, uri=True)) as db:
         rows = dict(db.execute("SELECT key, value FROM state WHERE key LIKE 'tx.%'").fetchall())
     assert sorted(rows) == ["tx.1", "tx.2"]
     engines = {}
