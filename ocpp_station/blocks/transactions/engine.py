@@ -10,7 +10,7 @@ input returns a list of outputs for the caller to carry out, in order:
 
 Rules (OCPP 2.0.1 part 2, use cases E01-E15, F01-F03): each input updates the EVSE's state
 (:mod:`ocpp_station.blocks.transactions.state`, which also derives the chargingState and the
-energy offer) by the rules here, then :func:`~ocpp_station.blocks.transactions.session.step`
+energy offer) by the rules here, then :func:`~ocpp_station.blocks.transactions.lifecycle.step`
 starts or ends the transaction per TxStartPoint/TxStopPoint.  The payloads are built by
 :mod:`ocpp_station.blocks.transactions.events`, the record kept over a restart by
 :mod:`ocpp_station.blocks.transactions.persist`.
@@ -25,14 +25,14 @@ from typing import Any
 
 from hal.types import MeterReading
 from ocpp_station.blocks.transactions.events import meter_values, transaction_event
-from ocpp_station.blocks.transactions.meter import check_reading
-from ocpp_station.blocks.transactions.persist import from_record, to_record
-from ocpp_station.blocks.transactions.session import (
+from ocpp_station.blocks.transactions.lifecycle import (
     INVALID_ID_END_POINTS,
     clear_auth,
     end_authorization,
     step,
 )
+from ocpp_station.blocks.transactions.meter import check_reading
+from ocpp_station.blocks.transactions.persist import from_record, to_record
 from ocpp_station.blocks.transactions.state import EvseState
 from ocpp_station.blocks.transactions.types import (
     PILOT_STATES,
