@@ -14,67 +14,25 @@ import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import hal
 from device_model import DeviceModel
 from hal.types import ChargeController, HalEvent
-from ocpp_station.blocks.authorization.block import AuthorizationBlock
-from ocpp_station.blocks.availability.block import AvailabilityBlock
-from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.provisioning.block import Provisioning
-from ocpp_station.blocks.reset.block import ResetBlock
-from ocpp_station.blocks.security.block import SecurityBlock
-from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
-from ocpp_station.blocks.smart_charging.store import ProfileStore
-from ocpp_station.blocks.transactions.block import TransactionsBlock
-from ocpp_station.blocks.transactions.sessions import Sessions
-from ocpp_station.blocks.trigger.block import TriggerBlock
+from ocpp_station import settings
 from ocpp_station.clock import Clock, OffsetClock, SystemClock
 from ocpp_station.config import StationConfig
 from ocpp_station.context import Context, EvseLayout
 from ocpp_station.dispatch.dispatcher import Dispatcher
 from ocpp_station.dispatch.policy import LinkState
-from ocpp_station.dispatch.sender import QueueSender, RetryPolicy
+from ocpp_station.dispatch.sender import QueueSender
 from ocpp_station.events import EventBus, Listener
 from ocpp_station.rpc.endpoint import RpcEndpoint
 from ocpp_station.storage import QueuedMessage, StationStore
-from ocpp_station.transport import BackOff, Transport, TransportConfig
+from ocpp_station.transport import Transport, TransportConfig
+from ocpp_station.wiring import build_blocks
 
 ResetHook = Callable[[str], Awaitable[None]]
-
-
-@dataclass
-class Blocks:
-    """The functional blocks, in the order they are built, started and told of a connection."""
-
-    provisioning: Provisioning
-    security: SecurityBlock
-    authorization: AuthorizationBlock
-    availability: AvailabilityBlock
-    smart_charging: SmartChargingBlock
-    transactions: TransactionsBlock
-    reset: ResetBlock
-    trigger: TriggerBlock
-
-    def all(self) -> list[Block]:
-        return [
-            self.provisioning,
-            self.security,
-            self.authorization,
-            self.availability,
-            self.smart_charging,
-            self.transactions,
-            self.reset,
-            self.trigger,
-        ]
-
-    def hal_consumers(self) -> list[Block]:
-        """Who hears a HAL event, in this order: availability first, so a connector's status
-        (and the unplug rule, which asks whether a transaction is still running) sees the plug
-        change before the transaction engine reacts to it and possibly ends the transaction."""
-        return [self.availability, self.transactions]
 
 
 class StationCore:
@@ -198,7 +156,7 @@ class StationCore:
         self._opened.append(self.store)
         self.queue = self.store.messages
         self.dm = DeviceModel.open(
-            self.store.connection, cfg.evse_map, self._seed(), clock=self.clock
+            self.store.connection, cfg.evse_map, settings.seed(cfg), clock=self.clock
         )
         self._opened.append(self.dm)
         self.hal = self._controller_override or hal.open(
@@ -206,13 +164,16 @@ class StationCore:
         )
         # MessageTimeout runs on the base clock: the CSMS-corrected one jumps when it syncs.
         self.rpc = RpcEndpoint(
-            self._send_text, timeout=self._message_timeout, clock=self.base_clock, logger=self.log
+            self._send_text,
+            timeout=lambda: settings.message_timeout(self.dm),
+            clock=self.base_clock,
+            logger=self.log,
         )
         self.rpc.on_frame = self.on_frame
         self.sender = QueueSender(
             self.queue,
             self.rpc.call,
-            self._retry_policy,
+            lambda: settings.retry_policy(self.dm),
             self.base_clock,
             on_response=self._on_queue_response,
             logger=self.log,
@@ -224,7 +185,7 @@ class StationCore:
             self.sender,
             self.link,
             now=self.clock.time,
-            queue_all=lambda: self.dm.get_bool("OCPPCommCtrlr", "QueueAllMessages", default=False),
+            queue_all=lambda: settings.queue_all_messages(self.dm),
             logger=self.log,
         )
         ctx = Context(
@@ -241,7 +202,9 @@ class StationCore:
             bus=self.bus,
             spawn=self.spawn,
         )
-        self.blocks = self._build_blocks(ctx)
+        self.blocks = build_blocks(
+            ctx, self.store, on_accepted=self._on_accepted, restart=self._schedule_restart
+        )
         self.rpc.gate = self.blocks.provisioning.gate
         self.transport = Transport(
             TransportConfig(
@@ -256,10 +219,8 @@ class StationCore:
             on_connect=self._on_connect,
             on_message=self.rpc.on_message,
             on_disconnect=self._on_disconnect,
-            backoff=self._backoff,
-            ping_interval=lambda: self.dm.get_float(
-                "OCPPCommCtrlr", "WebSocketPingInterval", default=30.0
-            ),
+            backoff=lambda: settings.backoff(self.dm),
+            ping_interval=lambda: settings.ping_interval(self.dm),
             clock=self.base_clock,
             logger=self.log,
         )
@@ -270,44 +231,6 @@ class StationCore:
         self.spawn(self.sender.run(), "queue")
         self._transport_task = self.spawn(self.transport.run(), "transport")
         self.started = True
-
-    def _build_blocks(self, ctx: Context) -> Blocks:
-        """The blocks, each given what it needs; the order is the dependency order."""
-        sessions = Sessions()  # written by the transactions block, read by the others
-        provisioning = Provisioning(ctx, on_accepted=self._on_accepted)
-        security = SecurityBlock(ctx)
-        authorization = AuthorizationBlock(ctx)
-        availability = AvailabilityBlock(ctx, sessions)
-        smart_charging = SmartChargingBlock(
-            ctx, sessions, open_store=lambda: ProfileStore(self.store.connection)
-        )
-        transactions = TransactionsBlock(
-            ctx,
-            sessions,
-            authorization=authorization,
-            availability=availability,
-            smart_charging=smart_charging,
-            queue=self.queue,
-        )
-        reset = ResetBlock(
-            ctx,
-            sessions=transactions,
-            availability=availability,
-            registration=provisioning,
-            queue=self.queue,
-            restart=self._schedule_restart,
-        )
-        trigger = TriggerBlock(ctx, provisioning, availability, transactions)
-        return Blocks(
-            provisioning=provisioning,
-            security=security,
-            authorization=authorization,
-            availability=availability,
-            smart_charging=smart_charging,
-            transactions=transactions,
-            reset=reset,
-            trigger=trigger,
-        )
 
     async def stop(self) -> None:
         """Close the websocket cleanly, stop the HAL and close the stores (state stays on disk)."""
@@ -392,52 +315,8 @@ class StationCore:
     async def _send_text(self, text: str) -> None:
         await self.transport.send(text)
 
-    def _retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(
-            attempts=self.dm.get_int(
-                "OCPPCommCtrlr", "MessageAttempts", variable_instance="TransactionEvent", default=3
-            ),
-            interval=self.dm.get_float(
-                "OCPPCommCtrlr",
-                "MessageAttemptInterval",
-                variable_instance="TransactionEvent",
-                default=60.0,
-            ),
-        )
-
     async def _on_queue_response(self, message: QueuedMessage, response: dict[str, Any]) -> None:
         await self.blocks.transactions.on_queue_response(message.action, message.payload, response)
-
-    def _message_timeout(self) -> float:
-        return self.dm.get_float(
-            "OCPPCommCtrlr", "MessageTimeout", variable_instance="Default", default=30.0
-        )
-
-    def _backoff(self) -> BackOff:
-        dm = self.dm
-        return BackOff(
-            dm.get_float("OCPPCommCtrlr", "RetryBackOffWaitMinimum", default=3.0),
-            dm.get_float("OCPPCommCtrlr", "RetryBackOffRandomRange", default=2.0),
-            dm.get_int("OCPPCommCtrlr", "RetryBackOffRepeatTimes", default=5),
-        )
-
-    def _seed(self) -> dict[str, Any]:
-        """The ``[station]`` facts the device model reports, under the config's own
-        ``[device_model]`` values (which win)."""
-        cfg = self.config
-        seed: dict[str, Any] = {
-            "ChargingStation.VendorName": cfg.vendor,
-            "ChargingStation.Model": cfg.model,
-            "SecurityCtrlr.Identity": cfg.id,
-            "SecurityCtrlr.SecurityProfile": cfg.security_profile,
-        }
-        if cfg.serial_number:
-            seed["ChargingStation.SerialNumber"] = cfg.serial_number
-        if cfg.firmware_version:
-            seed["ChargingStation.FirmwareVersion"] = cfg.firmware_version
-        if cfg.password:
-            seed["SecurityCtrlr.BasicAuthPassword"] = cfg.password
-        return {**seed, **cfg.device_model}
 
     def _password(self) -> str | None:
         # The device model's value wins: a CSMS may have set a new one (A01).

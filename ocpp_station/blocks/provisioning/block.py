@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from device_model import VariableChange
+from ocpp_station import settings
 from ocpp_station.blocks.base import Block
 from ocpp_station.blocks.provisioning import reports, variables
 from ocpp_station.context import Context
@@ -24,7 +25,6 @@ from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Reply
 from ocpp_station.rpc.errors import ErrorCode, OCPPError
 
 BOOT_STATE_KEY = "station.boot"
-DEFAULT_RETRY = 30.0  # when the CSMS gives interval 0 for a Pending/Rejected boot
 
 OnAccepted = Callable[[bool], Awaitable[None]]
 
@@ -125,9 +125,7 @@ class Provisioning(Block):
     def _retry_delay(self, interval: int) -> float:
         if interval > 0:
             return float(interval)
-        return self.ctx.dm.get_float(
-            "OCPPCommCtrlr", "MessageTimeout", variable_instance="Default", default=DEFAULT_RETRY
-        )
+        return settings.message_timeout(self.ctx.dm)
 
     def gate(self, action: str) -> OCPPError | None:
         """Checked by the RPC endpoint before any CSMS request is handled."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from ocpp_station import settings
 from ocpp_station.blocks.base import Block
 from ocpp_station.blocks.reset.planner import ResetPlanner
 from ocpp_station.context import Context
@@ -86,9 +87,7 @@ class ResetBlock(Block):
     async def _drain_queue(self) -> None:
         """B12.FR.02/B12.FR.04: the Ended events of the stopped transactions go out before the
         reset, when the CSMS is reachable; whatever is left stays queued for after the boot."""
-        deadline = self.ctx.now() + self.ctx.dm.get_float(
-            "OCPPCommCtrlr", "MessageTimeout", variable_instance="Default", default=30.0
-        )
+        deadline = self.ctx.now() + settings.message_timeout(self.ctx.dm)
         while len(self._queue) and self.ctx.link.online and self.ctx.now() < deadline:
             await self.ctx.clock.sleep(0.05)
 

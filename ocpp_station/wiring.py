@@ -1,0 +1,99 @@
+"""The functional blocks and how they are wired: built in dependency order, each given the
+context and the other blocks it needs through narrow interfaces (no block can go looking for its
+neighbours)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from ocpp_station.blocks.authorization.block import AuthorizationBlock
+from ocpp_station.blocks.availability.block import AvailabilityBlock
+from ocpp_station.blocks.base import Block
+from ocpp_station.blocks.provisioning.block import Provisioning
+from ocpp_station.blocks.reset.block import ResetBlock
+from ocpp_station.blocks.security.block import SecurityBlock
+from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
+from ocpp_station.blocks.smart_charging.store import ProfileStore
+from ocpp_station.blocks.transactions.block import TransactionsBlock
+from ocpp_station.blocks.transactions.sessions import Sessions
+from ocpp_station.blocks.trigger.block import TriggerBlock
+from ocpp_station.context import Context
+from ocpp_station.storage import StationStore
+
+
+@dataclass
+class Blocks:
+    """The functional blocks, in the order they are built, started and told of a connection."""
+
+    provisioning: Provisioning
+    security: SecurityBlock
+    authorization: AuthorizationBlock
+    availability: AvailabilityBlock
+    smart_charging: SmartChargingBlock
+    transactions: TransactionsBlock
+    reset: ResetBlock
+    trigger: TriggerBlock
+
+    def all(self) -> list[Block]:
+        return [
+            self.provisioning,
+            self.security,
+            self.authorization,
+            self.availability,
+            self.smart_charging,
+            self.transactions,
+            self.reset,
+            self.trigger,
+        ]
+
+    def hal_consumers(self) -> list[Block]:
+        """Who hears a HAL event, in this order: availability first, so a connector's status
+        (and the unplug rule, which asks whether a transaction is still running) sees the plug
+        change before the transaction engine reacts to it and possibly ends the transaction."""
+        return [self.availability, self.transactions]
+
+
+def build_blocks(
+    ctx: Context,
+    store: StationStore,
+    *,
+    on_accepted: Callable[[bool], Awaitable[None]],
+    restart: Callable[[str], None],
+) -> Blocks:
+    """The blocks, each given what it needs; the order is the dependency order."""
+    sessions = Sessions()  # written by the transactions block, read by the others
+    provisioning = Provisioning(ctx, on_accepted=on_accepted)
+    security = SecurityBlock(ctx)
+    authorization = AuthorizationBlock(ctx)
+    availability = AvailabilityBlock(ctx, sessions)
+    smart_charging = SmartChargingBlock(
+        ctx, sessions, open_store=lambda: ProfileStore(store.connection)
+    )
+    transactions = TransactionsBlock(
+        ctx,
+        sessions,
+        authorization=authorization,
+        availability=availability,
+        smart_charging=smart_charging,
+        queue=store.messages,
+    )
+    reset = ResetBlock(
+        ctx,
+        sessions=transactions,
+        availability=availability,
+        registration=provisioning,
+        queue=store.messages,
+        restart=restart,
+    )
+    trigger = TriggerBlock(ctx, provisioning, availability, transactions)
+    return Blocks(
+        provisioning=provisioning,
+        security=security,
+        authorization=authorization,
+        availability=availability,
+        smart_charging=smart_charging,
+        transactions=transactions,
+        reset=reset,
+        trigger=trigger,
+    )
