@@ -29,7 +29,7 @@ def station_toml(
     device_model: dict[str, object] | None = None,
     tick: float = 1.0,
 ) -> str:
-    """A station config file for ``ocpp-station run`` (DESIGN.md §3)."""
+    """A station config file for ``ocpp-station run``."""
     lines = [
         "[station]",
         f"id = {_toml_value(station_id)}",

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 
 import serial
 
-from hal.types import (
+from hal import (
     ChargeController,
     ContactorChanged,
     FaultChanged,

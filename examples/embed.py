@@ -1,7 +1,8 @@
 """Embedding a station in your own asyncio application.
 
 The application builds the config in code (or loads a TOML file with ``load_config``), passes its
-own hooks, listens to the station's publications in-process, and owns the lifecycle.
+own hooks, listens to the station's publications in-process (OCPP-shaped: the messages the
+station sent and received), and owns the lifecycle.
 
     python examples/embed.py ws://127.0.0.1:9000/ocpp /tmp/embedded-station
 """
@@ -13,8 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ocpp_station import Station
-from ocpp_station.config import config_from_dict
+from ocpp_station import Station, config_from_dict
 
 
 async def reboot_board(reason: str) -> None:
@@ -48,10 +48,11 @@ async def run(csms_url: str, data_dir: Path, seconds: float | None = None) -> li
         if topic == "boot_notification_response":
             print(f"CSMS answered the boot: {data['status']}")
             registered.set()
-        elif topic == "ocpp_transaction_event":
-            print(f"transaction {data['transaction_id']}: {data['transaction_event']}")
+        elif topic == "ocpp_transaction_event":  # the TransactionEventRequest the station sent
+            tx_id = data["transactionInfo"]["transactionId"]
+            print(f"transaction {tx_id}: {data['eventType']} ({data['triggerReason']})")
 
-    station.bus.subscribe(listener)
+    station.subscribe(listener)
     await station.start()
     try:
         if seconds is None:

@@ -1,4 +1,4 @@
-"""The ``ocpp-station`` command (DESIGN.md §3): run, demo, ctl, controller-sim, fleet."""
+"""The ``ocpp-station`` command: run, demo, ctl, controller-sim, fleet."""
 
 from __future__ import annotations
 
@@ -48,12 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["controller-sim"]:
         # Its options (--pty, --control...) are its own: hand them over untouched.
-        from ocpp_station.controller_sim import main as controller_sim_main
+        from ocpp_station.controller_sim import (
+            main as controller_sim_main,
+        )  # lazy: loaded by this subcommand only
 
         return controller_sim_main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "demo":
-        from ocpp_station.demo import main as demo_main
+        from ocpp_station.demo import (
+            main as demo_main,
+        )  # lazy: loaded by this subcommand only
 
         return demo_main(fast=args.fast)
     if args.command == "ctl":
@@ -68,14 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "run":
         return asyncio.run(_run(config))
-    from ocpp_station.fleet import run_fleet
+    from ocpp_station.fleet import run_fleet  # lazy: this subcommand only
 
     return asyncio.run(run_fleet(config, args.count))
 
 
 async def _run(config: StationConfig) -> int:
-    from device_model import DeviceModelConfigError
-    from ocpp_station import Station
+    from device_model import (
+        DeviceModelConfigError,
+    )  # lazy: loaded by this subcommand only
+    from ocpp_station import Station  # lazy: this subcommand only
 
     station = Station(config)
     try:
@@ -96,7 +102,10 @@ async def _run(config: StationConfig) -> int:
 
 
 def _ctl(args: argparse.Namespace) -> int:
-    from ocpp_station.control.server import ControlError, call
+    from ocpp_station.control.server import (
+        ControlError,
+        call,
+    )  # lazy: loaded by this subcommand only
 
     socket = args.socket
     if socket is None and args.config is not None:

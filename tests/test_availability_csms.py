@@ -294,7 +294,7 @@ async def test_unsupported_action_is_not_supported(
 
 
 async def test_status_reports_the_live_state(csms: LocalCSMS, make_station: StationFactory) -> None:
-    """The control API's `status` (DESIGN.md §3) during a session on one of two EVSEs."""
+    """The control API's `status` during a session on one of two EVSEs."""
     station = await booted(csms, make_station, evses=TWO_EVSES)
     tx_id = await start_session(csms, station, evse=1)
     await csms.send(

@@ -1,4 +1,4 @@
-"""``ocpp-station ctl`` as a subprocess against a running station's control socket (DESIGN.md §3):
+"""``ocpp-station ctl`` as a subprocess against a running station's control socket:
 prints the JSON result and exits 0, or exits non-zero with the error message on stderr."""
 
 from __future__ import annotations

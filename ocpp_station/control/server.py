@@ -1,4 +1,4 @@
-"""JSON-lines server on a Unix socket: the local control API's transport (DESIGN.md §3).
+"""JSON-lines server on a Unix socket: the local control API's transport (docs/control-api.md).
 
 Request ``{"id": 1, "method": "...", "params": {...}}``; reply ``{"id": 1, "result": ...}`` or
 ``{"id": 1, "error": {"code": "...", "message": "..."}}``.  A connection that called
