@@ -60,6 +60,9 @@ class Policy:
     silent: set[str] = field(default_factory=set)  # actions left unanswered
     errors: dict[str, str] = field(default_factory=dict)  # action -> CALLERROR code
     passwords: dict[str, str] | None = None  # station id -> basic-auth password (None: no check)
+    # vendorId -> the DataTransferResponse payload (camelCase) for the station's DataTransfers of
+    # that vendor; any other vendor is answered UnknownVendorId.
+    data_transfer: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _now_iso() -> str:
@@ -163,8 +166,11 @@ class _StationLink(ChargePoint):
         return call_result.ClearedChargingLimit()
 
     @on("DataTransfer")
-    async def on_data_transfer(self, **_: Any) -> Any:
-        return call_result.DataTransfer(status="UnknownVendorId")
+    async def on_data_transfer(self, vendor_id: str, **_: Any) -> Any:
+        answer = self.csms.policy.data_transfer.get(vendor_id)
+        if answer is None:
+            return call_result.DataTransfer(status="UnknownVendorId")
+        return call_result.DataTransfer(**camel_to_snake_case(answer))
 
 
 class LocalCSMS:

@@ -7,9 +7,8 @@ station core: the socket stays up across a reset (which restarts the core), and 
 
 from __future__ import annotations
 
-from ocpp_station.control.api import ControlApi
+from ocpp_station.control.api import CONTROL_TOPICS, ControlApi
 from ocpp_station.control.server import ControlServer
-from ocpp_station.events import TOPICS
 from ocpp_station.station import StationCore
 
 
@@ -21,7 +20,7 @@ class Station(StationCore):
         await super().start()
         socket = self.config.control_socket
         if socket is not None and self.control_server is None:
-            self.control_server = ControlServer(socket, topics=TOPICS, logger=self.log)
+            self.control_server = ControlServer(socket, topics=CONTROL_TOPICS, logger=self.log)
             await self.control_server.start()
             self.control_api = ControlApi(self, self.control_server)
         if self.control_api is not None:

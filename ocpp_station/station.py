@@ -20,10 +20,11 @@ import hal
 from device_model import DeviceModel
 from hal.types import ChargeController, HalEvent
 from ocpp_station import settings
+from ocpp_station.blocks.data_transfer.handlers import DataTransferHandler, DataTransferRegistry
 from ocpp_station.clock import Clock, OffsetClock, SystemClock
 from ocpp_station.config import StationConfig
 from ocpp_station.context import Context, EvseLayout
-from ocpp_station.dispatch.dispatcher import Dispatcher
+from ocpp_station.dispatch.dispatcher import Dispatcher, NotReady
 from ocpp_station.dispatch.policy import LinkState
 from ocpp_station.dispatch.sender import QueueSender
 from ocpp_station.events import EventBus, Listener
@@ -71,6 +72,7 @@ class StationCore:
         self.started = False
         self._transport_task: asyncio.Task[Any] | None = None
         self._opened: list[Any] = []
+        self.data_transfers = DataTransferRegistry()  # kept over a reset, usable before start()
 
     # -- public ------------------------------------------------------------------------------------
     @property
@@ -107,6 +109,31 @@ class StationCore:
         """A security event of the integrator's (A04); returns it as published."""
         return await self.blocks.security.raise_event(
             kind, timestamp=timestamp, tech_info=tech_info, critical=critical
+        )
+
+    def register_data_transfer(
+        self, vendor_id: str, handler: DataTransferHandler, message_id: str | None = None
+    ) -> Callable[[], None]:
+        """Answer the CSMS's DataTransfers of ``vendor_id`` (of one ``message_id``, or all when
+        None) with ``handler(request) -> response`` (P01; OCPP camelCase payloads, the handler may
+        be a coroutine); returns a function that removes the registration."""
+        return self.data_transfers.register(vendor_id, handler, message_id)
+
+    async def data_transfer(
+        self,
+        vendor_id: str,
+        message_id: str | None = None,
+        data: Any = None,
+        *,
+        custom_data: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Send a DataTransfer to the CSMS now (P02); its DataTransferResponse payload.  Raises
+        ``NotReady`` while offline or not registered, ``ConnectionLost``, ``CallTimeout``, or
+        ``OCPPError`` for a CALLERROR answer."""
+        if not self.started:
+            raise NotReady("DataTransfer: the station is not started")
+        return await self.blocks.data_transfer.send(
+            vendor_id, message_id, data, custom_data=custom_data
         )
 
     def status(self) -> dict[str, Any]:
@@ -203,7 +230,11 @@ class StationCore:
             spawn=self.spawn,
         )
         self.blocks = build_blocks(
-            ctx, self.store, on_accepted=self._on_accepted, restart=self._schedule_restart
+            ctx,
+            self.store,
+            on_accepted=self._on_accepted,
+            restart=self._schedule_restart,
+            data_transfers=self.data_transfers,
         )
         self.rpc.gate = self.blocks.provisioning.gate
         self.transport = Transport(

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from ocpp_station.blocks.authorization.block import AuthorizationBlock
 from ocpp_station.blocks.availability.block import AvailabilityBlock
 from ocpp_station.blocks.base import Block
+from ocpp_station.blocks.data_transfer.block import DataTransferBlock
+from ocpp_station.blocks.data_transfer.handlers import DataTransferRegistry
 from ocpp_station.blocks.provisioning.block import Provisioning
 from ocpp_station.blocks.reset.block import ResetBlock
 from ocpp_station.blocks.security.block import SecurityBlock
@@ -34,6 +36,7 @@ class Blocks:
     transactions: TransactionsBlock
     reset: ResetBlock
     trigger: TriggerBlock
+    data_transfer: DataTransferBlock
 
     def all(self) -> list[Block]:
         return [
@@ -45,6 +48,7 @@ class Blocks:
             self.transactions,
             self.reset,
             self.trigger,
+            self.data_transfer,
         ]
 
     def hal_consumers(self) -> list[Block]:
@@ -60,8 +64,11 @@ def build_blocks(
     *,
     on_accepted: Callable[[bool], Awaitable[None]],
     restart: Callable[[str], None],
+    data_transfers: DataTransferRegistry | None = None,
 ) -> Blocks:
-    """The blocks, each given what it needs; the order is the dependency order."""
+    """The blocks, each given what it needs; the order is the dependency order.
+    ``data_transfers`` holds the integrator's DataTransfer handlers (the station keeps it over a
+    reset)."""
     sessions = Sessions()  # written by the transactions block, read by the others
     provisioning = Provisioning(ctx, on_accepted=on_accepted)
     security = SecurityBlock(ctx)
@@ -87,6 +94,9 @@ def build_blocks(
         restart=restart,
     )
     trigger = TriggerBlock(ctx, provisioning, availability, transactions)
+    data_transfer = DataTransferBlock(
+        ctx, data_transfers if data_transfers is not None else DataTransferRegistry()
+    )
     return Blocks(
         provisioning=provisioning,
         security=security,
@@ -96,4 +106,5 @@ def build_blocks(
         transactions=transactions,
         reset=reset,
         trigger=trigger,
+        data_transfer=data_transfer,
     )

@@ -20,6 +20,7 @@ from device_model import VariableChange
 from ocpp_station import Station
 from ocpp_station.control import server as server_module
 from ocpp_station.control.api import (
+    CONTROL_TOPICS,
     _matches,
     _monitor_key,
     check_params,
@@ -122,7 +123,8 @@ def test_schema_covers_every_method_and_topic() -> None:
     assert {"get_variables", "set_variables", "monitor_variables", "change_availability"} <= methods
     assert {"security_event", "stop", "restart", "status", "subscribe"} <= methods
     assert {f"sim.{n}" for n in ("plug_in", "unplug", "present_id_token")} <= methods
-    assert set(schema["topics"]) == set(TOPICS)
+    assert set(schema["topics"]) == set(CONTROL_TOPICS)
+    assert set(TOPICS) <= set(CONTROL_TOPICS)
 
 
 @pytest.mark.parametrize(

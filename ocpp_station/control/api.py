@@ -23,9 +23,18 @@ from referencing import Registry, Resource
 
 from device_model import MalformedRequest, VariableChange
 from ocpp_station.clock import iso
+from ocpp_station.control.data_transfer import (
+    DEFAULT_REPLY_TIMEOUT,
+    INCOMING_TOPIC,
+    ClientHandlers,
+    failure_out,
+    request_in,
+    response_out,
+)
 from ocpp_station.control.naming import to_camel, to_snake
 from ocpp_station.control.publications import shape
 from ocpp_station.control.server import ControlError, ControlServer, require
+from ocpp_station.events import TOPICS
 
 if TYPE_CHECKING:  # typing only: the runtime station builds its control API with itself
     from ocpp_station.runtime import Station
@@ -33,6 +42,9 @@ if TYPE_CHECKING:  # typing only: the runtime station builds its control API wit
 SIM_METHODS = ("plug_in", "unplug", "present_id_token", "ev_state", "fault", "clear_fault")
 
 SCHEMA_FILE = "control_api.schema.json"
+
+# The station's publications, plus the DataTransfer requests for control-API handlers.
+CONTROL_TOPICS = (*TOPICS, INCOMING_TOPIC)
 
 # (component, component instance, evse id, connector id, variable, variable instance); None in
 # the evse/connector places matches every EVSE/connector.
@@ -142,6 +154,9 @@ class ControlApi:
             "monitor_variables": self.monitor_variables,
             "change_availability": self.change_availability,
             "security_event": self.security_event,
+            "data_transfer": self.data_transfer,
+            "register_data_transfer": self.register_data_transfer,
+            "data_transfer_reply": self.data_transfer_reply,
             "stop": self.stop,
             "restart": self.restart,
             "status": self.status,
@@ -153,6 +168,8 @@ class ControlApi:
         server.check_params = check_params
         self._unsubscribe_bus = station.subscribe(self._forward)
         self._unsubscribe_dm: Callable[[], None] | None = None
+        self._client_handlers = ClientHandlers(server.publish, station.clock)
+        self._registrations: dict[tuple[str, str | None], Callable[[], None]] = {}
 
     async def _forward(self, topic: str, data: Any) -> None:
         await self.server.publish(topic, shape(topic, data))
@@ -171,6 +188,10 @@ class ControlApi:
         """Detach from the station; the server stays up."""
         self.detach()
         self._unsubscribe_bus()
+        for unregister in self._registrations.values():
+            unregister()
+        self._registrations.clear()
+        self._client_handlers.close()
 
     # -- device model --------------------------------------------------------------------------
     async def get_variables(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -284,6 +305,45 @@ class ControlApi:
             tech_info=info if isinstance(info, str) else None,
             critical=event.get("critical"),
         )
+
+    # -- data transfer (P01, P02) ----------------------------------------------------------------
+    async def data_transfer(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Send a DataTransfer to the CSMS (P02); EVerest's DataTransferResponse, with status
+        ``Offline`` when the CSMS could not be asked or did not answer."""
+        payload = request_in(require(params, "request", dict))
+        try:
+            answer = await self.st.data_transfer(
+                payload["vendorId"],
+                payload.get("messageId"),
+                payload.get("data"),
+                custom_data=payload.get("customData"),
+            )
+        except ValueError as exc:
+            raise ControlError("InvalidParams", f"data_transfer: {exc}") from None
+        except Exception as exc:
+            failed = failure_out(exc, connected=self.st.connected)
+            if failed is None:
+                raise
+            return failed
+        return response_out(answer)
+
+    async def register_data_transfer(self, params: dict[str, Any]) -> None:
+        """Answer the CSMS's DataTransfers of ``vendor_id`` (and ``message_id``) from control-API
+        clients: published on ``data_transfer_incoming``, answered by ``data_transfer_reply``."""
+        vendor_id = require(params, "vendor_id", str)
+        message_id = params.get("message_id")
+        timeout = float(params.get("timeout", DEFAULT_REPLY_TIMEOUT))
+        key = (vendor_id, message_id)
+        handler = self._client_handlers.handler(timeout)
+        try:
+            self._registrations[key] = self.st.register_data_transfer(
+                vendor_id, handler, message_id
+            )
+        except ValueError as exc:
+            raise ControlError("InvalidParams", f"register_data_transfer: {exc}") from None
+
+    async def data_transfer_reply(self, params: dict[str, Any]) -> None:
+        self._client_handlers.reply(require(params, "id", int), require(params, "response", dict))
 
     async def stop(self, params: dict[str, Any]) -> bool:
         await self.st.stop_ocpp()

@@ -1,0 +1,1 @@
+"""data transfer (P01, P02)"""
