@@ -258,8 +258,8 @@ class EvseTransaction:
                     s, cfg, now, "StopAuthorized", "Local", self._new_id, token
                 )
             return []
-        if s.tx is None and not s.usable:  # an Inoperative or Faulted EVSE starts nothing
-            return []
+        if s.tx is None and (not s.usable or s.lock_owner is not None):
+            return []  # an Inoperative or Faulted EVSE, or a cable held for its owner
         s.id_token, s.group = token, group
         s.token_reported = False
         s.invalid_suspended, s.invalid_energy_limit = False, None

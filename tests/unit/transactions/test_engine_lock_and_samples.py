@@ -116,6 +116,7 @@ def test_e09_fr_03_ev_side_unplug_keeps_the_lock_until_the_drivers_token() -> No
     assert locks(out) == []
     assert e.locked_connector == 2
     assert e.release_lock(OTHER, c) is None  # another token opens nothing
+    assert e.authorized(OTHER, T0 + 11, c) == []  # nor starts a session on the held cable
     assert locks(e.release_lock({"idToken": "abc123", "type": "ISO14443"}, c) or []) == [(2, False)]
     assert e.release_lock(TOKEN, c) is None  # the hold is gone
 
@@ -253,7 +254,7 @@ def test_tx_ended_interval_samples_between_begin_and_end() -> None:
         e.meter(reading(energy, 11_000.0), T0 + 3 + 60 * k - 1, c)
         assert e.tick(T0 + 3 + 60 * k, c) == []  # sampled, nothing sent
     out = e.authorized(TOKEN, T0 + 200, c)
-    ended = [p for p in events(out) if p["eventType"] == "Ended"][0]
+    ended = next(p for p in events(out) if p["eventType"] == "Ended")
     values = [(mv["sampledValue"][0]["context"], mv["sampledValue"][0]["value"])
               for mv in ended["meterValue"]]  # fmt: skip
     assert values == [
@@ -298,7 +299,7 @@ def test_clock_aligned_tx_ended_samples() -> None:
     assert e.next_deadline() == T0 + 900
     e.tick(T0 + 900.2, c)
     out = e.authorized(TOKEN, T0 + 1000, c)
-    ended = [p for p in events(out) if p["eventType"] == "Ended"][0]
+    ended = next(p for p in events(out) if p["eventType"] == "Ended")
     clock = [mv for mv in ended["meterValue"] if mv["sampledValue"][0]["context"] == "Sample.Clock"]
     assert clock == [
         {
