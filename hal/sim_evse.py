@@ -53,6 +53,7 @@ class EvseState:
     limit_a: float
     limit_phases: int
     plugged: int | None = None  # the connector with a cable in
+    ev_attached: bool = True  # the cable's other end is in an EV (False: unplugged at the EV)
     ev_request: PilotState = PilotState.C  # B (suspended by the EV), C or D
     ev_error: PilotState | None = None  # E or F forced by the test rig
     enabled: bool = True

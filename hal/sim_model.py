@@ -12,7 +12,8 @@ The rules, per EVSE:
   power allowed, no fault on the EVSE or controller-wide); otherwise, or when the EV suspends
   itself (``ev_state(evse, "B")``), the pilot is ``B``.  ``E``/``F`` set by the test rig override
   everything until the EV is set back to ``B``/``C``/``D`` or unplugged.  A freshly plugged EV
-  wants energy (``C``).
+  wants energy (``C``).  A cable unplugged at the EV only (``unplug_ev``) stays in its connector
+  with the pilot ``A`` until the EV is back (``ev_state`` ``B``/``C``/``D``) or it is unplugged.
 - Contactor: closed exactly while the pilot is ``C`` or ``D``.  A current limit of 0 A keeps the
   EV in ``C`` and the contactor closed, drawing 0 A (the EV waits for a limit above zero).
 - Current per phase: ``min(ev_max_current_a, limit, max_current_a)`` on
@@ -166,7 +167,7 @@ class SimulatedController:
             raise SimError(
                 f"evse {ev.id} already has a cable in connector {ev.plugged}; unplug it first"
             )
-        ev.plugged = connector
+        ev.plugged, ev.ev_attached = connector, True
         ev.ev_request, ev.ev_error = _C, None  # a new EV wants energy
         self._update(ev, before=[PlugChanged(ev.id, connector, True)])
 
@@ -175,8 +176,17 @@ class SimulatedController:
         if ev.plugged is None:
             return
         connector, ev.plugged = ev.plugged, None
-        ev.ev_request, ev.ev_error = _C, None
+        ev.ev_request, ev.ev_error, ev.ev_attached = _C, None, True
         self._update(ev, after=[PlugChanged(ev.id, connector, False)])
+
+    def unplug_ev(self, evse: int) -> None:
+        """The cable is pulled out of the EV but stays in the station's connector (pilot A, no
+        PlugChanged); ``ev_state`` B/C/D puts it back into the EV."""
+        ev = self._evse(evse)
+        if ev.plugged is None:
+            raise SimError(f"no cable in evse {ev.id}: plug_in first")
+        ev.ev_attached, ev.ev_error = False, None
+        self._update(ev)
 
     def present_id_token(self, evse: int, id_token: str, type: str = "ISO14443") -> None:
         if check_integer(evse, "evse") != 0:
@@ -203,7 +213,7 @@ class SimulatedController:
         if letter in (PilotState.E, PilotState.F):
             ev.ev_error = letter
         else:
-            ev.ev_request, ev.ev_error = letter, None
+            ev.ev_request, ev.ev_error, ev.ev_attached = letter, None, True
         self._update(ev)
 
     def fault(self, evse: int, code: str) -> None:
@@ -270,7 +280,9 @@ class SimulatedController:
                     "connectors": list(ev.connectors),
                     "plugged_connector": ev.plugged,
                     "pilot": str(ev.pilot),
-                    "ev_request": str(ev.ev_error or ev.ev_request) if ev.plugged else None,
+                    "ev_request": (
+                        str(ev.ev_error or ev.ev_request) if ev.plugged and ev.ev_attached else None
+                    ),
                     "contactor_closed": ev.contactor,
                     "enabled": ev.enabled,
                     "power_allowed": ev.power_allowed,
@@ -315,7 +327,7 @@ class SimulatedController:
         return ev.enabled and ev.power_allowed and not ev.faults and not self._faults
 
     def _target(self, ev: EvseState) -> PilotState:
-        if ev.plugged is None:
+        if ev.plugged is None or not ev.ev_attached:
             return _A
         if ev.ev_error is not None:
             return ev.ev_error

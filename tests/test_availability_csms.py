@@ -308,7 +308,7 @@ async def test_status_reports_the_live_state(csms: LocalCSMS, make_station: Stat
     first, second = status["evses"]
     assert first["id"] == 1 and first["operational_status"] == "Operative"
     assert first["connectors"] == [
-        {"id": 1, "status": "Occupied", "operational_status": "Operative"}
+        {"id": 1, "status": "Occupied", "operational_status": "Operative", "locked": True}
     ]
     assert first["transaction"]["id"] == tx_id
     assert first["transaction"]["seq_no"] >= 1

@@ -581,7 +581,8 @@ async def test_sampled_and_clock_aligned_meter_values(
         **{"SampledDataCtrlr.TxUpdatedInterval": 1, "AlignedDataCtrlr.Interval": 1},
     )
     await asyncio.sleep(1.2)
-    assert csms.received("MeterValues") == []  # J01: not while idle (SendDuringIdle false)
+    idle = await csms.wait_received("MeterValues")  # J01.FR.14: idle EVSEs too
+    assert idle[0]["meterValue"][0]["sampledValue"][0]["context"] == "Sample.Clock"
     sim(station).plug_in(1, 1)
     token(station.hal)
     await csms.wait_for(

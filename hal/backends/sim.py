@@ -25,7 +25,8 @@ MODEL_OPTIONS = ("voltage_v", "phases", "max_current_a", "ev_max_current_a", "me
 
 class SimBackend(ChargeController):
     """A simulated charge controller and EVs; the test rig acts through the ``sim.*`` methods
-    (``plug_in``, ``unplug``, ``present_id_token``, ``ev_state``, ``fault``, ``clear_fault``),
+    (``plug_in``, ``unplug``, ``unplug_ev``, ``present_id_token``, ``ev_state``, ``fault``,
+    ``clear_fault``),
     which raise :class:`~hal.sim_model.SimError` (a ``ValueError``) on bad input.  The
     ChargeController commands raise :class:`~hal.types.HalError` instead."""
 
@@ -146,6 +147,9 @@ class SimBackend(ChargeController):
 
     def unplug(self, evse: int) -> None:
         self._act(lambda: self.model.unplug(evse))
+
+    def unplug_ev(self, evse: int) -> None:
+        self._act(lambda: self.model.unplug_ev(evse))
 
     def present_id_token(self, evse: int, id_token: str, type: str = "ISO14443") -> None:
         self._act(lambda: self.model.present_id_token(evse, id_token, type))

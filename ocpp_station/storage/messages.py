@@ -145,6 +145,14 @@ class MessageQueue:
         ).fetchone()
         return row is not None
 
+    def has_transaction_messages(self) -> bool:
+        """Whether any transaction-related message (a TransactionEvent) still waits
+        (E14.FR.07/08: other queued messages do not count)."""
+        row = self._db.execute(
+            "SELECT 1 FROM messages WHERE action = ? LIMIT 1", (TRANSACTION_EVENT,)
+        ).fetchone()
+        return row is not None
+
     def __len__(self) -> int:
         return self._count
 

@@ -21,6 +21,7 @@ from hal.types import (
     FaultChanged,
     HalEvent,
     IdTokenPresented,
+    LockChanged,
     MeterReading,
     PilotStateChanged,
     PlugChanged,
@@ -31,6 +32,7 @@ from ocpp_station.blocks.transactions.config import read_tx_config
 from ocpp_station.blocks.transactions.engine import (
     EvseTransaction,
     SendTransactionEvent,
+    SetLock,
     SetPower,
     TransactionFinished,
     TxConfig,
@@ -42,6 +44,8 @@ from ocpp_station.clock import sleep_or_wake
 from ocpp_station.context import Context
 
 READING_SAVE_INTERVAL = 10.0  # seconds
+# the components whose variables make the engine's configuration (see config.read_tx_config)
+CONFIG_COMPONENTS = ("TxCtrlr", "SampledDataCtrlr", "AlignedDataCtrlr", "OCPPCommCtrlr")
 
 
 def state_key(evse: int) -> str:
@@ -67,6 +71,8 @@ class QueueDepth(Protocol):
 
     def has_messages_for(self, transaction_id: str) -> bool: ...
 
+    def has_transaction_messages(self) -> bool: ...
+
 
 class TransactionsBlock(Block):
     def __init__(
@@ -86,6 +92,7 @@ class TransactionsBlock(Block):
         self._smart = smart_charging
         self._queue = queue
         self.readings: dict[int, MeterReading] = {}
+        self.locks: dict[tuple[int, int], bool] = {}  # (evse, connector): as the HAL reports
         self.remote = RemoteControl(ctx, self, authorization, availability, smart_charging, queue)
         self.meter_values = MeterValues(ctx, self)
         self._tick_task: asyncio.Task[Any] | None = None
@@ -127,7 +134,7 @@ class TransactionsBlock(Block):
             self._tick_task.cancel()
 
     def _drop_config(self, change: VariableChange) -> None:
-        if change.component.get("name") in ("TxCtrlr", "SampledDataCtrlr"):
+        if change.component.get("name") in CONFIG_COMPONENTS:
             self._config = None  # a CSMS or local change applies from the next input on
 
     def config(self) -> TxConfig:
@@ -171,6 +178,8 @@ class TransactionsBlock(Block):
         for out in outputs:
             if isinstance(out, SetPower):
                 self.ctx.spawn(self._allow_power(evse, out.allowed), "allow-power")
+            elif isinstance(out, SetLock):
+                self.ctx.spawn(self._lock(evse, out.connector, out.locked), "lock")
             elif isinstance(out, TransactionFinished):
                 self.ctx.spawn(self._finished(evse, out.transaction_id), "tx-finished")
         self._wake.set()
@@ -195,6 +204,18 @@ class TransactionsBlock(Block):
             await self.ctx.hal.allow_power(evse, allowed)
         except Exception as exc:
             self.ctx.log.warning("HAL allow_power(%s, %s) failed: %s", evse, allowed, exc)
+
+    async def _lock(self, evse: int, connector: int, locked: bool) -> None:
+        try:
+            await self.ctx.hal.lock(evse, connector, locked)
+        except Exception as exc:
+            self.ctx.log.warning("HAL lock(%s, %s, %s) failed: %s", evse, connector, locked, exc)
+
+    def sync_usable(self) -> None:
+        """Tell each engine whether a transaction may start on its EVSE (Inoperative or Faulted
+        EVSEs start none); read before every input, so a ChangeAvailability applies at once."""
+        for evse, engine in self.engines.items():
+            engine.usable = self._availability.usable(evse)
 
     async def _finished(self, evse: int, transaction_id: str) -> None:
         await self._smart.transaction_ended(evse, transaction_id)
@@ -225,13 +246,21 @@ class TransactionsBlock(Block):
     # -- HAL events ----------------------------------------------------------------------------
     async def hal_event(self, event: HalEvent) -> None:
         now, cfg = self.ctx.now(), self.config()
+        self.sync_usable()
         if isinstance(event, MeterReading):
             self.readings[event.evse] = event
             if event.evse in self.engines:
                 self._apply(event.evse, self.engines[event.evse].meter(event, now, cfg))
             return
         if isinstance(event, IdTokenPresented):
-            await self._token_presented(event)
+            if not self._release_lock(event, cfg):
+                await self._token_presented(event)
+            return
+        if isinstance(event, LockChanged):
+            self.locks[(event.evse, event.connector)] = event.locked
+            held = self.engines.get(event.evse)
+            if held is not None:
+                self._apply(event.evse, held.lock_reported(event.connector, event.locked, cfg))
             return
         evse = getattr(event, "evse", 0)
         targets = list(self.engines) if evse == 0 else [evse]
@@ -278,6 +307,18 @@ class TransactionsBlock(Block):
             ),
         )
 
+    def _release_lock(self, event: IdTokenPresented, cfg: TxConfig) -> bool:
+        """A cable held locked for its owner (E05.FR.11, E09.FR.03) opens for the owner's token,
+        which does nothing else; False when no hold waits for this token."""
+        id_token = {"idToken": event.id_token, "type": event.type}
+        for evse, engine in self.engines.items():
+            if event.evse in (0, evse):
+                outputs = engine.release_lock(id_token, cfg)
+                if outputs is not None:
+                    self._apply(evse, outputs)
+                    return True
+        return False
+
     async def stop_transaction(self, evse: int, reason: str, trigger: str) -> None:
         engine = self.engines.get(evse)
         if engine is not None and engine.active():
@@ -289,6 +330,7 @@ class TransactionsBlock(Block):
             await self.meter_values.send("Trigger", evse, triggered=True)
             return
         now, cfg = self.ctx.now(), self.config()
+        self.sync_usable()
         for evse_id, engine in self.engines.items():
             if (evse is None or evse_id == evse) and engine.active():
                 self._apply(evse_id, engine.triggered(now, cfg))
@@ -298,6 +340,7 @@ class TransactionsBlock(Block):
         while True:
             now = self.ctx.now()
             cfg = self.config()
+            self.sync_usable()
             deadlines = []
             for evse, engine in self.engines.items():
                 outputs = engine.tick(now, cfg)
@@ -326,6 +369,14 @@ class TransactionsBlock(Block):
                 if engine.active()
                 else None
             )
+            connectors = entry.setdefault("connectors", [])
+            by_connector = {c["id"]: c for c in connectors}
+            for connector in self.ctx.layout.connectors(evse):
+                item = by_connector.get(connector)
+                if item is None:
+                    item = {"id": connector}
+                    connectors.append(item)
+                item["locked"] = self.locks.get((evse, connector), False)
             reading = self.readings.get(evse)
             if reading is not None:
                 entry["meter"] = {"energy_wh": reading.energy_wh, "power_w": reading.power_w}

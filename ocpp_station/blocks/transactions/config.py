@@ -1,4 +1,5 @@
-"""The transaction engine's configuration, read from the device model (TxCtrlr, SampledData)."""
+"""The transaction engine's configuration, read from the device model (TxCtrlr,
+SampledDataCtrlr, AlignedDataCtrlr.TxEnded*, OCPPCommCtrlr.UnlockOnEVSideDisconnect)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ def measurands(dm: DeviceModel, component: str, variable: str) -> tuple[str, ...
 
 def read_tx_config(dm: DeviceModel) -> TxConfig:
     max_energy = dm.get_int("TxCtrlr", "MaxEnergyOnInvalidId", default=-1)
+    aligned_on = dm.get_bool("AlignedDataCtrlr", "Enabled", default=True)
     return TxConfig(
         start_points=frozenset(dm.get_list("TxCtrlr", "TxStartPoint")),
         stop_points=frozenset(dm.get_list("TxCtrlr", "TxStopPoint")),
@@ -27,4 +29,12 @@ def read_tx_config(dm: DeviceModel) -> TxConfig:
         tx_updated_measurands=measurands(dm, "SampledDataCtrlr", "TxUpdatedMeasurands"),
         tx_ended_measurands=measurands(dm, "SampledDataCtrlr", "TxEndedMeasurands"),
         sampled_data_enabled=dm.get_bool("SampledDataCtrlr", "Enabled", default=True),
+        tx_ended_interval=dm.get_float("SampledDataCtrlr", "TxEndedInterval", default=0),
+        aligned_tx_ended_interval=(
+            dm.get_float("AlignedDataCtrlr", "TxEndedInterval", default=0) if aligned_on else 0.0
+        ),
+        aligned_tx_ended_measurands=measurands(dm, "AlignedDataCtrlr", "TxEndedMeasurands"),
+        unlock_on_ev_side_disconnect=dm.get_bool(
+            "OCPPCommCtrlr", "UnlockOnEVSideDisconnect", default=True
+        ),
     )

@@ -6,6 +6,8 @@ input returns a list of outputs for the caller to carry out, in order:
 
 * :class:`SendTransactionEvent` - a complete TransactionEventRequest payload (to be queued),
 * :class:`SetPower` - offer energy to the EV, or stop offering it,
+* :class:`SetLock` - lock or unlock the cable of a connector (rules in
+  :mod:`~ocpp_station.blocks.transactions.locks`),
 * :class:`TransactionFinished` - the transaction ended (availability / reset scheduling).
 
 Rules (OCPP 2.0.1 part 2, use cases E01-E15, F01-F03): each input updates the EVSE's state
@@ -18,17 +20,19 @@ starts or ends the transaction per TxStartPoint/TxStopPoint.  The payloads are b
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from hal.types import MeterReading
+from ocpp_station.blocks.transactions import locks, timers
 from ocpp_station.blocks.transactions.events import meter_values, transaction_event
 from ocpp_station.blocks.transactions.lifecycle import (
     INVALID_ID_END_POINTS,
     clear_auth,
     end_authorization,
+    ev_side_disconnect,
+    resume,
     step,
 )
 from ocpp_station.blocks.transactions.meter import check_reading
@@ -41,6 +45,7 @@ from ocpp_station.blocks.transactions.types import (
     TX_POINTS,
     Output,
     SendTransactionEvent,
+    SetLock,
     SetPower,
     TransactionFinished,
     TxConfig,
@@ -55,6 +60,7 @@ __all__ = [
     "EvseTransaction",
     "Output",
     "SendTransactionEvent",
+    "SetLock",
     "SetPower",
     "TransactionFinished",
     "TxConfig",
@@ -113,6 +119,21 @@ class EvseTransaction:
         """When the running transaction started (anchor of Relative charging profiles)."""
         return self._s.tx.started_at if self._s.tx else None
 
+    @property
+    def usable(self) -> bool:
+        """May a transaction start here?  The caller keeps it equal to the EVSE's availability
+        (not Inoperative, not Faulted); it takes effect from the next input."""
+        return self._s.usable
+
+    @usable.setter
+    def usable(self, value: bool) -> None:
+        self._s.usable = bool(value)
+
+    @property
+    def locked_connector(self) -> int | None:
+        """The connector whose cable lock the engine has closed, if any."""
+        return self._s.locked_connector
+
     def active(self) -> bool:
         return self._s.tx is not None
 
@@ -146,6 +167,7 @@ class EvseTransaction:
             return []
         s.connector = None
         s.flowing = s.ev_seen = s.ev_side_lost = False
+        s.lock_owner = None  # the cable is out: nothing left to hold
         return self._step(now, cfg, "EVCommunicationLost", force=s.tx is not None)
 
     def pilot(self, state: str, now: float, cfg: TxConfig) -> list[Output]:
@@ -164,7 +186,7 @@ class EvseTransaction:
                     s.ev_side_lost = False
                     return self._step(now, cfg, "CablePluggedIn", force=s.tx is not None)
             elif state == "A" and s.ev_seen and not s.ev_side_lost:
-                return self._ev_side_disconnect(now, cfg)
+                return ev_side_disconnect(s, cfg, now, self._new_id)
         return self._step(now, cfg, "ChargingStateChanged")
 
     def contactor(self, closed: bool, now: float, cfg: TxConfig) -> list[Output]:
@@ -236,6 +258,8 @@ class EvseTransaction:
                     s, cfg, now, "StopAuthorized", "Local", self._new_id, token
                 )
             return []
+        if s.tx is None and (not s.usable or s.lock_owner is not None):
+            return []  # an Inoperative or Faulted EVSE, or a cable held for its owner
         s.id_token, s.group = token, group
         s.token_reported = False
         s.invalid_suspended, s.invalid_energy_limit = False, None
@@ -292,6 +316,7 @@ class EvseTransaction:
                 s.group = check_id_token(group, "idTokenInfo.groupIdToken")
             return []
         if cfg.stop_tx_on_invalid_id:  # E05.FR.09 / E05.FR.10 / E06.FR.04
+            locks.hold_for_owner(s)  # E05.FR.11: locked until the owner presents his id
             return end_authorization(
                 s, cfg, now, "Deauthorized", "DeAuthorized", self._new_id,
                 end_points=INVALID_ID_END_POINTS,
@@ -320,30 +345,9 @@ class EvseTransaction:
     # -- time, trigger and restart ------------------------------------------------------------
 
     def tick(self, now: float, cfg: TxConfig) -> list[Output]:
-        self._cfg, s = cfg, self._s
-        out: list[Output] = []
-        deadline = s.auth_deadline
-        if deadline is not None and now >= deadline and s.connector is None:
-            s.auth_deadline = None
-            clear_auth(s)
-            if s.tx is not None and "ParkingBayOccupancy" in cfg.stop_points:
-                s.tx.pending_stop = s.tx.pending_stop or "Timeout"  # E03.FR.15
-                out += self._step(now, cfg, "EVConnectTimeout", force=True)
-            else:  # E03.FR.05 / F02.FR.07 (without a transaction: only the authorization ends)
-                out += self._step(
-                    now, cfg, "EVConnectTimeout", stopped_reason="Timeout",
-                    end_now=s.tx is not None,
-                )  # fmt: skip
-        tx, interval = s.tx, cfg.tx_updated_interval
-        if tx is not None and interval > 0 and now >= tx.last_periodic + interval:
-            tx.last_periodic += interval * math.floor((now - tx.last_periodic) / interval)
-            values = meter_values(s, cfg.tx_updated_measurands, "Sample.Periodic", now, cfg)
-            if values:  # E02.FR.10: nothing to send without measurands
-                event = transaction_event(
-                    s, cfg, "Updated", "MeterValuePeriodic", now, meter=values
-                )
-                out.append(event)
-        return out
+        """Timers: EVConnectionTimeOut, TxUpdatedInterval and the TxEndedInterval samples."""
+        self._cfg = cfg
+        return timers.tick(self._s, cfg, now, self._new_id)
 
     def triggered(self, now: float, cfg: TxConfig) -> list[Output]:
         """TriggerMessage TransactionEvent (F06.FR.07): an Updated event, triggerReason Trigger,
@@ -354,35 +358,35 @@ class EvseTransaction:
         values = meter_values(self._s, cfg.tx_updated_measurands, "Trigger", now, cfg)
         return [transaction_event(self._s, cfg, "Updated", "Trigger", now, meter=values)]
 
+    # -- the cable lock -------------------------------------------------------------------------
+
+    def release_lock(self, id_token: Mapping[str, Any], cfg: TxConfig) -> list[Output] | None:
+        """A token was presented: if the cable is held locked for it (E05.FR.11, E09.FR.03), the
+        hold ends and the lock commands are returned; None when the token is not the owner."""
+        self._cfg = cfg
+        if not locks.is_owner(self._s, check_id_token(id_token)):
+            return None
+        return locks.release(self._s, cfg)
+
+    def unlock_command(self, connector: int) -> None:
+        """UnlockConnector (F05) opened the lock of ``connector`` through the HAL."""
+        locks.unlock_command(self._s, connector)
+
+    def lock_reported(self, connector: int, locked: bool, cfg: TxConfig) -> list[Output]:
+        """The HAL reported the position of a connector's lock."""
+        self._cfg = cfg
+        return locks.lock_reported(self._s, connector, locked, cfg)
+
     def resume_after_power_loss(
         self, now: float, cfg: TxConfig, still_charging: bool
     ) -> list[Output]:
         """After a restart from persisted state: end the interrupted transaction (Ended,
         triggerReason AbnormalCondition, stoppedReason PowerLoss) or, when the hardware shows the
         EV still plugged and charging, continue it with the next seqNo (no gap)."""
-        self._cfg, s = cfg, self._s
-        s.power_on = False  # the hardware came up with the energy offer off
-        if s.tx is not None and still_charging and s.connector is not None:
-            return self._step(now, cfg, "ChargingStateChanged")
-        had_tx = s.tx is not None
-        clear_auth(s)
-        s.connector, s.pilot, s.contactor = None, "A", False
-        s.flowing = s.ev_seen = s.ev_side_lost = s.faulted = False
-        out = self._step(now, cfg, "AbnormalCondition", stopped_reason="PowerLoss", end_now=had_tx)
-        s.armed = set(TX_POINTS)
-        return out
+        self._cfg = cfg
+        return resume(self._s, cfg, now, self._new_id, still_charging)
 
     # -- internals ----------------------------------------------------------------------------
-
-    def _ev_side_disconnect(self, now: float, cfg: TxConfig) -> list[Output]:
-        s = self._s
-        s.ev_side_lost, s.flowing = True, False
-        if cfg.stop_tx_on_ev_side_disconnect:  # E09.FR.01: deauthorize
-            clear_auth(s)
-            if s.tx is not None:
-                s.tx.pending_stop = s.tx.pending_stop or "EVDisconnected"
-        # E10: without StopTxOnEVSideDisconnect only the energy offer stops
-        return self._step(now, cfg, "EVCommunicationLost", force=s.tx is not None)
 
     def _step(
         self, now: float, cfg: TxConfig, trigger: str, *, force: bool = False,

@@ -11,6 +11,10 @@ E01-E07, F03):
   E05.FR.10, see :func:`end_authorization`).  Otherwise the end of authorization is reported as an
   Updated event and the reason (Local, Remote, DeAuthorized) is kept for the later Ended event
   (E07 diagram, F03.FR.02).
+* No transaction starts while the EVSE is not usable (Inoperative or Faulted, G03/G04): a start
+  point that holds then must first drop once the EVSE is usable again.
+* The cable is locked and unlocked as :meth:`EvseState.lock_wanted` says, locked before energy is
+  offered and unlocked after it is withdrawn.
 * Energy is offered as :meth:`EvseState.power_allowed` says.
 
 Pure, no I/O; the functions change ``s`` and return the outputs for the caller to carry out.
@@ -26,8 +30,11 @@ from ocpp_station.blocks.transactions.events import (
     meter_values,
     transaction_event,
 )
+from ocpp_station.blocks.transactions.locks import hold_for_owner, lock_outputs
+from ocpp_station.blocks.transactions.meter import next_aligned
 from ocpp_station.blocks.transactions.state import EvseState, RunningTx
 from ocpp_station.blocks.transactions.types import (
+    TX_POINTS,
     Output,
     SendTransactionEvent,
     SetPower,
@@ -54,6 +61,8 @@ def step(
         out.append(set_power(s, False))
     cond = s.conditions()
     s.armed.update(p for p, holds in cond.items() if not holds)
+    if not s.usable and s.tx is None:  # no start on an Inoperative or Faulted EVSE (G03, G04)
+        s.armed.difference_update(p for p, holds in cond.items() if holds)
     tx = s.tx
     if tx is not None:
         tx.held.update(p for p in cfg.stop_points if cond[p])
@@ -66,6 +75,7 @@ def step(
             out.append(transaction_event(s, cfg, "Updated", trigger, now, id_token=id_token))
     elif any(cond[p] and p in s.armed for p in cfg.start_points):
         out.append(_start(s, cfg, now, trigger, new_id))
+    out += lock_outputs(s, cfg)
     if not s.power_on and s.power_allowed(cfg):
         out.append(set_power(s, True))
     return out
@@ -99,6 +109,39 @@ def end_authorization(
     )  # fmt: skip
 
 
+def ev_side_disconnect(
+    s: EvseState, cfg: TxConfig, now: float, new_id: Callable[[], str]
+) -> list[Output]:
+    """The cable was unplugged at the EV (pilot back to A while plugged at the station)."""
+    s.ev_side_lost, s.flowing = True, False
+    if cfg.stop_tx_on_ev_side_disconnect:  # E09.FR.01: deauthorize
+        if not cfg.unlock_on_ev_side_disconnect:
+            hold_for_owner(s)  # E09.FR.03: unlocked only for the driver's token
+        clear_auth(s)
+        if s.tx is not None:
+            s.tx.pending_stop = s.tx.pending_stop or "EVDisconnected"
+    # E10: without StopTxOnEVSideDisconnect only the energy offer stops (E10.FR.01: the cable
+    # stays locked for the authorization unless UnlockOnEVSideDisconnect)
+    return step(s, cfg, now, "EVCommunicationLost", new_id, force=s.tx is not None)
+
+
+def resume(
+    s: EvseState, cfg: TxConfig, now: float, new_id: Callable[[], str], still_charging: bool
+) -> list[Output]:
+    """After a restart from persisted state: end the interrupted transaction (PowerLoss) or
+    continue it when the hardware shows the EV still plugged and charging."""
+    s.power_on = False  # the hardware came up with the energy offer off
+    if s.tx is not None and still_charging and s.connector is not None:
+        return step(s, cfg, now, "ChargingStateChanged", new_id)
+    had_tx = s.tx is not None
+    clear_auth(s)
+    s.connector, s.pilot, s.contactor = None, "A", False
+    s.flowing = s.ev_seen = s.ev_side_lost = s.faulted = False
+    out = step(s, cfg, now, "AbnormalCondition", new_id, stopped_reason="PowerLoss", end_now=had_tx)
+    s.armed = set(TX_POINTS)
+    return out
+
+
 def set_power(s: EvseState, allowed: bool) -> SetPower:
     s.power_on = allowed
     s.ev_requested = allowed and (s.pilot in "CD" or s.flowing)
@@ -120,6 +163,8 @@ def _start(
     if not isinstance(tid, str) or not 0 < len(tid) <= 36:
         raise ValueError(f"new transaction id {tid!r} must be a string of 1..36 characters")
     s.tx = RunningTx(tid, now, s.reading, last_periodic=now)
+    if cfg.aligned_tx_ended_interval > 0:
+        s.tx.next_aligned_end = next_aligned(now, cfg.aligned_tx_ended_interval)
     cond = s.conditions()
     s.tx.held.update(p for p in cfg.stop_points if cond[p])
     s.seq_no = 0  # section 1.3.2.1: seqNo starts at 0 for every transaction

@@ -28,7 +28,7 @@ class MeterValues:
 
     async def _aligned_loop(self) -> None:
         """Clock-aligned meter values (J01): MeterValues every AlignedDataCtrlr.Interval seconds,
-        aligned to midnight, per EVSE (during transactions unless SendDuringIdle)."""
+        aligned to midnight, for every EVSE (see :meth:`send` for SendDuringIdle)."""
         dm = self.ctx.dm
         last = 0.0
         while True:
@@ -51,18 +51,23 @@ class MeterValues:
         at: float | None = None,
         triggered: bool = False,
     ) -> None:
+        """MeterValues with the AlignedDataCtrlr.Measurands of each EVSE (of ``evse`` only when
+        given).  Clock-aligned ones go to every EVSE, idle or in a transaction (J01.FR.14,
+        J01.FR.22 allows a MeterValuesRequest for the latter), except that with
+        AlignedDataCtrlr.SendDuringIdle true none are sent while any transaction is ongoing
+        (J01.FR.20: the station-wide variable)."""
         dm = self.ctx.dm
         wanted = measurands(dm, "AlignedDataCtrlr", "Measurands")
-        idle_too = dm.get_bool("AlignedDataCtrlr", "SendDuringIdle", default=False)
-        engines = self._block.engines
+        if context == "Sample.Clock" and self._idle_only() and self._block.sessions.busy_evses():
+            return
         for evse_id, reading in sorted(self._block.readings.items()):
             if evse is not None and evse_id != evse:
-                continue
-            engine = engines.get(evse_id)
-            if context == "Sample.Clock" and not idle_too and not (engine and engine.active()):
                 continue
             value = meter_value(reading, wanted, context, self.ctx.now() if at is None else at)
             if value is None:
                 continue  # no supported measurand configured
             payload = {"evseId": evse_id, "meterValue": [value]}
             await self.ctx.dispatcher.send("MeterValues", payload, triggered=triggered)
+
+    def _idle_only(self) -> bool:
+        return self.ctx.dm.get_bool("AlignedDataCtrlr", "SendDuringIdle", default=False)

@@ -5,8 +5,15 @@ format is fixed: the keys, their order and their JSON types must stay exactly as
 records written by earlier releases no longer load.  A new field needs a new version number and a
 conversion of version 1 records.
 
-Not stored: the energy offer (the hardware comes up with it off) and whether a meter reading
-arrived since the contactor closed.
+Optional keys extend version 1 without changing it: ``lock_owner`` (a cable held locked for its
+owner's token) and, in ``tx``, ``ended_samples`` with ``last_ended`` (the TxEndedInterval samples
+for the Ended event) are written only when set, so a record without them is byte for byte what
+earlier releases wrote, and those releases read a record with them (ignoring the keys).
+
+Not stored: the energy offer (the hardware comes up with it off), whether a meter reading
+arrived since the contactor closed, the commanded cable lock (the HAL reports its position when it
+opens), whether the EVSE is usable (the availability block says), the next clock-aligned
+TxEnded instant (computed again) and the numberOfPhasesUsed last sent.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ def reading_from_json(d: Any) -> MeterReading | None:
 def to_record(s: EvseState) -> dict[str, Any]:
     """The JSON-able record of ``s``."""
     tx = s.tx
-    return {
+    record: dict[str, Any] = {
         "version": VERSION,
         "evse_id": s.evse_id,
         "seq_no": s.seq_no,
@@ -82,6 +89,13 @@ def to_record(s: EvseState) -> dict[str, Any]:
             "last_periodic": tx.last_periodic,
         },
     }
+    if tx is not None and tx.ended_samples:
+        tx_record: dict[str, Any] = record["tx"]
+        tx_record["ended_samples"] = [dict(mv) for mv in tx.ended_samples]
+        tx_record["last_ended"] = tx.last_ended
+    if s.lock_owner is not None:
+        record["lock_owner"] = dict(s.lock_owner)
+    return record
 
 
 def from_record(evse_id: int, d: Mapping[str, Any]) -> EvseState:
@@ -115,6 +129,14 @@ def from_record(evse_id: int, d: Mapping[str, Any]) -> EvseState:
                 reading_from_json(t["start_reading"]), set(t["held"]) & TX_POINTS,
                 t["pending_stop"], bool(t["connector_reported"]), float(t["last_periodic"]),
             )  # fmt: skip
+            samples = t.get("ended_samples", [])
+            if not isinstance(samples, list) or not all(isinstance(m, dict) for m in samples):
+                raise ValueError("tx.ended_samples must be a list of MeterValue objects")
+            s.tx.ended_samples = [dict(m) for m in samples]
+            last = t.get("last_ended")
+            s.tx.last_ended = None if last is None else float(last)
+        owner = d.get("lock_owner")
+        s.lock_owner = check_id_token(owner, "lock_owner") if owner else None
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"persisted state of EVSE {evse_id} is unusable: {exc}") from exc
     return s

@@ -130,12 +130,16 @@ class RemoteControl:
             await self.ctx.hal.lock(evse, connector, False)
         except Exception as exc:
             return {"status": "UnlockFailed", "statusInfo": status_info("HardwareError", str(exc))}
+        engine.unlock_command(connector)  # no hold is left on this cable
         return {"status": "Unlocked"}
 
     async def on_get_transaction_status(self, payload: dict[str, Any]) -> dict[str, Any]:
         tx_id = payload.get("transactionId")
         queue = self._queue
-        queued = len(queue) > 0 if tx_id is None else queue.has_messages_for(tx_id)
+        if tx_id is None:  # E14.FR.07/08: only transaction-related messages count
+            queued = queue.has_transaction_messages()
+        else:  # E14.FR.04/05
+            queued = queue.has_messages_for(tx_id)
         response: dict[str, Any] = {"messagesInQueue": queued}
         if tx_id is not None:
             response["ongoingIndicator"] = any(

@@ -14,6 +14,8 @@ from typing import Any
 from hal.types import MeterReading
 from ocpp_station.blocks.transactions.types import TX_POINTS, TxConfig
 
+PHASE_CURRENT_A = 1.0  # a phase with at least this current is in use (numberOfPhasesUsed)
+
 
 @dataclass
 class RunningTx:
@@ -26,6 +28,12 @@ class RunningTx:
     pending_stop: str | None = None  # stoppedReason for the later Ended event
     connector_reported: bool = False  # evse.connectorId sent (E01.FR.16)
     last_periodic: float = 0.0
+    # J02: TxEndedMeasurands samples for the Ended event (SampledDataCtrlr.TxEndedInterval,
+    # AlignedDataCtrlr.TxEndedInterval), oldest first
+    ended_samples: list[dict[str, Any]] = field(default_factory=list)
+    last_ended: float | None = None  # the last TxEndedInterval sample time (None: the start)
+    next_aligned_end: float | None = None  # the next AlignedDataCtrlr.TxEndedInterval instant
+    phases_reported: int | None = None  # numberOfPhasesUsed last sent (E02.FR.18/19)
 
 
 @dataclass
@@ -60,6 +68,11 @@ class EvseState:
     seq_no: int = 0
     charging_state: str | None = None  # the chargingState last reported
     armed: set[str] = field(default_factory=lambda: set(TX_POINTS))
+    # may a transaction start here (the EVSE is not Inoperative or Faulted; told by the caller)
+    usable: bool = True
+    # the cable lock
+    locked_connector: int | None = None  # the connector whose lock was commanded closed
+    lock_owner: dict[str, Any] | None = None  # keeps the cable locked until shown (E09.FR.03)
 
     def conditions(self) -> dict[str, bool]:
         """Which TxStartPoint/TxStopPoint conditions hold (E01.FR.01-06): EVConnected = cable
@@ -83,6 +96,7 @@ class EvseState:
         energy first)."""
         if (
             self.id_token is None
+            or (self.tx is None and not self.usable)
             or self.connector is None
             or self.ev_side_lost
             or self.faulted
@@ -113,14 +127,45 @@ class EvseState:
         # pilot B (or E/F) while energy is offered: suspended by the EV if it asked before
         return "SuspendedEV" if self.ev_requested else "EVConnected"
 
+    def lock_wanted(self, cfg: TxConfig) -> int | None:
+        """The connector whose cable must be locked now, or None.
+
+        The cable in use is locked while an authorization is in force (the energy may flow:
+        E05 postcondition, F05.FR.02) or while it waits for its owner's token (E05.FR.11,
+        E09.FR.03, E10.FR.01); it is unlocked when the authorization ends (E06.FR.10, E07.FR.07,
+        E08.FR.03) and, with UnlockOnEVSideDisconnect, when the EV side is unplugged (E09.FR.02).
+        """
+        if self.connector is None:
+            return None
+        if self.ev_side_lost and cfg.unlock_on_ev_side_disconnect:
+            return None
+        if self.id_token is None and self.lock_owner is None:
+            return None
+        return self.connector
+
+    def phases_used(self) -> int | None:
+        """How many phases carry current while energy flows (from the meter's per-phase
+        currents), None when no energy flows or there is no reading."""
+        if not self.flowing or self.reading is None:
+            return None
+        used = sum(1 for amps in self.reading.current_a if abs(amps) >= PHASE_CURRENT_A)
+        return used or None
+
     def next_deadline(self, cfg: TxConfig | None) -> float | None:
         """When the engine's tick must run next (None: nothing timed is pending); ``cfg`` is the
         configuration of the last input (None before the first)."""
         times: list[float] = []
         if self.auth_deadline is not None and self.connector is None:
             times.append(self.auth_deadline)
-        if self.tx is not None and cfg is not None and cfg.tx_updated_interval > 0:
-            times.append(self.tx.last_periodic + cfg.tx_updated_interval)
+        tx = self.tx
+        if tx is not None and cfg is not None:
+            if cfg.tx_updated_interval > 0:
+                times.append(tx.last_periodic + cfg.tx_updated_interval)
+            if cfg.tx_ended_interval > 0 and cfg.sampled_data_enabled:
+                last = tx.started_at if tx.last_ended is None else tx.last_ended
+                times.append(last + cfg.tx_ended_interval)
+            if tx.next_aligned_end is not None and cfg.aligned_tx_ended_interval > 0:
+                times.append(tx.next_aligned_end)
         return min(times) if times else None
 
     def same_token(self, token: dict[str, Any], group: dict[str, Any] | None) -> bool:

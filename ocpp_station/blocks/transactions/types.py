@@ -64,6 +64,10 @@ class TxConfig:
     tx_updated_measurands: tuple[str, ...] = ("Energy.Active.Import.Register",)
     tx_ended_measurands: tuple[str, ...] = ("Energy.Active.Import.Register",)
     sampled_data_enabled: bool = True  # SampledDataCtrlr.Enabled
+    tx_ended_interval: float = 0.0  # SampledDataCtrlr.TxEndedInterval (s, 0 = begin/end only)
+    aligned_tx_ended_interval: float = 0.0  # AlignedDataCtrlr.TxEndedInterval (s, 0 = off)
+    aligned_tx_ended_measurands: tuple[str, ...] = ()  # AlignedDataCtrlr.TxEndedMeasurands
+    unlock_on_ev_side_disconnect: bool = True  # OCPPCommCtrlr.UnlockOnEVSideDisconnect
 
     def __post_init__(self) -> None:
         for name in ("start_points", "stop_points"):
@@ -73,7 +77,12 @@ class TxConfig:
             unknown = sorted(set(points) - TX_POINTS)
             if unknown:
                 raise ValueError(f"TxConfig.{name}: unknown point(s) {', '.join(unknown)}")
-        for name in ("ev_connection_timeout", "tx_updated_interval"):
+        for name in (
+            "ev_connection_timeout",
+            "tx_updated_interval",
+            "tx_ended_interval",
+            "aligned_tx_ended_interval",
+        ):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"TxConfig.{name} must be >= 0, not {value!r}")
@@ -92,12 +101,20 @@ class SetPower:
 
 
 @dataclass(frozen=True)
+class SetLock:
+    """Lock (``locked``) or unlock the cable in ``connector`` of this EVSE."""
+
+    connector: int
+    locked: bool
+
+
+@dataclass(frozen=True)
 class TransactionFinished:
     transaction_id: str
     stopped_reason: str
 
 
-Output = SendTransactionEvent | SetPower | TransactionFinished
+Output = SendTransactionEvent | SetPower | SetLock | TransactionFinished
 
 
 def check_id_token(token: Any, what: str = "id_token") -> dict[str, Any]:
