@@ -25,6 +25,7 @@ from hal.types import (
     PilotStateChanged,
     PlugChanged,
 )
+from ocpp_station.blocks.authorization.decision import NO_AUTHORIZATION, allowed_on_evse
 from ocpp_station.blocks.base import Block
 from ocpp_station.blocks.transactions import rules
 from ocpp_station.blocks.transactions.config import read_tx_config
@@ -40,6 +41,7 @@ from ocpp_station.blocks.transactions.remote import RemoteControl, SmartCharging
 from ocpp_station.blocks.transactions.sessions import FinishedListener, Sessions
 from ocpp_station.clock import sleep_or_wake
 from ocpp_station.context import Context
+from ocpp_station.redact import token_text
 
 READING_SAVE_INTERVAL = 10.0  # seconds
 
@@ -52,6 +54,10 @@ class Authorizer(Protocol):
     async def authorize(self, id_token: dict[str, Any]) -> dict[str, Any]: ...
 
     def remember(self, id_token: dict[str, Any], info: dict[str, Any]) -> None: ...
+
+    def required(self) -> bool: ...
+
+    def master_pass(self, info: dict[str, Any]) -> bool: ...
 
 
 class EvseAvailability(Protocol):
@@ -241,6 +247,8 @@ class TransactionsBlock(Block):
                 continue
             if isinstance(event, PlugChanged):
                 self._apply(evse_id, engine.plug(event.connector, event.plugged, now, cfg))
+                if event.plugged:
+                    self._without_authorization(evse_id)
             elif isinstance(event, PilotStateChanged):
                 self._apply(evse_id, engine.pilot(str(event.state), now, cfg))
             elif isinstance(event, ContactorChanged):
@@ -263,11 +271,19 @@ class TransactionsBlock(Block):
             self._apply(evse, engine.authorized(id_token, self.ctx.now(), self.config()))
             return
         info = await self._auth.authorize(id_token)
+        shown = token_text(id_token)  # C04.FR.04: a PIN never reaches the log
         if info.get("status") != "Accepted":
-            self.ctx.log.info("token on EVSE %s not accepted: %s", evse, info.get("status"))
+            self.ctx.log.info("%s on EVSE %s not accepted: %s", shown, evse, info.get("status"))
+            return
+        if self._auth.master_pass(info):
+            self._master_pass(id_token)  # C12.FR.09 / C16.FR.03: it starts nothing
             return
         if current is not None and info.get("groupIdToken") is None:
             return  # another driver's token: only one of the same group may stop (E07.FR.01)
+        if current is None and not allowed_on_evse(info, evse):
+            # C01.FR.21: Accepted only for other EVSEs is not authorized here
+            self.ctx.log.info("%s not allowed on EVSE %s (evseId %s)", shown, evse, info["evseId"])
+            return
         self._apply(
             evse,
             engine.authorized(
@@ -277,6 +293,25 @@ class TransactionsBlock(Block):
                 group_id_token=info.get("groupIdToken"),
             ),
         )
+
+    def _master_pass(self, id_token: dict[str, Any]) -> None:
+        """C16.FR.02/07: a Master Pass (the station has no UI to choose) stops every ongoing
+        transaction as in E07, stoppedReason MasterPass, the pass in the Ended event."""
+        now, cfg = self.ctx.now(), self.config()
+        for evse, engine in self.engines.items():
+            if engine.active():
+                outputs = engine.stop("MasterPass", now, cfg, "StopAuthorized", id_token)
+                self._apply(evse, outputs)
+
+    def _without_authorization(self, evse: int) -> None:
+        """AuthCtrlr.Enabled false: a plugged EV charges without a token, the session carrying
+        idToken "" of type NoAuthorization (C02.FR.01) - no Authorize, no waiting."""
+        engine = self.engines[evse]
+        if self._auth.required() or engine.id_token is not None:
+            return
+        if not self._availability.usable(evse):
+            return
+        self._apply(evse, engine.authorized(NO_AUTHORIZATION, self.ctx.now(), self.config()))
 
     async def stop_transaction(self, evse: int, reason: str, trigger: str) -> None:
         engine = self.engines.get(evse)

@@ -304,18 +304,23 @@ class EvseTransaction:
         return self._step(now, cfg, "ChargingStateChanged", force=True)
 
     def stop(
-        self, reason: str, now: float, cfg: TxConfig, trigger: str | None = None
-    ) -> list[Output]:
-        """End the transaction now (reset, power loss, emergency stop, local stop button...).
-        ``trigger`` defaults from ``reason`` (ImmediateReset -> ResetCommand, Local ->
-        StopAuthorized, Remote -> RemoteStop, else AbnormalCondition, see E06.FR.16)."""
+        self, reason: str, now: float, cfg: TxConfig, trigger: str | None = None,
+        id_token: Mapping[str, Any] | None = None,
+    ) -> list[Output]:  # fmt: skip
+        """End the transaction now (reset, power loss, Master Pass...).  ``trigger`` defaults
+        from ``reason`` (see STOP_TRIGGERS, else AbnormalCondition, E06.FR.16); ``id_token``,
+        the one that stopped it (E07.FR.02), goes into the Ended event."""
         check_reason(reason)
         trigger = trigger or STOP_TRIGGERS.get(reason, "AbnormalCondition")
         check_trigger(trigger)
+        token = check_id_token(id_token) if id_token is not None else None
         self._cfg, s = cfg, self._s
         had_tx = s.tx is not None
         clear_auth(s)
-        return self._step(now, cfg, trigger, stopped_reason=reason, end_now=had_tx)
+        return step(
+            s, cfg, now, trigger, self._new_id, stopped_reason=reason, id_token=token,
+            end_now=had_tx,
+        )  # fmt: skip
 
     # -- time, trigger and restart ------------------------------------------------------------
 
