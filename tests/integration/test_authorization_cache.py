@@ -9,6 +9,7 @@ AuthorizeRequest goes out tells whether the token was still cached."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,13 +23,18 @@ CACHE = "AuthCacheCtrlr"
 
 
 async def online_station(
-    csms: LocalCSMS, make_station: StationFactory, **device_model: Any
-) -> Station:
+    csms: LocalCSMS, make_station: StationFactory, *, data_dir: Path | None = None,
+    station_id: str | None = None, **device_model: Any,
+) -> Station:  # fmt: skip
     for name in ("A", "B", "C", "D"):
         csms.policy.token_status[name] = "Invalid"
+    where: dict[str, Any] = {"data_dir": data_dir} if data_dir else {}
+    if station_id:
+        where["station_id"] = station_id
     station = await make_station(
         device_model={"SampledDataCtrlr.TxUpdatedInterval": 0, "AlignedDataCtrlr.Interval": 0}
-        | device_model
+        | device_model,
+        **where,
     )
     await csms.wait_for(lambda: station.online)
     return station
@@ -163,3 +169,25 @@ async def test_lower_bound_clear_cache_and_lifetime(
     await asyncio.sleep(1.2)  # the LifeTime passes
     swipe(station, "C")
     assert (await authorized(csms, 7))[-1] == "C"
+
+
+async def test_cache_survives_a_restart(
+    csms: LocalCSMS, make_station: StationFactory, short_tmp: Path
+) -> None:
+    """C10.FR.02: cache values persist across reboots (the station's SQLite file)."""
+    settings = {f"{CACHE}.DisablePostAuthorize": True}
+    data_dir = short_tmp / "kept"
+    station = await online_station(csms, make_station, data_dir=data_dir, **settings)
+    swipe(station, "A")
+    await authorized(csms, 1)
+    await csms.wait_for(lambda: station.dm.get(CACHE, "Storage") != "0")
+    used = await get_var(csms, "Storage")
+    await station.stop()
+
+    again = await online_station(
+        csms, make_station, data_dir=data_dir, station_id="CS001", **settings
+    )
+    assert await get_var(csms, "Storage") == used  # reported again after the start
+    swipe(again, "A")  # refused from the kept cache
+    swipe(again, "B")
+    assert await authorized(csms, 2) == ["A", "B"]

@@ -1,4 +1,4 @@
-"""Authorization (use cases C01-C16): Authorize, the authorization cache, the offline rules.
+"""Authorization (use cases C01-C06, C09-C12, C15, C16): Authorize, the cache, the offline rules.
 
 Online, a presented token is authorized by the CSMS (``Authorize``, C01), unless the cache decides
 first (:func:`~.decision.without_csms`: ``LocalPreAuthorize``, ``AuthCacheCtrlr.
@@ -45,7 +45,9 @@ class AuthorizationBlock(Block):
         self._unsubscribe = lambda: None
 
     async def start(self) -> None:
-        record = self.ctx.state.load(CACHE_KEY) or {}
+        record = self.ctx.state.load(CACHE_KEY)
+        if not isinstance(record, dict):
+            record = {}
         self.cache = AuthCache(record)
         self._unknown_offline = set(record.get("unknown_offline") or ())
         self._unsubscribe = self.ctx.dm.subscribe(self._on_change)
@@ -96,6 +98,8 @@ class AuthorizationBlock(Block):
         """Decide on a presented token; returns an IdTokenInfo (``status`` Accepted or not)."""
         if not self.required():
             return {"status": decision.ACCEPTED}  # AuthCtrlr.Enabled false: no authorization
+        if decision.needs_no_authorize(id_token):
+            return {"status": decision.ACCEPTED}  # C03.FR.01 / C05.FR.01: never an Authorize
         settings = self.settings()
         cached = self.cached(id_token)
         if self.ctx.link.online:

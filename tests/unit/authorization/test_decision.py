@@ -9,6 +9,7 @@ from ocpp_station.blocks.authorization.decision import (
     allowed_on_evse,
     cacheable,
     is_master_pass,
+    needs_no_authorize,
     offline,
     without_csms,
 )
@@ -90,3 +91,11 @@ def test_never_cached_types() -> None:
     assert not cacheable({"idToken": "X", "type": "Central"})
     assert cacheable({"idToken": "1234", "type": "KeyCode"})  # C04.FR.03: MAY
     assert NO_AUTHORIZATION == {"idToken": "", "type": "NoAuthorization"}  # C02.FR.01
+
+
+def test_central_and_no_authorization_are_never_authorized() -> None:
+    """C03.FR.01 / C05.FR.01: no AuthorizeRequest for a Central token."""
+    assert needs_no_authorize({"idToken": "X", "type": "Central"})
+    assert needs_no_authorize(NO_AUTHORIZATION)
+    assert not needs_no_authorize({"idToken": "X", "type": "ISO14443"})
+    assert not needs_no_authorize({"idToken": "1234", "type": "KeyCode"})
