@@ -37,11 +37,16 @@ class PlugChanged:
     plugged: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class IdTokenPresented:
     evse: int  # 0 when the reader is not tied to one EVSE
     id_token: str
     type: str = "ISO14443"  # an OCPP IdTokenEnumType value
+
+    def __repr__(self) -> str:
+        # OCPP 2.0.1 C04.FR.04: a PIN (KeyCode) never appears in a log, and events are logged
+        shown = "***" if self.type == "KeyCode" else self.id_token
+        return f"IdTokenPresented(evse={self.evse!r}, id_token={shown!r}, type={self.type!r})"
 
 
 @dataclass(frozen=True, slots=True)

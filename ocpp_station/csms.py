@@ -57,6 +57,8 @@ class Policy:
 
     boot: list[tuple[str, int]] = field(default_factory=lambda: [("Accepted", 300)])
     token_status: dict[str, str] = field(default_factory=dict)  # default "Accepted"
+    # more IdTokenInfo fields per idToken (OCPP names, e.g. groupIdToken, evseId)
+    token_info: dict[str, dict[str, Any]] = field(default_factory=dict)
     silent: set[str] = field(default_factory=set)  # actions left unanswered
     errors: dict[str, str] = field(default_factory=dict)  # action -> CALLERROR code
     passwords: dict[str, str] | None = None  # station id -> basic-auth password (None: no check)
@@ -108,7 +110,11 @@ class _StationLink(ChargePoint):
     # -- handlers ----------------------------------------------------------------------------------
     def _token_info(self, id_token: dict[str, Any] | None) -> dict[str, Any]:
         token = (id_token or {}).get("id_token", "")
-        return {"status": self.csms.policy.token_status.get(token, "Accepted")}
+        policy = self.csms.policy
+        return {
+            **policy.token_info.get(token, {}),
+            "status": policy.token_status.get(token, "Accepted"),
+        }
 
     @on("BootNotification")
     async def on_boot(self, **_: Any) -> Any:

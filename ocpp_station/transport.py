@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
 from ocpp_station.clock import Clock, SystemClock
+from ocpp_station.redact import wire_logger
 
 SUBPROTOCOL = Subprotocol("ocpp2.0.1")
 STATION_ID_MAX_LENGTH = 48  # Part 4 section 3.1.1
@@ -229,6 +230,7 @@ class Transport:
                 # No permessage-deflate: OCPP frames are small, and the compressor's buffers
                 # cost ~0.5 MiB per connection (docs/performance.md, fleet scale).
                 compression=None,
+                logger=wire_logger(),  # its DEBUG lines show frames: PINs masked (C04.FR.04)
             )
 
         try:

@@ -92,7 +92,7 @@ async def test_set_variables_every_status(csms: LocalCSMS, make_station: Station
         cv("OCPPCommCtrlr", "HeartbeatInterval", attributeValue="0"),  # minLimit 1
         cv("OCPPCommCtrlr", "HeartbeatInterval", attributeValue="86401"),  # maxLimit 86400
         cv("OCPPCommCtrlr", "HeartbeatInterval", attributeValue="ten"),
-        cv("AuthCacheCtrlr", "Policy", attributeValue="FIFO"),  # valuesList: LRU
+        cv("AuthCacheCtrlr", "Policy", attributeValue="CUSTOM"),  # valuesList: LRU,LFU,FIFO
         cv("NoSuchCtrlr", "Enabled", attributeValue="true"),
         cv("AuthCtrlr", "NoSuchVariable", attributeValue="true"),
         cv("TxCtrlr", "EVConnectionTimeOut", attributeType="MaxSet", attributeValue="50"),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocpp_station.clock import Clock, SystemClock, sleep_or_wake
+from ocpp_station.redact import redact_frame
 from ocpp_station.rpc.connection import (
     CallDone,
     CallFailed,
@@ -208,9 +209,10 @@ class RpcEndpoint:
         task.add_done_callback(self._tasks.discard)
 
     def _trace(self, direction: str, text: str) -> None:
+        """Show a frame to ``on_frame`` (a trace, usually logged): PIN codes masked (C04.FR.04)."""
         if self.on_frame is not None:
             try:
-                self.on_frame(direction, text)
+                self.on_frame(direction, redact_frame(text))
             except Exception:
                 self._log.exception("on_frame callback failed")
 

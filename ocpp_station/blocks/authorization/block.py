@@ -1,58 +1,111 @@
-"""Authorization (use cases C01–C12): Authorize, the authorization cache, offline rules.
+"""Authorization (use cases C01-C06, C09-C12, C15, C16): Authorize, the cache, the offline rules.
 
-Online, a presented token is authorized by the CSMS (``Authorize``), unless
-``AuthCtrlr.LocalPreAuthorize`` lets an Accepted, unexpired cache entry start at once (C10).
-Offline, a cached Accepted token is accepted when ``AuthCtrlr.LocalAuthorizeOffline`` is true
-(C12), and an unknown token when ``AuthCtrlr.OfflineTxForUnknownIdEnabled`` is true (C15).  Every
-IdTokenInfo the CSMS returns (from Authorize or TransactionEventResponse) updates the cache when
-``AuthCacheCtrlr.Enabled`` (C10.FR.01); entries expire after ``AuthCacheCtrlr.LifeTime`` or the
-CSMS's ``cacheExpiryDateTime``.  The cache lives in the station's SQLite state store, so it
-survives restarts."""
+Online, a presented token is authorized by the CSMS (``Authorize``, C01), unless the cache decides
+first (:func:`~.decision.without_csms`: ``LocalPreAuthorize``, ``AuthCacheCtrlr.
+DisablePostAuthorize``, ``DisableRemoteAuthorization``).  Offline, or when the Authorize fails,
+:func:`~.decision.offline` applies (``LocalAuthorizeOffline`` C12, ``OfflineTxForUnknownIdEnabled``
+C15).  ``AuthCtrlr.Enabled`` false means no authorization at all: every token is Accepted without
+an Authorize, and the transactions block charges a plugged EV with the NoAuthorization token.
+
+Every IdTokenInfo the CSMS returns (Authorize or TransactionEventResponse) updates the cache when
+``AuthCacheCtrlr.Enabled`` (C10.FR.01/04/05), except for NoAuthorization and Central tokens and for
+a token let in as unknown while offline (C15.FR.01).  The cache (:mod:`.cache`) is bounded by
+``AuthCacheCtrlr.Storage`` (maxLimit, or the MaxSet attribute), evicts by ``AuthCacheCtrlr.Policy``
+(C10.FR.07), reports the bytes it uses as ``Storage``'s Actual value and lives in the station's
+SQLite state store, so it survives restarts (C10.FR.02).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from device_model import VariableChange
+from ocpp_station.blocks.authorization import decision
+from ocpp_station.blocks.authorization.cache import AuthCache, CacheLimits, token_key
 from ocpp_station.blocks.base import Block
-from ocpp_station.clock import parse_iso
 from ocpp_station.context import Context
 from ocpp_station.dispatch.dispatcher import NotReady
+from ocpp_station.redact import token_text
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost
 from ocpp_station.rpc.errors import OCPPError
 
 CACHE_KEY = "auth.cache"
+CACHE = "AuthCacheCtrlr"
+DEFAULT_MAX_BYTES = 1_048_576
 
-
-def token_key(id_token: dict[str, Any]) -> str:
-    return f"{id_token.get('type', '')}:{id_token.get('idToken', '')}"
+__all__ = ["CACHE_KEY", "AuthorizationBlock", "token_key"]
 
 
 class AuthorizationBlock(Block):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx)
         ctx.handlers.register("ClearCache", self.on_clear_cache)
-        self.cache: dict[str, dict[str, Any]] = {}
+        self.cache = AuthCache()
+        self._unknown_offline: set[str] = set()  # keys let in by C15, kept out of the cache
+        self._unsubscribe = lambda: None
 
     async def start(self) -> None:
-        self.cache = dict(self.ctx.state.load(CACHE_KEY) or {})
+        record = self.ctx.state.load(CACHE_KEY)
+        if not isinstance(record, dict):
+            record = {}
+        self.cache = AuthCache(record)
+        self._unknown_offline = set(record.get("unknown_offline") or ())
+        self._unsubscribe = self.ctx.dm.subscribe(self._on_change)
+        if self.cache.shrink(self.ctx.now(), self.limits()):
+            self._save()
+        self._report_storage()
 
+    async def stop(self) -> None:
+        self._unsubscribe()
+
+    # -- settings ------------------------------------------------------------------------------
     def _flag(self, component: str, variable: str, default: bool) -> bool:
         return self.ctx.dm.get_bool(component, variable, default=default)
 
+    def required(self) -> bool:
+        """``AuthCtrlr.Enabled``: false means nobody needs a token to charge."""
+        return self._flag("AuthCtrlr", "Enabled", True)
+
+    def settings(self) -> decision.AuthSettings:
+        return decision.AuthSettings(
+            local_pre_authorize=self._flag("AuthCtrlr", "LocalPreAuthorize", False),
+            local_authorize_offline=self._flag("AuthCtrlr", "LocalAuthorizeOffline", True),
+            offline_tx_for_unknown=self._flag("AuthCtrlr", "OfflineTxForUnknownIdEnabled", False),
+            disable_remote_authorization=self._flag(
+                "AuthCtrlr", "DisableRemoteAuthorization", False
+            ),
+            disable_post_authorize=self._flag(CACHE, "DisablePostAuthorize", False),
+        )
+
+    def limits(self) -> CacheLimits:
+        dm = self.ctx.dm
+        var = dm.definitions.by_key.get((CACHE, None, "Storage", None))
+        ceiling = int(var.max_limit) if var is not None and var.max_limit else DEFAULT_MAX_BYTES
+        max_set = dm.get_int(CACHE, "Storage", default=ceiling, attribute="MaxSet")
+        return CacheLimits(
+            lifetime=dm.get_float(CACHE, "LifeTime", default=86400.0),
+            max_bytes=max(0, min(ceiling, max_set)),
+            policy=dm.get_str(CACHE, "Policy", default="LRU"),
+        )
+
+    def master_pass(self, info: dict[str, Any]) -> bool:
+        """Whether ``info`` is of a Master Pass token (C16, ``AuthCtrlr.MasterPassGroupId``)."""
+        group = self.ctx.dm.get("AuthCtrlr", "MasterPassGroupId")
+        return decision.is_master_pass(info, group)
+
+    # -- deciding ------------------------------------------------------------------------------
     async def authorize(self, id_token: dict[str, Any]) -> dict[str, Any]:
         """Decide on a presented token; returns an IdTokenInfo (``status`` Accepted or not)."""
-        if not self._flag("AuthCtrlr", "Enabled", True):
-            return {"status": "Accepted"}  # C01: authorization disabled, every token may charge
+        if not self.required():
+            return {"status": decision.ACCEPTED}  # AuthCtrlr.Enabled false: no authorization
+        if decision.needs_no_authorize(id_token):
+            return {"status": decision.ACCEPTED}  # C03.FR.01 / C05.FR.01: never an Authorize
+        settings = self.settings()
         cached = self.cached(id_token)
         if self.ctx.link.online:
-            if (
-                cached is not None
-                and cached.get("status") == "Accepted"
-                and self._flag("AuthCtrlr", "LocalPreAuthorize", False)
-            ):
-                return cached  # C10.FR.03: start at once, the TransactionEvent tells the CSMS
-            if self._flag("AuthCtrlr", "DisableRemoteAuthorization", False):
-                return cached if cached is not None else {"status": "Unknown"}
+            local = decision.without_csms(cached, settings)
+            if local is not None:
+                return local
             try:
                 response = await self.ctx.dispatcher.call("Authorize", {"idToken": id_token})
             except (CallTimeout, OCPPError, ConnectionLost) as exc:
@@ -61,58 +114,77 @@ class AuthorizationBlock(Block):
                 self.ctx.log.info("Authorize not sent (%s): deciding offline", exc)
             else:
                 info: dict[str, Any] = response["idTokenInfo"]
-                self.remember(id_token, info)
+                self._unknown_offline.discard(token_key(id_token))
+                self._store(id_token, info)
                 return info
-        return self._offline_decision(cached)
-
-    def _offline_decision(self, cached: dict[str, Any] | None) -> dict[str, Any]:
-        """C12/C15: offline, a cached token counts only with LocalAuthorizeOffline (a cached
-        refusal always counts); an unknown one only with OfflineTxForUnknownIdEnabled."""
-        if cached is not None:
-            if cached.get("status") != "Accepted":
-                return cached
-            if self._flag("AuthCtrlr", "LocalAuthorizeOffline", True):
-                return cached
-            return {"status": "Unknown"}
-        if self._flag("AuthCtrlr", "OfflineTxForUnknownIdEnabled", False):
-            return {"status": "Accepted"}
-        return {"status": "Unknown"}
-
-    def cached(self, id_token: dict[str, Any]) -> dict[str, Any] | None:
-        if not self._flag("AuthCacheCtrlr", "Enabled", True):
-            return None
-        entry = self.cache.get(token_key(id_token))
-        if entry is None:
-            return None
-        if entry.get("expires", float("inf")) <= self.ctx.now():
-            del self.cache[token_key(id_token)]
+        result = decision.offline(cached, settings)
+        if result.unknown_offline:  # C15.FR.01: not cached, not even from the later answer
+            self._unknown_offline.add(token_key(id_token))
             self._save()
+            self.ctx.log.info("%s let in offline as unknown", token_text(id_token))
+        return result.info
+
+    # -- the cache -----------------------------------------------------------------------------
+    def cached(self, id_token: dict[str, Any]) -> dict[str, Any] | None:
+        """The cached IdTokenInfo of ``id_token`` (None when the cache is disabled, or the token
+        is absent or expired); a hit counts as a use for the Policy."""
+        if not self._flag(CACHE, "Enabled", True):
             return None
-        info: dict[str, Any] = entry["info"]
+        key = token_key(id_token)
+        if key not in self.cache:
+            return None
+        info = self.cache.lookup(key, self.ctx.now(), self.limits())
+        self._save()
+        if info is None:
+            self._report_storage()
         return info
 
     def remember(self, id_token: dict[str, Any], info: dict[str, Any]) -> None:
-        if not self._flag("AuthCacheCtrlr", "Enabled", True):
+        """An IdTokenInfo from a TransactionEventResponse (C10.FR.05).  A token let in as unknown
+        while offline stays out of the cache (C15.FR.01), so the next offline swipe is decided
+        the same way."""
+        key = token_key(id_token)
+        if key in self._unknown_offline:
+            self._unknown_offline.discard(key)
+            self._save()
             return
-        if id_token.get("type") in ("NoAuthorization", "Central"):
+        self._store(id_token, info)
+
+    def _store(self, id_token: dict[str, Any], info: dict[str, Any]) -> None:
+        if not self._flag(CACHE, "Enabled", True) or not decision.cacheable(id_token):
             return
-        lifetime = self.ctx.dm.get_int("AuthCacheCtrlr", "LifeTime", default=86400)
-        expires = self.ctx.now() + lifetime
-        if "cacheExpiryDateTime" in info:
-            try:
-                expires = parse_iso(info["cacheExpiryDateTime"])
-            except ValueError:
-                pass
-        self.cache[token_key(id_token)] = {"info": info, "expires": expires}
+        stored = self.cache.store(token_key(id_token), info, self.ctx.now(), self.limits())
+        if not stored:
+            self.ctx.log.info("%s not cached (expired or too large)", token_text(id_token))
         self._save()
+        self._report_storage()
 
     def _save(self) -> None:
-        self.ctx.state.save(CACHE_KEY, self.cache)
+        record = self.cache.to_record()
+        record["unknown_offline"] = sorted(self._unknown_offline)
+        self.ctx.state.save(CACHE_KEY, record)
+
+    def _report_storage(self) -> None:
+        """``AuthCacheCtrlr.Storage`` Actual: the bytes the cache uses now."""
+        used = self.cache.used_bytes
+        if self.ctx.dm.get(CACHE, "Storage") != str(used):
+            self.ctx.dm.set(CACHE, "Storage", used)
+
+    def _on_change(self, change: VariableChange) -> None:
+        """A lower Storage MaxSet, a shorter LifeTime or another Policy applies at once."""
+        if change.component.get("name") != CACHE:
+            return
+        if change.variable.get("name") == "Storage" and change.attribute != "MaxSet":
+            return  # the station's own report of the bytes used
+        if self.cache.shrink(self.ctx.now(), self.limits()):
+            self._save()
+            self._report_storage()
 
     async def on_clear_cache(self, payload: dict[str, Any]) -> dict[str, Any]:
-        # C11: Rejected when the cache is disabled, else emptied and Accepted.
-        if not self._flag("AuthCacheCtrlr", "Enabled", True):
+        # C11: Rejected when the cache is disabled (C11.FR.04), else emptied and Accepted.
+        if not self._flag(CACHE, "Enabled", True):
             return {"status": "Rejected", "statusInfo": {"reasonCode": "Disabled"}}
         self.cache.clear()
         self._save()
+        self._report_storage()
         return {"status": "Accepted"}

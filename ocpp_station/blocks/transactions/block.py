@@ -27,7 +27,6 @@ from hal.types import (
     PlugChanged,
 )
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.transactions import rules
 from ocpp_station.blocks.transactions.config import read_tx_config
 from ocpp_station.blocks.transactions.engine import (
     EvseTransaction,
@@ -40,6 +39,7 @@ from ocpp_station.blocks.transactions.engine import (
 from ocpp_station.blocks.transactions.meter_values import MeterValues
 from ocpp_station.blocks.transactions.remote import RemoteControl, SmartChargingHooks
 from ocpp_station.blocks.transactions.sessions import FinishedListener, Sessions
+from ocpp_station.blocks.transactions.tokens import Tokens
 from ocpp_station.clock import sleep_or_wake
 from ocpp_station.context import Context
 
@@ -56,6 +56,10 @@ class Authorizer(Protocol):
     async def authorize(self, id_token: dict[str, Any]) -> dict[str, Any]: ...
 
     def remember(self, id_token: dict[str, Any], info: dict[str, Any]) -> None: ...
+
+    def required(self) -> bool: ...
+
+    def master_pass(self, info: dict[str, Any]) -> bool: ...
 
 
 class EvseAvailability(Protocol):
@@ -95,6 +99,7 @@ class TransactionsBlock(Block):
         self.locks: dict[tuple[int, int], bool] = {}  # (evse, connector): as the HAL reports
         self.remote = RemoteControl(ctx, self, authorization, availability, smart_charging, queue)
         self.meter_values = MeterValues(ctx, self)
+        self.tokens = Tokens(ctx, self, authorization, availability)
         self._tick_task: asyncio.Task[Any] | None = None
         self._wake = asyncio.Event()
         self._saved: dict[int, tuple[dict[str, Any], float]] = {}  # last state written per EVSE
@@ -253,8 +258,8 @@ class TransactionsBlock(Block):
                 self._apply(event.evse, self.engines[event.evse].meter(event, now, cfg))
             return
         if isinstance(event, IdTokenPresented):
-            if not self._release_lock(event, cfg):
-                await self._token_presented(event)
+            if not self.tokens.release_lock(event, cfg):
+                await self.tokens.presented(event)
             return
         if isinstance(event, LockChanged):
             self.locks[(event.evse, event.connector)] = event.locked
@@ -270,54 +275,14 @@ class TransactionsBlock(Block):
                 continue
             if isinstance(event, PlugChanged):
                 self._apply(evse_id, engine.plug(event.connector, event.plugged, now, cfg))
+                if event.plugged:
+                    self.tokens.without_authorization(evse_id)
             elif isinstance(event, PilotStateChanged):
                 self._apply(evse_id, engine.pilot(str(event.state), now, cfg))
             elif isinstance(event, ContactorChanged):
                 self._apply(evse_id, engine.contactor(event.closed, now, cfg))
             elif isinstance(event, FaultChanged):
                 self._apply(evse_id, engine.fault(event.active, now, cfg))
-
-    async def _token_presented(self, event: IdTokenPresented) -> None:
-        id_token = {"idToken": event.id_token, "type": event.type}
-        evse = event.evse or rules.evse_for_token(
-            self.engines, self._availability.plugged, id_token
-        )
-        engine = self.engines.get(evse)
-        if engine is None:
-            self.ctx.log.warning("token presented on unknown EVSE %s", event.evse)
-            return
-        current = engine.id_token
-        if rules.same_token_again(current, id_token):
-            # E07: the same token again ends the authorization, without asking anyone.
-            self._apply(evse, engine.authorized(id_token, self.ctx.now(), self.config()))
-            return
-        info = await self._auth.authorize(id_token)
-        if info.get("status") != "Accepted":
-            self.ctx.log.info("token on EVSE %s not accepted: %s", evse, info.get("status"))
-            return
-        if current is not None and info.get("groupIdToken") is None:
-            return  # another driver's token: only one of the same group may stop (E07.FR.01)
-        self._apply(
-            evse,
-            engine.authorized(
-                id_token,
-                self.ctx.now(),
-                self.config(),
-                group_id_token=info.get("groupIdToken"),
-            ),
-        )
-
-    def _release_lock(self, event: IdTokenPresented, cfg: TxConfig) -> bool:
-        """A cable held locked for its owner (E05.FR.11, E09.FR.03) opens for the owner's token,
-        which does nothing else; False when no hold waits for this token."""
-        id_token = {"idToken": event.id_token, "type": event.type}
-        for evse, engine in self.engines.items():
-            if event.evse in (0, evse):
-                outputs = engine.release_lock(id_token, cfg)
-                if outputs is not None:
-                    self._apply(evse, outputs)
-                    return True
-        return False
 
     async def stop_transaction(self, evse: int, reason: str, trigger: str) -> None:
         engine = self.engines.get(evse)

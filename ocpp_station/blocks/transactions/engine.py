@@ -10,17 +10,14 @@ input returns a list of outputs for the caller to carry out, in order:
   :mod:`~ocpp_station.blocks.transactions.locks`),
 * :class:`TransactionFinished` - the transaction ended (availability / reset scheduling).
 
-Rules (OCPP 2.0.1 part 2, use cases E01-E15, F01-F03): each input updates the EVSE's state
-(:mod:`ocpp_station.blocks.transactions.state`, which also derives the chargingState and the
-energy offer) by the rules here, then :func:`~ocpp_station.blocks.transactions.lifecycle.step`
-starts or ends the transaction per TxStartPoint/TxStopPoint.  The payloads are built by
-:mod:`ocpp_station.blocks.transactions.events`, the record kept over a restart by
-:mod:`ocpp_station.blocks.transactions.persist`.
+Rules (part 2, E01-E15, F01-F03): each input updates the EVSE's state (``state.py``, which also
+derives chargingState and the energy offer), then ``lifecycle.step`` starts or ends the
+transaction per TxStartPoint/TxStopPoint; payloads come from ``events.py``, the record kept over
+a restart from ``persist.py``.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -53,6 +50,7 @@ from ocpp_station.blocks.transactions.types import (
     check_id_token,
     check_reason,
     check_trigger,
+    new_transaction_id,
 )
 
 __all__ = [
@@ -68,10 +66,6 @@ __all__ = [
 ]
 
 
-def _new_uuid() -> str:
-    return str(uuid.uuid4())
-
-
 class EvseTransaction:
     """Transaction handling of one EVSE.  See the module docstring for the rules."""
 
@@ -79,7 +73,7 @@ class EvseTransaction:
         self,
         evse_id: int,
         *,
-        new_transaction_id: Callable[[], str] = _new_uuid,
+        new_transaction_id: Callable[[], str] = new_transaction_id,
         persisted: Mapping[str, Any] | None = None,
     ) -> None:
         if isinstance(evse_id, bool) or not isinstance(evse_id, int) or evse_id < 1:
@@ -329,18 +323,23 @@ class EvseTransaction:
         return self._step(now, cfg, "ChargingStateChanged", force=True)
 
     def stop(
-        self, reason: str, now: float, cfg: TxConfig, trigger: str | None = None
-    ) -> list[Output]:
-        """End the transaction now (reset, power loss, emergency stop, local stop button...).
-        ``trigger`` defaults from ``reason`` (ImmediateReset -> ResetCommand, Local ->
-        StopAuthorized, Remote -> RemoteStop, else AbnormalCondition, see E06.FR.16)."""
+        self, reason: str, now: float, cfg: TxConfig, trigger: str | None = None,
+        id_token: Mapping[str, Any] | None = None,
+    ) -> list[Output]:  # fmt: skip
+        """End the transaction now (reset, power loss, Master Pass...).  ``trigger`` defaults
+        from ``reason`` (see STOP_TRIGGERS, else AbnormalCondition, E06.FR.16); ``id_token``,
+        the one that stopped it (E07.FR.02), goes into the Ended event."""
         check_reason(reason)
         trigger = trigger or STOP_TRIGGERS.get(reason, "AbnormalCondition")
         check_trigger(trigger)
+        token = check_id_token(id_token) if id_token is not None else None
         self._cfg, s = cfg, self._s
         had_tx = s.tx is not None
         clear_auth(s)
-        return self._step(now, cfg, trigger, stopped_reason=reason, end_now=had_tx)
+        return step(
+            s, cfg, now, trigger, self._new_id, stopped_reason=reason, id_token=token,
+            end_now=had_tx,
+        )  # fmt: skip
 
     # -- time, trigger and restart ------------------------------------------------------------
 

@@ -4,6 +4,7 @@ enumerations it accepts and the checks of the values it is handed.  Pure, no I/O
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -140,3 +141,8 @@ def check_trigger(trigger: str) -> None:
 def check_reason(reason: str) -> None:
     if reason not in STOP_REASONS:
         raise ValueError(f"{reason!r} is not a ReasonEnumType value")
+
+
+def new_transaction_id() -> str:
+    """A fresh transactionId (a UUID: 36 characters, the most the schema allows)."""
+    return str(uuid.uuid4())

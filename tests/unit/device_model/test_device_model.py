@@ -80,7 +80,7 @@ def test_check_value_accepts_and_normalises(
         ("AuthCtrlr", "Enabled", "yes", "InvalidValue"),
         ("ClockCtrlr", "DateTime", "2026-01-01T10:00:00", "InvalidValue"),  # no offset
         ("ClockCtrlr", "DateTime", "2026-13-01T10:00:00Z", "InvalidValue"),
-        ("AuthCacheCtrlr", "Policy", "FIFO", "InvalidValue"),  # not in valuesList
+        ("AuthCacheCtrlr", "Policy", "CUSTOM", "InvalidValue"),  # not in valuesList
         ("TxCtrlr", "TxStopPoint", "Authorized,Authorized", "InvalidValue"),
         ("ClockCtrlr", "TimeSource", "", "InvalidValue"),  # SequenceList needs an entry
         ("SecurityCtrlr", "BasicAuthPassword", "short", "ValueOutOfRange"),
@@ -246,7 +246,7 @@ def test_set_variables_statuses(dm: DeviceModel) -> None:
         gv("AuthCtrlr", "Enabled", attr="MinSet", value="true"),
         gv("OCPPCommCtrlr", "HeartbeatInterval", value="soon"),  # B05.FR.07
         gv("OCPPCommCtrlr", "ResetRetries", value="11"),  # B05.FR.08: maxLimit 10
-        gv("AuthCacheCtrlr", "Policy", value="FIFO"),  # not in valuesList
+        gv("AuthCacheCtrlr", "Policy", value="CUSTOM"),  # not in valuesList
         gv("SecurityCtrlr", "SecurityProfile", value="2"),  # B05.FR.09: ReadOnly
         gv("ChargingStation", "VendorName", value="Acme"),  # ReadOnly constant
         gv("OCPPCommCtrlr", "NetworkConfigurationPriority", value="1,0"),  # B10.FR.01

@@ -1,0 +1,75 @@
+"""Keep PIN codes out of logs: C04.FR.04 says an idToken of type KeyCode never appears in any
+logging.  Pure helpers for whatever writes tokens or raw OCPP frames to a log or a trace."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+MASK = "***"
+SECRET_TYPES = frozenset({"KeyCode"})
+# an idToken string value in (a piece of) JSON text, also inside a repr with escaped quotes
+_ID_TOKEN_VALUE = re.compile(r'(\\?"idToken\\?"\s*:\s*\\?")[^"\\]*')
+ELISION = "..."  # how websockets shortens a long frame in its debug log
+
+
+def token_text(id_token: Mapping[str, Any]) -> str:
+    """An IdTokenType for a log line: ``type:idToken``, the value masked for a KeyCode."""
+    kind = str(id_token.get("type", ""))
+    value = MASK if kind in SECRET_TYPES else str(id_token.get("idToken", ""))
+    return f"{kind}:{value}"
+
+
+def redact(value: Any) -> Any:
+    """A copy of a JSON value with the ``idToken`` of every KeyCode IdTokenType masked."""
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    if not isinstance(value, Mapping):
+        return value
+    out = {k: redact(v) for k, v in value.items()}
+    if out.get("type") in SECRET_TYPES and "idToken" in out:
+        out["idToken"] = MASK
+    return out
+
+
+def redact_frame(text: str) -> str:
+    """An OCPP-J frame (JSON text) with KeyCode tokens masked; frames without one, and text that
+    is not JSON but names KeyCode (masked whole), come back as they must be shown."""
+    if "KeyCode" not in text:
+        return text
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        return f"(frame of {len(text)} characters with a KeyCode token, not shown)"
+    return json.dumps(redact(frame), separators=(",", ":"), ensure_ascii=False)
+
+
+def redact_text(text: str) -> str:
+    """Free text that may hold a frame or a piece of one (a library's debug line): every
+    ``idToken`` string value is masked when the text names KeyCode, or when it is a shortened
+    frame (which may show a PIN without its type)."""
+    if "KeyCode" not in text and ELISION not in text:
+        return text
+    return _ID_TOKEN_VALUE.sub(r"\g<1>" + MASK, text)
+
+
+class KeyCodeFilter(logging.Filter):
+    """A logging filter that passes every record with PIN codes masked (:func:`redact_text`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = redact_text(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+def wire_logger(name: str = "ocpp_station.websocket") -> logging.Logger:
+    """The logger for the websocket library's frame-by-frame DEBUG lines, PINs masked."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, KeyCodeFilter) for f in logger.filters):
+        logger.addFilter(KeyCodeFilter())
+    return logger
