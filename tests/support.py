@@ -1,17 +1,30 @@
-"""Helpers shared by the integration tests (import as ``from support import ...``)."""
+"""Helpers shared by the tests (import as ``from support import ...`` from any folder).
+
+Integration tests observe a station only through the CSMS, the control socket, the simulated
+controller and the public station API; the helpers here keep to those channels.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from hal.backends.sim import SimBackend
 from ocpp_station import Station
 from ocpp_station.config import StationConfig, config_from_dict
 from ocpp_station.control.publications import shape
+from ocpp_station.csms import LocalCSMS
 
 PASSWORD = "test-password-0123456"
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+EXAMPLES = REPO / "examples"
+FIXTURES = TESTS / "fixtures"
 
 StationFactory = Callable[..., Awaitable[Station]]
 
@@ -70,3 +83,128 @@ def to_toml(data: dict[str, Any]) -> str:
 def everest(listener: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
     """A bus listener that sees each publication as the control API shapes it (EVerest types)."""
     return lambda topic, data: listener(topic, shape(topic, data))
+
+
+def sim(station: Station) -> SimBackend:
+    """The simulated controller of a station on the ``sim`` HAL backend (the test rig's EV)."""
+    assert isinstance(station.hal, SimBackend)
+    return station.hal
+
+
+def queued(station: Station) -> int:
+    """How many messages the station still holds for the CSMS (``status()``)."""
+    return int(station.status()["queued_messages"])
+
+
+def transaction(station: Station, evse: int = 1) -> dict[str, Any] | None:
+    """The running transaction of an EVSE as ``status()`` reports it (None when there is none)."""
+    entry = next(e for e in station.status()["evses"] if e["id"] == evse)
+    tx: dict[str, Any] | None = entry["transaction"]
+    return tx
+
+
+async def get_variables(
+    csms: LocalCSMS, station: str, *items: tuple[str, str] | dict[str, Any]
+) -> list[dict[str, Any]]:
+    """GetVariables from the CSMS: ``(component, variable)`` pairs or GetVariableDataType dicts;
+    returns the GetVariableResults."""
+    data = [
+        item
+        if isinstance(item, dict)
+        else {"component": {"name": item[0]}, "variable": {"name": item[1]}}
+        for item in items
+    ]
+    response = await csms.send(station, "GetVariables", {"getVariableData": data})
+    results: list[dict[str, Any]] = response["getVariableResult"]
+    return results
+
+
+async def variable(csms: LocalCSMS, station: str, component: str, name: str, **where: Any) -> str:
+    """One variable's Actual value as the CSMS reads it (GetVariables); ``where`` may name the
+    ``instance`` of the variable and the ``evse``/``connector`` of the component."""
+    comp: dict[str, Any] = {"name": component}
+    if "evse" in where:
+        comp["evse"] = {"id": where["evse"]}
+        if "connector" in where:
+            comp["evse"]["connectorId"] = where["connector"]
+    var: dict[str, Any] = {"name": name}
+    if "instance" in where:
+        var["instance"] = where["instance"]
+    (result,) = await get_variables(csms, station, {"component": comp, "variable": var})
+    assert result["attributeStatus"] == "Accepted", result
+    return str(result["attributeValue"])
+
+
+async def installed_profiles(csms: LocalCSMS, station: str, request_id: int) -> list[int]:
+    """The ids of the charging profiles installed on the station, as GetChargingProfiles reports
+    them to the CSMS (every EVSE, every limit source)."""
+    status = (
+        await csms.send(
+            station, "GetChargingProfiles", {"requestId": request_id, "chargingProfile": {}}
+        )
+    )["status"]
+    if status == "NoProfiles":
+        return []
+    assert status == "Accepted", status
+
+    def reports() -> list[dict[str, Any]]:
+        return [
+            r
+            for r in csms.received("ReportChargingProfiles", station)
+            if r["requestId"] == request_id
+        ]
+
+    await csms.wait_for(lambda: any(not r.get("tbc", False) for r in reports()))
+    return sorted(p["id"] for r in reports() for p in r["chargingProfile"])
+
+
+class LineClient:
+    """A raw JSON-lines client of a control socket."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.publications: list[dict[str, Any]] = []
+        self._ids = itertools.count(100)
+
+    @classmethod
+    async def open(cls, path: Path) -> LineClient:
+        reader, writer = await asyncio.open_unix_connection(str(path))
+        return cls(reader, writer)
+
+    async def send_raw(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def line(self, timeout: float = 5.0) -> dict[str, Any]:
+        raw = await asyncio.wait_for(self.reader.readline(), timeout)
+        assert raw, "the server closed the connection"
+        message: dict[str, Any] = json.loads(raw)
+        return message
+
+    async def reply(self, timeout: float = 5.0) -> dict[str, Any]:
+        """The next reply line; publications read on the way are kept in ``publications``."""
+        while True:
+            message = await self.line(timeout)
+            if "topic" in message:
+                self.publications.append(message)
+            else:
+                return message
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        req_id = next(self._ids)
+        await self.send_raw(json.dumps({"id": req_id, "method": method, "params": params}).encode())
+        await self.send_raw(b"\n")
+        reply = await self.reply()
+        assert reply["id"] == req_id
+        return reply
+
+    async def publication(self, timeout: float = 5.0) -> dict[str, Any]:
+        if self.publications:
+            return self.publications.pop(0)
+        message = await self.line(timeout)
+        assert "topic" in message, message
+        return message
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.writer.wait_closed()

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from support import StationFactory, everest
+from support import StationFactory, everest, installed_profiles, queued, sim, transaction
 
-from hal.backends.sim import SimBackend
 from ocpp_station import Station
+from ocpp_station.control.server import call
 from ocpp_station.csms import LocalCSMS
 
 Summary = tuple[str, str, str | None, int]
@@ -54,17 +55,12 @@ async def wait_events(
 
 
 async def started_station(
-    csms: LocalCSMS, make_station: StationFactory, **device_model: Any
+    csms: LocalCSMS, make_station: StationFactory, control: Path | None = None, **device_model: Any
 ) -> Station:
-    station = await make_station(device_model={**FAST, **device_model})
+    station = await make_station(device_model={**FAST, **device_model}, control=control)
     await csms.wait_received("StatusNotification", station=station.config.id)
     await csms.wait_for(lambda: station.online)
     return station
-
-
-def sim(station: Station) -> SimBackend:
-    assert isinstance(station.hal, SimBackend)
-    return station.hal
 
 
 def token(hal: Any, value: str = "TOKEN1") -> None:
@@ -199,7 +195,7 @@ async def test_consecutive_sessions_have_own_ids_and_seq_numbers(
     station = await started_station(csms, make_station)
     for n in range(2):
         sim(station).plug_in(1, 1)
-        token(station.hal)
+        token(sim(station))
         await wait_events(csms, 3 * n + 2)
         sim(station).unplug(1)
         await wait_events(csms, 3 * n + 3)
@@ -213,7 +209,7 @@ async def test_consecutive_sessions_have_own_ids_and_seq_numbers(
 async def test_ev_suspends_and_resumes(csms: LocalCSMS, make_station: StationFactory) -> None:
     station = await started_station(csms, make_station)
     sim(station).plug_in(1, 1)
-    token(station.hal)
+    token(sim(station))
     await wait_events(csms, 2)
     sim(station).ev_state(1, "B")  # the EV stops asking for energy
     await wait_events(csms, 3)
@@ -236,7 +232,7 @@ async def test_fault_suspends_the_evse_and_clearing_resumes(
 ) -> None:
     station = await started_station(csms, make_station)
     sim(station).plug_in(1, 1)
-    token(station.hal)
+    token(sim(station))
     await wait_events(csms, 2)
     sim(station).fault(1, "GroundFailure")
     await wait_events(csms, 3)
@@ -255,19 +251,46 @@ async def test_token_refused_by_authorize_starts_nothing(
     csms: LocalCSMS, make_station: StationFactory
 ) -> None:
     csms.policy.token_status["BAD"] = "Invalid"
-    station = await started_station(csms, make_station)
+    station = await started_station(
+        csms, make_station, **{"AuthCtrlr.OfflineTxForUnknownIdEnabled": True}
+    )
     sim(station).plug_in(1, 1)
-    token(station.hal, "BAD")
+    token(sim(station), "BAD")
     authorize = await csms.wait_received("Authorize")
     assert authorize[0]["idToken"] == {"idToken": "BAD", "type": "ISO14443"}  # C01.FR.01
     await asyncio.sleep(0.3)
     assert tx_events(csms) == []
-    assert station.blocks.authorization.cached({"idToken": "BAD", "type": "ISO14443"}) == {
-        "status": "Invalid"
-    }
-    token(station.hal, "GOOD")  # another driver may still charge
+    token(sim(station), "GOOD")  # another driver may still charge
     events = await wait_events(csms, 1)
     assert events[0]["idToken"]["idToken"] == "GOOD"
+    sim(station).unplug(1)
+    await csms.wait_for(lambda: last_type(csms) == "Ended" and queued(station) == 0)
+    before = len(tx_events(csms))
+    # The cache kept the refusal: offline, where even an unknown token may charge
+    # (OfflineTxForUnknownIdEnabled, C15), the cached Invalid still refuses BAD (C12).
+    await csms.stop()
+    await csms.wait_for(lambda: not station.connected)
+    sim(station).plug_in(1, 1)
+    token(sim(station), "BAD")
+    token(sim(station), "STRANGER")
+    await csms.wait_for(lambda: transaction(station) is not None)
+    await csms.start()  # back on the same port
+    events = await wait_events(csms, before + 1)
+    assert events[before]["idToken"]["idToken"] == "STRANGER"  # BAD, presented first, did not
+    assert events[before]["offline"] is True
+    assert [a["idToken"]["idToken"] for a in csms.received("Authorize")] == ["BAD", "GOOD"]
+
+
+async def accepted_session_in_cache(csms: LocalCSMS, station: Station, value: str) -> int:
+    """Charge once with ``value`` accepted by the CSMS, so the station's authorization cache holds
+    it as Accepted (C10.FR.01: every IdTokenInfo updates the cache); returns the number of
+    TransactionEvents this took, once all were answered."""
+    sim(station).plug_in(1, 1)
+    token(sim(station), value)
+    await csms.wait_for(lambda: last_state(csms) == "Charging")
+    sim(station).unplug(1)
+    await csms.wait_for(lambda: last_type(csms) == "Ended" and queued(station) == 0)
+    return len(tx_events(csms))
 
 
 async def test_invalid_token_in_transaction_event_response_stops_the_session(
@@ -276,8 +299,8 @@ async def test_invalid_token_in_transaction_event_response_stops_the_session(
     """C10: a cached Accepted token starts at once (LocalPreAuthorize); the CSMS says Invalid in
     the TransactionEventResponse: E05.FR.09 (StopTxOnInvalidId) ends the transaction."""
     station = await started_station(csms, make_station, **{"AuthCtrlr.LocalPreAuthorize": True})
-    auth = station.blocks.authorization
-    auth.remember({"idToken": "BAD", "type": "ISO14443"}, {"status": "Accepted"})
+    before = await accepted_session_in_cache(csms, station, "BAD")
+    assert len(csms.received("Authorize")) == 1  # the first time the CSMS was asked
     csms.policy.token_status["BAD"] = "Invalid"
     responses: list[dict[str, Any]] = []
     station.subscribe(
@@ -288,21 +311,25 @@ async def test_invalid_token_in_transaction_event_response_stops_the_session(
         )
     )
     sim(station).plug_in(1, 1)
-    token(station.hal, "BAD")
-    await csms.wait_for(lambda: last_type(csms) == "Ended")
-    events = tx_events(csms)
-    assert csms.received("Authorize") == []  # pre-authorized from the cache
+    token(sim(station), "BAD")
+    await csms.wait_for(lambda: len(tx_events(csms)) > before and last_type(csms) == "Ended")
+    events = tx_events(csms)[before:]
+    assert len(csms.received("Authorize")) == 1  # pre-authorized from the cache
     assert events[0]["idToken"]["idToken"] == "BAD"
     # the answer to Started may come before or after the EV began to draw
     assert summary(events)[0] == ("Started", "Authorized", "EVConnected", 0)
     assert summary(events)[-1] == ("Ended", "Deauthorized", "EVConnected", len(events) - 1)
     assert {e["triggerReason"] for e in events[1:-1]} <= {"ChargingStateChanged"}
     assert events[-1]["transactionInfo"]["stoppedReason"] == "DeAuthorized"
-    await csms.wait_for(lambda: sim(station).model.status()["evses"][0]["power_allowed"] is False)
-    # the cache learned the new status (C10.FR.04): the next try asks the CSMS
-    assert auth.cached({"idToken": "BAD", "type": "ISO14443"}) == {"status": "Invalid"}
+    await csms.wait_for(lambda: sim(station).status()["evses"][0]["power_allowed"] is False)
     await csms.wait_for(lambda: len(responses) >= 2)
     assert responses[0]["original_transaction_event"]["transaction_event"] == "Started"
+    # the cache learned the new status (C10.FR.04): the next try asks the CSMS, which refuses
+    token(sim(station), "BAD")
+    authorize = await csms.wait_received("Authorize", count=2)
+    assert authorize[1]["idToken"] == {"idToken": "BAD", "type": "ISO14443"}
+    await asyncio.sleep(0.3)
+    assert len(tx_events(csms)) == before + len(events)  # and nothing starts
 
 
 async def test_invalid_token_without_stop_tx_on_invalid_id_suspends(
@@ -317,15 +344,13 @@ async def test_invalid_token_without_stop_tx_on_invalid_id_suspends(
             "TxCtrlr.MaxEnergyOnInvalidId": 0,
         },
     )
-    station.blocks.authorization.remember(
-        {"idToken": "BAD", "type": "ISO14443"}, {"status": "Accepted"}
-    )
+    await accepted_session_in_cache(csms, station, "BAD")
     csms.policy.token_status["BAD"] = "Invalid"
     sim(station).plug_in(1, 1)
-    token(station.hal, "BAD")
+    token(sim(station), "BAD")
     # E05.FR.02: the EVSE stops the energy offer, the transaction goes on (SuspendedEVSE)
     await csms.wait_for(lambda: last_state(csms) == "SuspendedEVSE")
-    await csms.wait_for(lambda: sim(station).model.status()["evses"][0]["power_allowed"] is False)
+    await csms.wait_for(lambda: sim(station).status()["evses"][0]["power_allowed"] is False)
     count = len(tx_events(csms))
     sim(station).unplug(1)
     events = await wait_events(csms, count + 1)
@@ -334,40 +359,75 @@ async def test_invalid_token_without_stop_tx_on_invalid_id_suspends(
 
 
 async def test_offline_rules_cache_and_clear_cache(
-    csms: LocalCSMS, make_station: StationFactory
+    csms: LocalCSMS, make_station: StationFactory, short_tmp: Path
 ) -> None:
     """C12 LocalAuthorizeOffline: a cached Accepted token charges offline; an unknown one only
-    with OfflineTxForUnknownIdEnabled (C15); ClearCache (C11) empties the cache."""
-    station = await started_station(csms, make_station)
-    auth = station.blocks.authorization
-    known = {"idToken": "KNOWN", "type": "ISO14443"}
-    assert await auth.authorize(known) == {"status": "Accepted"}  # online: asks the CSMS
-    assert len(csms.received("Authorize")) == 1
-    assert auth.cached(known) == {"status": "Accepted"}
+    with OfflineTxForUnknownIdEnabled (C15); ClearCache (C11) empties the cache.  Each token
+    decision shows as a transaction (TxStartPoint/TxStopPoint Authorized: the token starts it,
+    the same token again ends it); the settings change through the control socket meanwhile."""
+    sock = short_tmp / "c.sock"
+    station = await started_station(
+        csms,
+        make_station,
+        control=sock,
+        **{"TxCtrlr.TxStartPoint": "Authorized", "TxCtrlr.TxStopPoint": "Authorized"},
+    )
+
+    async def setting(component: str, name: str, value: str) -> None:
+        item = {
+            "component_variable": {"component": {"name": component}, "variable": {"name": name}}
+        }
+        params = {"source": "test", "requests": [{**item, "value": value}]}
+        (result,) = await call(sock, "set_variables", params)
+        assert result["status"] == "Accepted", result
+
+    async def charge_once(*tokens: str) -> None:
+        """Present ``tokens`` in turn; the last one must start a transaction, which it then
+        ends by being presented again."""
+        for value in tokens:
+            token(sim(station), value)
+        await csms.wait_for(lambda: transaction(station) is not None)
+        token(sim(station), tokens[-1])
+        await csms.wait_for(lambda: transaction(station) is None)
+
+    await charge_once("KNOWN")  # online: asks the CSMS, the answer goes into the cache
+    assert [a["idToken"]["idToken"] for a in csms.received("Authorize")] == ["KNOWN"]
+    await csms.wait_for(lambda: queued(station) == 0)
+    online_events = len(tx_events(csms))
 
     await csms.stop()  # the CSMS goes away
     await csms.wait_for(lambda: not station.connected)
-    assert (await auth.authorize(known))["status"] == "Accepted"
-    unknown = {"idToken": "STRANGER", "type": "ISO14443"}
-    assert (await auth.authorize(unknown))["status"] == "Unknown"
-    station.dm.set("AuthCtrlr", "OfflineTxForUnknownIdEnabled", True)
-    assert (await auth.authorize(unknown))["status"] == "Accepted"
-    station.dm.set("AuthCtrlr", "LocalAuthorizeOffline", False)
-    assert (await auth.authorize(known))["status"] == "Unknown"
-    station.dm.set("AuthCtrlr", "LocalAuthorizeOffline", True)
+    await charge_once("KNOWN")  # cached Accepted, LocalAuthorizeOffline: charges
+    await charge_once("STRANGER", "KNOWN")  # unknown: refused, then the known one charges
+    await setting("AuthCtrlr", "OfflineTxForUnknownIdEnabled", "true")
+    await charge_once("STRANGER")  # now an unknown token charges
+    await setting("AuthCtrlr", "LocalAuthorizeOffline", "false")
+    await charge_once("KNOWN", "STRANGER")  # the cache no longer counts: KNOWN is refused
+    await setting("AuthCtrlr", "LocalAuthorizeOffline", "true")
     # a token presented offline starts a transaction from the cache
-    sim(station).plug_in(1, 1)
-    token(station.hal, "KNOWN")
-    await csms.wait_for(lambda: station.status()["evses"][0]["transaction"] is not None)
+    token(sim(station), "KNOWN")
+    await csms.wait_for(lambda: transaction(station) is not None)
     await csms.start()  # back on the same port
-    events = await wait_events(csms, 1)
-    assert events[0]["offline"] is True  # E04.FR.03
+    events = await wait_events(csms, online_events + 9)
+    offline = events[online_events:]
+    assert all(e["offline"] is True for e in offline)  # E04.FR.03
+    started = [e["idToken"]["idToken"] for e in offline if e["eventType"] == "Started"]
+    assert started == ["KNOWN", "KNOWN", "STRANGER", "STRANGER", "KNOWN"]
     assert len(csms.received("Authorize")) == 1  # nothing was sent while offline
-    await csms.wait_for(lambda: len(station.queue) == 0)  # the answers updated the cache
+    await csms.wait_for(lambda: queued(station) == 0)  # the answers updated the cache
+    token(sim(station), "KNOWN")  # ends the last one
+    await csms.wait_for(lambda: transaction(station) is None)
 
+    # Online with LocalPreAuthorize, the cached token starts without asking the CSMS ...
+    await setting("AuthCtrlr", "LocalPreAuthorize", "true")
+    await charge_once("KNOWN")
+    assert len(csms.received("Authorize")) == 1
+    await csms.wait_for(lambda: queued(station) == 0)  # no answer refills the cache later
+    # ... until ClearCache empties the cache: then the CSMS is asked again.
     assert await csms.send("CS001", "ClearCache", {}) == {"status": "Accepted"}
-    assert auth.cached(known) is None
-    station.dm.set("AuthCacheCtrlr", "Enabled", "false")
+    await charge_once("KNOWN")
+    assert len(csms.received("Authorize")) == 2
+    await setting("AuthCacheCtrlr", "Enabled", "false")
     assert (await csms.send("CS001", "ClearCache", {}))["status"] == "Rejected"  # C11.FR.04
 
 
@@ -376,7 +436,7 @@ async def test_authorization_disabled_starts_without_authorize(
 ) -> None:
     station = await started_station(csms, make_station, **{"AuthCtrlr.Enabled": False})
     sim(station).plug_in(1, 1)
-    token(station.hal, "ANY")
+    token(sim(station), "ANY")
     await wait_events(csms, 2)
     assert csms.received("Authorize") == []
 
@@ -426,7 +486,7 @@ async def test_remote_start_then_plug_then_remote_stop(
     assert summary(events)[2] == ("Ended", "RemoteStop", "EVConnected", 2)  # F03.FR.02-04
     assert events[2]["transactionInfo"]["stoppedReason"] == "Remote"
 
-    await csms.wait_for(lambda: len(station.queue) == 0)  # the Ended event was answered
+    await csms.wait_for(lambda: queued(station) == 0)  # the Ended event was answered
     status = await csms.send("CS001", "GetTransactionStatus", {"transactionId": tx_id})
     assert status == {"messagesInQueue": False, "ongoingIndicator": False}
     unlock = await csms.send("CS001", "UnlockConnector", {"evseId": 1, "connectorId": 1})
@@ -508,12 +568,11 @@ async def test_remote_start_hands_the_tx_profile_to_smart_charging(
     sim(station).plug_in(1, 1)
     events = await wait_events(csms, 1)
     tx_id = events[0]["transactionInfo"]["transactionId"]
-    smart = station.blocks.smart_charging
     # K01 / F01.FR.11: the TxProfile belongs to the transaction the remote start began
-    await csms.wait_for(
-        lambda: (stored := smart.store.get(11)) is not None and stored.transaction_id == tx_id
-    )
-    await csms.wait_for(lambda: sim(station).model.status()["evses"][0]["limit_a"] == 10.0)
+    await csms.wait_for(lambda: sim(station).status()["evses"][0]["limit_a"] == 10.0)
+    assert await installed_profiles(csms, "CS001", request_id=1) == [11]
+    (report,) = csms.received("ReportChargingProfiles")
+    assert report["chargingProfile"][0]["transactionId"] == tx_id
 
 
 async def test_bad_remote_start_profile_is_rejected(
@@ -584,7 +643,7 @@ async def test_sampled_and_clock_aligned_meter_values(
     idle = await csms.wait_received("MeterValues")  # J01.FR.14: idle EVSEs too
     assert idle[0]["meterValue"][0]["sampledValue"][0]["context"] == "Sample.Clock"
     sim(station).plug_in(1, 1)
-    token(station.hal)
+    token(sim(station))
     await csms.wait_for(
         lambda: [e for e in tx_events(csms) if e["triggerReason"] == "MeterValuePeriodic"]
     )
@@ -611,7 +670,7 @@ async def test_publications_of_events_and_responses(
     seen: list[tuple[str, Any]] = []
     station.subscribe(everest(lambda topic, data: seen.append((topic, data))))
     sim(station).plug_in(1, 1)
-    token(station.hal)
+    token(sim(station))
     events = await wait_events(csms, 2)
     tx_id = events[0]["transactionInfo"]["transactionId"]
     await csms.wait_for(

@@ -15,18 +15,12 @@ import random
 from typing import Any
 
 import pytest
-from support import StationFactory
+from support import StationFactory, queued, sim
 
-from hal.backends.sim import SimBackend
 from ocpp_station import Station
 from ocpp_station.csms import Frame, LocalCSMS
 
 SEED = int(os.environ.get("OCPP_STATION_SOAK_SEED", "20260101"))
-
-
-def sim(station: Station) -> SimBackend:
-    assert isinstance(station.hal, SimBackend)
-    return station.hal
 
 
 def transaction(station: Station) -> dict[str, Any] | None:
@@ -124,7 +118,7 @@ async def soak(csms: LocalCSMS, make_station: StationFactory, sessions: int) -> 
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    await csms.wait_for(lambda: station.online and len(station.queue) == 0, timeout=30)
+    await csms.wait_for(lambda: station.online and queued(station) == 0, timeout=30)
     events = csms.received("TransactionEvent")
     repeats = check_delivery(events, sessions)
     assert len(cuts) >= sessions // 2, "the connection was hardly ever cut"

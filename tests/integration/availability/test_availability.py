@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from ocpp.exceptions import OCPPError as PackageOCPPError
-from support import StationFactory
+from support import StationFactory, sim, variable
 
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
@@ -44,8 +44,8 @@ async def start_session(csms: LocalCSMS, station: Station, evse: int = 1) -> str
     starts; return its id once the CSMS got TransactionEvent Started."""
     sid = station.config.id
     before = len(csms.received("TransactionEvent", sid))
-    station.hal.plug_in(evse, 1)  # type: ignore[attr-defined]
-    station.hal.present_id_token(evse, f"CARD{evse}", "ISO14443")  # type: ignore[attr-defined]
+    sim(station).plug_in(evse, 1)
+    sim(station).present_id_token(evse, f"CARD{evse}", "ISO14443")
     events = await csms.wait_for(
         lambda: [
             e
@@ -67,9 +67,13 @@ async def test_inoperative_idle_evse_then_operative(
     )
     assert result == {"status": "Accepted"}
     await wait_status(csms, sid, 1, 1, "Unavailable", after=n)
-    assert station.dm.get("Connector", "AvailabilityState", evse=1, connector=1) == "Unavailable"
-    assert station.dm.get("EVSE", "AvailabilityState", evse=1) == "Unavailable"
-    assert station.hal.model.status()["evses"][0]["enabled"] is False  # type: ignore[attr-defined]
+    # The device model follows (what the CSMS reads back), and the controller is told.
+    connector_state = await variable(
+        csms, sid, "Connector", "AvailabilityState", evse=1, connector=1
+    )
+    assert connector_state == "Unavailable"
+    assert await variable(csms, sid, "EVSE", "AvailabilityState", evse=1) == "Unavailable"
+    assert sim(station).status()["evses"][0]["enabled"] is False
     result = await csms.send(
         sid, "ChangeAvailability", {"operationalStatus": "Operative", "evse": {"id": 1}}
     )
@@ -93,10 +97,10 @@ async def test_inoperative_during_session_is_scheduled(
     status = station.status()
     assert status["evses"][0]["transaction"] is not None
     # Nothing changes while the car is there.
-    station.hal.ev_state(1, "B")  # type: ignore[attr-defined]
+    sim(station).ev_state(1, "B")
     await csms.wait_received("TransactionEvent", count=3, station=sid)
     assert all(s[2] != "Unavailable" for s in statuses(csms, sid)[n:])
-    station.hal.unplug(1)  # type: ignore[attr-defined]
+    sim(station).unplug(1)
     await csms.wait_for(
         lambda: any(e["eventType"] == "Ended" for e in csms.received("TransactionEvent", sid))
     )
@@ -120,7 +124,7 @@ async def test_whole_station_while_one_evse_charges(
     # The idle EVSE goes out at once, the busy one when its session ends.
     await wait_status(csms, sid, 1, 1, "Unavailable", after=n)
     assert (2, 1, "Unavailable") not in statuses(csms, sid)[n:]
-    station.hal.unplug(2)  # type: ignore[attr-defined]
+    sim(station).unplug(2)
     await wait_status(csms, sid, 2, 1, "Unavailable", after=n)
     result = await csms.send(sid, "ChangeAvailability", {"operationalStatus": "Operative"})
     assert result["status"] == "Accepted"
@@ -207,9 +211,9 @@ async def test_fault_raised_and_cleared(csms: LocalCSMS, make_station: StationFa
     station = await booted(csms, make_station)
     sid = station.config.id
     n = len(statuses(csms, sid))
-    station.hal.fault(1, "OverCurrent")  # type: ignore[attr-defined]
+    sim(station).fault(1, "OverCurrent")
     await wait_status(csms, sid, 1, 1, "Faulted", after=n)
-    station.hal.clear_fault(1)  # type: ignore[attr-defined]
+    sim(station).clear_fault(1)
     await wait_status(csms, sid, 1, 1, "Available", after=n + 1)
     assert statuses(csms, sid)[n:] == [(1, 1, "Faulted"), (1, 1, "Available")]
 
@@ -221,7 +225,7 @@ async def test_reset_on_idle_during_session(csms: LocalCSMS, make_station: Stati
     result = await csms.send(sid, "Reset", {"type": "OnIdle"})
     assert result["status"] == "Scheduled"
     assert len(csms.received("BootNotification", sid)) == 1
-    station.hal.unplug(1)  # type: ignore[attr-defined]
+    sim(station).unplug(1)
     boots = await csms.wait_received("BootNotification", count=2, station=sid, timeout=15)
     # B12: the reset happened after the transaction ended; the new boot says why.
     assert boots[1]["reason"] == "RemoteReset"

@@ -123,6 +123,17 @@ def test_external_constraints_are_never_cleared_by_the_csms(store: ProfileStore)
     assert store.clear(profile_id=1, include_external=True) == 1  # the local interface may
 
 
+def test_criteria_that_also_match_an_external_constraint_clear_only_the_others(
+    store: ProfileStore,
+) -> None:
+    store.add(0, body(1, STATION_MAX, 0))
+    store.add(0, body(5, EXTERNAL, 0), source="EMS")
+    assert store.clear(profile_id=5) == 0  # K10.FR.09: the CSMS cannot clear it by id ...
+    assert store.clear(evse_id=0, stack_level=0) == 1  # ... nor by criteria: the station max goes
+    assert store.clear(evse_id=0, stack_level=0) == 0  # only the external one matches: Unknown
+    assert ids(store.all()) == [5]
+
+
 def test_remove_transaction(store: ProfileStore) -> None:
     store.add(1, body(1, TX_PROFILE, 0, transactionId="A"))
     store.add(1, body(2, TX_PROFILE, 1, transactionId="A"))

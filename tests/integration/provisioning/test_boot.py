@@ -10,7 +10,7 @@ import time
 
 import pytest
 from ocpp.exceptions import OCPPError as PackageOCPPError
-from support import PASSWORD, StationFactory
+from support import PASSWORD, StationFactory, variable
 
 from ocpp_station.csms import LocalCSMS
 
@@ -34,7 +34,7 @@ async def test_boot_accepted_then_status_and_heartbeats(
         (2, 1, "Available"),
     ]
     # B01.FR.04: the interval of the response is the heartbeat interval.
-    assert station.dm.get_int("OCPPCommCtrlr", "HeartbeatInterval") == 1
+    assert await variable(csms, "CS001", "OCPPCommCtrlr", "HeartbeatInterval") == "1"
     await csms.wait_received("Heartbeat", count=2, timeout=5)
     assert station.registration == "Accepted"
 
@@ -112,23 +112,3 @@ async def test_basic_auth_checked_by_csms(csms: LocalCSMS, make_station: Station
     await asyncio.sleep(1.0)
     assert not bad.connected
     assert csms.received("BootNotification", station="CS002") == []
-
-
-async def test_config_errors_all_reported_at_once(tmp_path: object) -> None:
-    from ocpp_station.config import ConfigError, config_from_dict
-
-    with pytest.raises(ConfigError) as info:
-        config_from_dict(
-            {
-                "station": {"id": "bad id!", "csms_url": "http://x", "security_profile": 5},
-                "evse": [{"id": 1, "connectors": []}],
-                "unknown": 1,
-            },
-            source="station.toml",
-        )
-    errors = info.value.errors
-    assert len(errors) >= 4, errors
-    text = "\n".join(errors)
-    for fragment in ("station.id", "station.csms_url", "security_profile", "connectors", "unknown"):
-        assert fragment in text, (fragment, text)
-    assert all(e.startswith("station.toml: ") for e in errors)

@@ -15,6 +15,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from support import FIXTURES
 
 from hal.types import MeterReading
 from ocpp_station.blocks.transactions.engine import (
@@ -26,7 +27,7 @@ from ocpp_station.blocks.transactions.engine import (
 
 T0 = 1_767_225_600.0
 RECORDS = (Path(__file__).parent / "tx_records_v1.jsonl").read_text().splitlines()
-DATA_DIR_0_1_0 = Path(__file__).parents[2] / "fixtures" / "data_dir_0_1_0"
+DATA_DIR_0_1_0 = FIXTURES / "data_dir_0_1_0"
 T1 = {"idToken": "T1", "type": "ISO14443"}
 
 

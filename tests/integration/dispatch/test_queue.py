@@ -12,9 +12,8 @@ import logging
 from typing import Any
 
 import pytest
-from support import StationFactory
+from support import StationFactory, queued, sim
 
-from hal.backends.sim import SimBackend
 from ocpp_station import Station
 from ocpp_station.csms import Frame, LocalCSMS
 
@@ -23,11 +22,6 @@ FAST = {
     "AlignedDataCtrlr.Interval": 0,
     "OCPPCommCtrlr.RetryBackOffRepeatTimes": 0,  # reconnect every second
 }
-
-
-def sim(station: Station) -> SimBackend:
-    assert isinstance(station.hal, SimBackend)
-    return station.hal
 
 
 def tx_calls(frames: list[Frame]) -> list[tuple[float, dict[str, Any]]]:
@@ -51,22 +45,22 @@ async def test_csms_away_for_part_of_a_session(
     station = await make_station(device_model=FAST)
     await start_session(csms, station)
     await csms.wait_received("TransactionEvent", 2)  # Started, Charging: delivered online
-    await csms.wait_for(lambda: len(station.queue) == 0)
+    await csms.wait_for(lambda: queued(station) == 0)
 
     port = csms.port
     await csms.stop()  # the CSMS goes away
     await csms.wait_for(lambda: not station.connected)
     sim(station).ev_state(1, "B")
-    await csms.wait_for(lambda: len(station.queue) == 1)
+    await csms.wait_for(lambda: queued(station) == 1)
     sim(station).ev_state(1, "C")
-    await csms.wait_for(lambda: len(station.queue) == 2)
+    await csms.wait_for(lambda: queued(station) == 2)
     sim(station).unplug(1)
-    await csms.wait_for(lambda: len(station.queue) == 3)  # written before any sending
+    await csms.wait_for(lambda: queued(station) == 3)  # written before any sending
 
     # A new CSMS on the same port: the station reconnects and delivers the rest in order.
     second = await LocalCSMS(port=port).start()
     try:
-        await second.wait_for(lambda: len(tx_calls(second.frames)) >= 3 and not station.queue)
+        await second.wait_for(lambda: len(tx_calls(second.frames)) >= 3 and queued(station) == 0)
         late = [p for _, p in tx_calls(second.frames)]
     finally:
         await second.stop()
@@ -97,7 +91,9 @@ async def test_events_queued_online_become_offline_when_the_connection_drops(
     assert "offline" not in csms.received("TransactionEvent")[0]
     csms.policy.silent.clear()
     await csms.drop("CS001")  # ...and the connection drops under it
-    await csms.wait_for(lambda: len(csms.received("TransactionEvent")) >= 3 and not station.queue)
+    await csms.wait_for(
+        lambda: len(csms.received("TransactionEvent")) >= 3 and queued(station) == 0
+    )
     events = csms.received("TransactionEvent")
     # the Started again (its answer was lost with the connection), now offline, then the rest
     assert [e["seqNo"] for e in events] == [0, 0, 1]
@@ -120,7 +116,7 @@ async def test_callerror_is_retried_growing_then_dropped(
     await start_session(csms, station)
     await csms.wait_received("TransactionEvent", 3, timeout=10)
     csms.policy.errors.clear()  # the third CALLERROR is already on its way
-    await csms.wait_for(lambda: len(station.queue) == 0)
+    await csms.wait_for(lambda: queued(station) == 0)
     calls = tx_calls(csms.frames)
     assert [p["seqNo"] for _, p in calls] == [0, 0, 0, 1]  # E13.FR.02, then strictly in order
     (t0, _), (t1, _), (t2, _) = calls[:3]
@@ -150,7 +146,7 @@ async def test_unanswered_message_is_retried_then_dropped(
     status = await csms.send("CS001", "GetTransactionStatus", {"transactionId": tx_id})
     assert status == {"messagesInQueue": True, "ongoingIndicator": True}
     csms.policy.silent.clear()
-    await csms.wait_for(lambda: len(station.queue) == 0)
+    await csms.wait_for(lambda: queued(station) == 0)
     assert [p["seqNo"] for _, p in tx_calls(csms.frames)] == [0, 0, 1]
     assert station.connected  # a silent CSMS is no lost connection
     assert "CallTimeout" in caplog.text

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from support import StationFactory
+from support import StationFactory, variable
 
 from ocpp_station.csms import LocalCSMS
 
@@ -71,7 +71,7 @@ async def test_ctl_prints_results_and_reports_errors(
     )
     assert set_rc == 0
     assert json.loads(set_out)[0]["status"] == "Accepted"
-    assert station.dm.get_int("OCPPCommCtrlr", "HeartbeatInterval") == 90
+    assert await variable(csms, station.config.id, "OCPPCommCtrlr", "HeartbeatInterval") == "90"
     assert status_rc == 0
     status = json.loads(status_out)
     assert status["connected"] is True and status["registration"] == "Accepted"

@@ -1,7 +1,8 @@
 """Over a real loopback websocket, the station answers broken CSMS frames with the right CALLERROR.
 
 A plain ``websockets`` server plays a (badly behaved) CSMS and sends raw text; the client is the
-real :class:`Transport` + :class:`RpcEndpoint`.  After every error the connection stays up.
+real :class:`Transport` + :class:`RpcEndpoint` (no station; loopback only).  After every error,
+including a handler that raises (InternalError), the connection stays up.
 """
 
 from __future__ import annotations
