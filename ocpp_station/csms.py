@@ -60,6 +60,7 @@ class Policy:
     silent: set[str] = field(default_factory=set)  # actions left unanswered
     errors: dict[str, str] = field(default_factory=dict)  # action -> CALLERROR code
     passwords: dict[str, str] | None = None  # station id -> basic-auth password (None: no check)
+    boot_time: str | None = None  # BootNotificationResponse.currentTime as sent (None: now, UTC)
 
 
 def _now_iso() -> str:
@@ -112,8 +113,9 @@ class _StationLink(ChargePoint):
         boots = self.csms.policy.boot
         status, interval = boots[min(self.boot_count, len(boots) - 1)]
         self.boot_count += 1
+        current_time = self.csms.policy.boot_time or _now_iso()
         return call_result.BootNotification(
-            current_time=_now_iso(), interval=interval, status=status
+            current_time=current_time, interval=interval, status=status
         )
 
     @on("Heartbeat")
