@@ -110,7 +110,20 @@ def config_from_dict(
             f"{source}: station.cert_file: security profile 3 needs cert_file and key_file"
         )
     if profile in (1, 2) and "password" not in st:
+        # A00.FR.203/302: a username and password with every connection request.
         errors.append(f"{source}: station.password: security profile {profile} needs a password")
+    if profile == 0:
+        # A test rig without authentication: only when stated, only on a plain ws:// URL.
+        if not url.startswith("ws://"):
+            errors.append(
+                f"{source}: station.csms_url: security profile 0 (no authentication) is for "
+                "plain ws:// test rigs only, not for a wss:// URL"
+            )
+        if "password" in st:
+            errors.append(
+                f"{source}: station.password: security profile 0 sends no password; remove it "
+                "or choose profile 1"
+            )
     ids = [e["id"] for e in data["evse"]]
     if len(set(ids)) != len(ids):
         errors.append(f"{source}: evse: EVSE ids must be unique, got {ids}")

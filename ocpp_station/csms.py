@@ -65,6 +65,7 @@ class Policy:
     # vendorId -> the DataTransferResponse payload (camelCase) for the station's DataTransfers of
     # that vendor; any other vendor is answered UnknownVendorId.
     data_transfer: dict[str, dict[str, Any]] = field(default_factory=dict)
+    boot_time: str | None = None  # BootNotificationResponse.currentTime as sent (None: now, UTC)
 
 
 def _now_iso() -> str:
@@ -121,8 +122,9 @@ class _StationLink(ChargePoint):
         boots = self.csms.policy.boot
         status, interval = boots[min(self.boot_count, len(boots) - 1)]
         self.boot_count += 1
+        current_time = self.csms.policy.boot_time or _now_iso()
         return call_result.BootNotification(
-            current_time=_now_iso(), interval=interval, status=status
+            current_time=current_time, interval=interval, status=status
         )
 
     @on("Heartbeat")

@@ -51,6 +51,11 @@ def queue_all_messages(dm: DeviceModel) -> bool:
     return dm.get_bool(COMM, "QueueAllMessages", default=False)
 
 
+def offline_threshold(dm: DeviceModel) -> float:
+    """B04: seconds offline after which every connector's status is sent again on reconnect."""
+    return dm.get_float(COMM, "OfflineThreshold", default=600.0)
+
+
 def seed(cfg: StationConfig) -> dict[str, Any]:
     """The ``[station]`` facts the device model reports, under the config's own
     ``[device_model]`` values (which win)."""

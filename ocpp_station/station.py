@@ -178,6 +178,7 @@ class StationCore:
         cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self.link.connected = False
         self.link.registration = "Unknown"  # a (re)started core boots again (B01, B11/B12)
+        self.link.down_since = None
         self._opened = []
         self.store = StationStore.open(cfg.data_dir, logger=self.log)
         self._opened.append(self.store)
@@ -235,6 +236,7 @@ class StationCore:
             on_accepted=self._on_accepted,
             restart=self._schedule_restart,
             data_transfers=self.data_transfers,
+            reconnect=self._reconnect_with_new_password,
         )
         self.rpc.gate = self.blocks.provisioning.gate
         self.transport = Transport(
@@ -353,6 +355,14 @@ class StationCore:
         # The device model's value wins: a CSMS may have set a new one (A01).
         return self.dm.get("SecurityCtrlr", "BasicAuthPassword") or self.config.password
 
+    async def _reconnect_with_new_password(self) -> None:
+        """A01: the CSMS set a new BasicAuthPassword (and got its answer): every connection from
+        now on uses it, starting with a new one now.  Queued messages stay queued."""
+        self.transport.config.password = self._password()
+        if self.transport.config.security_profile in (1, 2):
+            await self.rpc.settled()  # the answers the station still waits for come first
+            await self.transport.reconnect()
+
     def _hal_options(self) -> dict[str, Any]:
         options = dict(self.config.hal_options)
         if self.config.hal_backend == "sim":
@@ -360,7 +370,8 @@ class StationCore:
         return options
 
     async def _on_connect(self) -> None:
-        self.link.connected = True
+        # The base clock: the CSMS-corrected one jumps when it syncs (B04 measures the outage).
+        self.link.came_up(self.base_clock.time())
         await self.bus.publish("is_connected", True)
         for block in self.blocks.all():
             await block.connected()
@@ -374,7 +385,7 @@ class StationCore:
 
     def _on_disconnect(self) -> None:
         was = self.link.connected
-        self.link.connected = False
+        self.link.went_down(self.base_clock.time())
         self.sender.pause()
         self.rpc.connection_lost()
         for block in self.blocks.all():

@@ -3,7 +3,9 @@
 :class:`Transport` connects to ``<csms_url>/<station id>`` with subprotocol ``ocpp2.0.1`` under
 security profile 1 (HTTP Basic auth), 2 (TLS 1.2+ and Basic auth) or 3 (mutual TLS), hands every
 received message to ``on_message``, and reconnects with the back-off of Part 4 section 5.3 until
-:meth:`Transport.stop`.  :class:`BackOff` is the pure back-off arithmetic.
+:meth:`Transport.stop`.  Profile 0 (a plain ``ws://`` connection without authentication) is for
+test rigs only: not a valid OCPP 2.0.1 set-up (Part 2 A, 1.3), refused with ``wss://`` and warned
+about at every connect.  :class:`BackOff` is the pure back-off arithmetic.
 """
 
 from __future__ import annotations
@@ -68,8 +70,15 @@ class TransportConfig:
         scheme = urlsplit(self.csms_url).scheme.lower()
         if scheme not in ("ws", "wss"):
             raise TransportError(f"csms_url must be a ws:// or wss:// URL, got {self.csms_url!r}")
-        if self.security_profile not in (1, 2, 3):
-            raise TransportError(f"security_profile must be 1, 2 or 3, not {self.security_profile}")
+        if self.security_profile not in (0, 1, 2, 3):
+            raise TransportError(
+                f"security_profile must be 0, 1, 2 or 3, not {self.security_profile}"
+            )
+        if self.security_profile == 0 and scheme != "ws":
+            raise TransportError(
+                "security profile 0 (no authentication) is for plain ws:// test rigs only, "
+                f"got {self.csms_url!r}"
+            )
         if self.security_profile >= 2 and scheme != "wss":
             raise TransportError(
                 f"security profile {self.security_profile} needs a wss:// csms_url (TLS), "
@@ -96,8 +105,9 @@ class TransportConfig:
         return context
 
     def headers(self) -> dict[str, str]:
-        """HTTP Basic auth ``<station id>:<password>`` under profiles 1 and 2 (Part 2, A)."""
-        if self.security_profile == 3 or self.password is None:
+        """HTTP Basic auth ``<station id>:<password>`` under profiles 1 and 2 (Part 2, A); the
+        password as UTF-8 (A00.FR.205/304)."""
+        if self.security_profile not in (1, 2) or self.password is None:
             return {}
         token = base64.b64encode(f"{self.station_id}:{self.password}".encode()).decode("ascii")
         return {"Authorization": f"Basic {token}"}
@@ -214,6 +224,12 @@ class Transport:
         except (OSError, ValueError) as exc:
             self._log.error("cannot set up TLS for %s: %s", url, exc)
             return None
+        if self.config.security_profile == 0:
+            self._log.warning(
+                "security profile 0: connecting to %s without authentication (test rigs only; "
+                "not a valid OCPP 2.0.1 set-up)",
+                url,
+            )
         interval = self._ping_interval()
         ping = interval if interval > 0 else None
 
@@ -330,6 +346,13 @@ class Transport:
             await ws.send(text)
         except ConnectionClosed as exc:
             raise NotConnected(f"connection to the CSMS closed: {exc}") from exc
+
+    async def reconnect(self) -> None:
+        """Close the open connection cleanly; :meth:`run` connects again after the back-off, with
+        :attr:`config` as it is then (A01: the new password)."""
+        ws = self._ws
+        if ws is not None:
+            await ws.close(code=1000, reason="reconnecting with new credentials")
 
     async def stop(self) -> None:
         """Close the websocket cleanly (code 1000) and end :meth:`run`."""

@@ -64,14 +64,24 @@ def build_blocks(
     *,
     on_accepted: Callable[[bool], Awaitable[None]],
     restart: Callable[[str], None],
+    reconnect: Callable[[], Awaitable[None]],
     data_transfers: DataTransferRegistry | None = None,
 ) -> Blocks:
-    """The blocks, each given what it needs; the order is the dependency order.
-    ``data_transfers`` holds the integrator's DataTransfer handlers (the station keeps it over a
-    reset)."""
+    """The blocks, each given what it needs; the order is the dependency order.  ``reconnect``
+    opens a new connection with the current credentials (after a new BasicAuthPassword, A01);
+    ``data_transfers`` holds the integrator's DataTransfer handlers (kept over a reset)."""
     sessions = Sessions()  # written by the transactions block, read by the others
-    provisioning = Provisioning(ctx, on_accepted=on_accepted)
     security = SecurityBlock(ctx)
+
+    async def password_changed() -> None:
+        # A01.FR.11: the change goes to the security log (never the password, A01.FR.12).
+        await security.raise_event(
+            "ReconfigurationOfSecurityParameters",
+            tech_info="SecurityCtrlr.BasicAuthPassword set by the CSMS",
+        )
+        await reconnect()
+
+    provisioning = Provisioning(ctx, on_accepted=on_accepted, on_password_changed=password_changed)
     authorization = AuthorizationBlock(ctx)
     availability = AvailabilityBlock(ctx, sessions)
     smart_charging = SmartChargingBlock(

@@ -40,6 +40,20 @@ class LinkState:
 
     connected: bool = False
     registration: str = "Unknown"  # RegistrationStatusEnumType once a BootNotification answered
+    down_since: float | None = None  # when the link went down (None: up, or never up yet)
+    last_outage: float = 0.0  # seconds the last outage lasted, known once the link is back (B04)
+
+    def went_down(self, now: float) -> None:
+        """The websocket closed at ``now`` (seconds on a clock that does not jump)."""
+        if self.connected:
+            self.down_since = now
+        self.connected = False
+
+    def came_up(self, now: float) -> None:
+        """The websocket is open again at ``now``: the outage that ended is ``last_outage``."""
+        self.last_outage = 0.0 if self.down_since is None else max(0.0, now - self.down_since)
+        self.down_since = None
+        self.connected = True
 
     @property
     def online(self) -> bool:

@@ -19,7 +19,9 @@ The rules:
   :meth:`RpcConnection.expire`.
 * A CALLRESULT/CALLERROR is matched to the CALL in flight by message id; one with an unknown or
   stale id is dropped, never answered.  A CALLRESULT payload is validated against the response
-  schema; a CALLERROR with a code Part 4 does not name becomes ``GenericError``.
+  schema (after the one repair of :mod:`~ocpp_station.rpc.leniency`: a BootNotificationResponse
+  time without UTC offset is read as UTC, with a warning); a CALLERROR with a code Part 4 does not
+  name becomes ``GenericError``.
 * A malformed frame that is (or could have been) a CALL is answered with the CALLERROR that
   :func:`~ocpp_station.rpc.frames.parse` names (id ``"-1"`` when none can be read); a broken
   CALLRESULT/CALLERROR is never answered, so two endpoints cannot loop on errors.
@@ -48,6 +50,7 @@ from ocpp_station.rpc.frames import (
     new_message_id,
     parse,
 )
+from ocpp_station.rpc.leniency import repair_response
 from ocpp_station.rpc.validation import SchemaRegistry, default_registry
 
 DESCRIPTION_MAX_LENGTH = 255  # Part 4 section 4.2.3: errorDescription is string[255]
@@ -230,11 +233,15 @@ class RpcConnection:
             return [Note(logging.WARNING, message)]
         if isinstance(frame, CallError):
             return self._finish(CallFailed(out.message_id, _received_error(frame)), now)
+        # The one leniency: a BootNotificationResponse.currentTime without UTC offset is read
+        # as UTC (leniency.py); everything else is validated strictly.
+        payload, repaired = repair_response(out.action, frame.payload)
         try:
-            self._registry.validate(out.action, "response", frame.payload)
+            self._registry.validate(out.action, "response", payload)
         except OCPPError as invalid:
             return self._finish(CallFailed(out.message_id, invalid), now)
-        return self._finish(CallDone(out.message_id, frame.payload), now)
+        notes: list[Output] = [] if repaired is None else [Note(logging.WARNING, repaired)]
+        return [*notes, *self._finish(CallDone(out.message_id, payload), now)]
 
     def _on_call(self, call: Call) -> list[Output]:
         if call.message_id in self._incoming:

@@ -102,6 +102,14 @@ class RpcEndpoint:
             # a no-op once answered; when the caller was cancelled, the next call goes on
             self._carry_out(self._conn.cancel(message_id, self._clock.time()))
 
+    async def settled(self) -> None:
+        """Wait until every CALL made so far has its answer, failed or timed out (at the latest
+        MessageTimeout after it went out): before closing the connection on purpose, so neither
+        side loses a message it is still waiting for."""
+        pending = [future for future in self._calls.values() if not future.done()]
+        if pending:
+            await asyncio.wait(pending)
+
     async def _send_call(self, out: SendCall) -> None:
         self._trace("out", out.text)
         try:

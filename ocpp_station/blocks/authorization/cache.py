@@ -67,6 +67,28 @@ def _size(key: str, entry: Mapping[str, Any]) -> int:
     return len(text.encode("utf-8")) + COUNTERS_BYTES
 
 
+def upgrade_record(old: Mapping[str, Any]) -> dict[str, Any]:
+    """The cache record of release 0.1.0 (``{"<type>:<idToken>": {"info", "expires"}}``) in
+    this version's form: each entry keeps its IdTokenInfo and its absolute expiry."""
+    entries: dict[str, dict[str, Any]] = {}
+    for n, (name, entry) in enumerate(sorted(old.items()), start=1):
+        kind, sep, token = str(name).partition(":")
+        if not sep or not isinstance(entry, Mapping) or not isinstance(entry.get("info"), dict):
+            continue
+        expires = entry.get("expires")
+        until = float(expires) if isinstance(expires, int | float) else None
+        key = token_key({"type": kind, "idToken": token})
+        entries[key] = {
+            "info": dict(entry["info"]),
+            "updated": 0.0 if until is None else until,
+            "until": until,
+            "added": n,
+            "used": n,
+            "uses": 1,
+        }
+    return {"version": RECORD_VERSION, "counter": len(entries), "entries": entries}
+
+
 class AuthCache:
     """See the module docstring.  ``record`` is what :meth:`to_record` returned."""
 
@@ -74,6 +96,8 @@ class AuthCache:
         self._entries: dict[str, dict[str, Any]] = {}
         self._sizes: dict[str, int] = {}
         self._counter = 0  # orders uses and insertions (timestamps may be equal)
+        if isinstance(record, Mapping) and "version" not in record:
+            record = upgrade_record(record)  # written by release 0.1.0
         if isinstance(record, Mapping) and record.get("version") == RECORD_VERSION:
             self._counter = int(record.get("counter", 0))
             for key, entry in dict(record.get("entries") or {}).items():

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from hal.types import FaultChanged, HalEvent, PlugChanged
+from ocpp_station import settings
 from ocpp_station.blocks.availability.state import Availability, StatusChange
 from ocpp_station.blocks.base import Block
 from ocpp_station.context import Context
@@ -123,9 +124,11 @@ class AvailabilityBlock(Block):
                 await self.notify(change)
 
     async def online(self, first: bool) -> None:
-        # B01/G01: after an Accepted boot, every connector's status; after a reconnect only the
-        # connectors whose status changed while offline.
-        for change in self.sm.all_statuses() if first else self.sm.undelivered():
+        # B01.FR.05: after an Accepted boot, every connector's status.  After a reconnect (B04):
+        # every connector's when the outage lasted longer than OCPPCommCtrlr.OfflineThreshold
+        # (B04.FR.01), else only those whose status changed while offline (B04.FR.02).
+        everything = first or self.ctx.link.last_outage > settings.offline_threshold(self.ctx.dm)
+        for change in self.sm.all_statuses() if everything else self.sm.undelivered():
             await self.notify(change)
 
     async def report(

@@ -6,7 +6,11 @@ clock follows ``currentTime``, ``interval`` becomes ``OCPPCommCtrlr.HeartbeatInt
 station goes online (``on_accepted``: StatusNotification for every connector, queued messages,
 heartbeats).  ``Pending``: nothing of the station's own is sent until the retry after ``interval``;
 CSMS calls are served (B02.FR.02).  ``Rejected``: nothing is sent and every CSMS call is answered
-with CALLERROR ``SecurityError`` (B03.FR.02) until the retry after ``interval``.
+with CALLERROR ``SecurityError`` (B03.FR.02) until the retry after ``interval``.  A
+BootNotification the CSMS triggers gives reason ``Triggered`` (F06).
+
+SetVariables of ``SecurityCtrlr.BasicAuthPassword`` (A01): once answered ``Accepted``, the
+``on_password_changed`` hook logs the change and reconnects with the new password.
 """
 
 from __future__ import annotations
@@ -29,10 +33,20 @@ BOOT_STATE_KEY = "station.boot"
 OnAccepted = Callable[[bool], Awaitable[None]]
 
 
+async def _nothing() -> None:
+    return None
+
+
 class Provisioning(Block):
-    def __init__(self, ctx: Context, on_accepted: OnAccepted) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        on_accepted: OnAccepted,
+        on_password_changed: Callable[[], Awaitable[None]] = _nothing,
+    ) -> None:
         super().__init__(ctx)
         self._on_accepted = on_accepted
+        self._on_password_changed = on_password_changed
         handlers = ctx.handlers
         handlers.register("GetVariables", self.on_get_variables)
         handlers.register("SetVariables", self.on_set_variables)
@@ -76,17 +90,19 @@ class Provisioning(Block):
         self._cancel(self._boot_task)
         self._cancel(self._heartbeat_task)
 
-    def boot_payload(self) -> dict[str, Any]:
+    def boot_payload(self, reason: str | None = None) -> dict[str, Any]:
         cfg = self.ctx.config
         station: dict[str, Any] = {"model": cfg.model, "vendorName": cfg.vendor}
         if cfg.serial_number:
             station["serialNumber"] = cfg.serial_number
         if cfg.firmware_version:
             station["firmwareVersion"] = cfg.firmware_version
-        return {"reason": self.boot_reason, "chargingStation": station}
+        return {"reason": reason or self.boot_reason, "chargingStation": station}
 
-    async def send_boot(self) -> dict[str, Any]:
-        response = await self.ctx.dispatcher.call("BootNotification", self.boot_payload())
+    async def send_boot(self, reason: str | None = None) -> dict[str, Any]:
+        """Send BootNotification with the reason of this start, or with ``reason`` (F06: a
+        TriggerMessage asks for one with BootReasonEnumType ``Triggered``); act on the answer."""
+        response = await self.ctx.dispatcher.call("BootNotification", self.boot_payload(reason))
         self.ctx.clock.synchronise(response["currentTime"])
         link = self.ctx.link
         previous = link.registration
@@ -171,8 +187,12 @@ class Provisioning(Block):
     async def on_get_variables(self, payload: dict[str, Any]) -> dict[str, Any]:
         return variables.handle_get_variables(self.ctx.dm, payload)
 
-    async def on_set_variables(self, payload: dict[str, Any]) -> dict[str, Any]:
-        return variables.handle_set_variables(self.ctx.dm, payload, source="csms")
+    async def on_set_variables(self, payload: dict[str, Any]) -> Reply:
+        response = variables.handle_set_variables(self.ctx.dm, payload, source="csms")
+        if variables.password_accepted(response):
+            # A01: answer first, then log the change and reconnect with the new password.
+            return Reply(response, then=self._on_password_changed)
+        return Reply(response)
 
     async def on_get_base_report(self, payload: dict[str, Any]) -> Reply:
         response, parts = reports.handle_get_base_report(self.ctx.dm, payload, now=self.ctx.now())

@@ -92,3 +92,14 @@ def handle_set_variables(
         return {"setVariableResult": dm.set_variables(data, source)}
     except MalformedRequest as exc:
         raise OCPPError(exc.code, exc.message) from None
+
+
+def password_accepted(response: dict[str, Any]) -> bool:
+    """Did this SetVariablesResponse accept a new SecurityCtrlr.BasicAuthPassword (A01)?"""
+    return any(
+        result.get("attributeStatus") == "Accepted"
+        and result.get("component", {}).get("name") == "SecurityCtrlr"
+        and result.get("variable", {}).get("name") == "BasicAuthPassword"
+        and result.get("attributeType", "Actual") == "Actual"
+        for result in response.get("setVariableResult", [])
+    )

@@ -31,6 +31,8 @@ class SecurityBlock(Block):
         }
         if tech_info is not None:
             event["techInfo"] = tech_info
+        # The security log: every event, published and logged (never key material, A01.FR.12).
+        self.ctx.log.info("security event %s%s", kind, f" ({tech_info})" if tech_info else "")
         await self.ctx.publish("security_event", event)
         if event["critical"]:
             self.ctx.dispatcher.enqueue(

@@ -12,6 +12,7 @@ loss can lose a message or leave a gap in ``seqNo``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -46,6 +47,11 @@ from ocpp_station.context import Context
 READING_SAVE_INTERVAL = 10.0  # seconds
 # the components whose variables make the engine's configuration (see config.read_tx_config)
 CONFIG_COMPONENTS = ("TxCtrlr", "SampledDataCtrlr", "AlignedDataCtrlr", "OCPPCommCtrlr")
+# TxCtrlr.TxBeforeAcceptedEnabled false: before the first Accepted BootNotificationResponse of
+# this start no transaction starts (Part 2, B 1.1).  The engine then gets this start point, which
+# never holds on this station (the HAL has no parking-bay sensor): its state keeps following the
+# EVSE, and nothing starts until the registration is Accepted.
+NO_START_BEFORE_ACCEPTED = frozenset({"ParkingBayOccupancy"})
 
 
 def state_key(evse: int) -> str:
@@ -147,6 +153,33 @@ class TransactionsBlock(Block):
         if self._config is None:
             self._config = read_tx_config(self.ctx.dm)
         return self._config
+
+    def may_start(self) -> bool:
+        """May a transaction start now?  Not before the registration was Accepted, unless
+        TxCtrlr.TxBeforeAcceptedEnabled (Part 2, B 1.1).  Accepted stays Accepted over an outage:
+        offline transactions after it are allowed (E04)."""
+        if self.ctx.link.registration == "Accepted":
+            return True
+        return self.ctx.dm.get_bool("TxCtrlr", "TxBeforeAcceptedEnabled", default=False)
+
+    def _input_config(self) -> TxConfig:
+        """The config for an input from the EVSE: :meth:`config`, with no start point that can
+        hold while :meth:`may_start` says no."""
+        cfg = self.config()
+        if self.may_start():
+            return cfg
+        return dataclasses.replace(cfg, start_points=NO_START_BEFORE_ACCEPTED)
+
+    async def online(self, first: bool) -> None:
+        if not first:
+            return
+        # The first Accepted: a start point held back until now (TxBeforeAcceptedEnabled false)
+        # may start a transaction.  The engine re-evaluates with the EVSE's last meter reading.
+        now, cfg = self.ctx.now(), self._input_config()
+        for evse, reading in self.readings.items():
+            engine = self.engines.get(evse)
+            if engine is not None and not engine.active():
+                self._apply(evse, engine.meter(reading, now, cfg))
 
     # -- the view other blocks use --------------------------------------------------------------
     def busy_evses(self) -> set[int]:
@@ -250,7 +283,7 @@ class TransactionsBlock(Block):
 
     # -- HAL events ----------------------------------------------------------------------------
     async def hal_event(self, event: HalEvent) -> None:
-        now, cfg = self.ctx.now(), self.config()
+        now, cfg = self.ctx.now(), self._input_config()
         self.sync_usable()
         if isinstance(event, MeterReading):
             self.readings[event.evse] = event
@@ -294,7 +327,7 @@ class TransactionsBlock(Block):
         if requested == "MeterValues":
             await self.meter_values.send("Trigger", evse, triggered=True)
             return
-        now, cfg = self.ctx.now(), self.config()
+        now, cfg = self.ctx.now(), self._input_config()
         self.sync_usable()
         for evse_id, engine in self.engines.items():
             if (evse is None or evse_id == evse) and engine.active():
@@ -304,7 +337,7 @@ class TransactionsBlock(Block):
     async def _tick_loop(self) -> None:
         while True:
             now = self.ctx.now()
-            cfg = self.config()
+            cfg = self._input_config()
             self.sync_usable()
             deadlines = []
             for evse, engine in self.engines.items():

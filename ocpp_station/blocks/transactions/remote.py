@@ -60,6 +60,9 @@ class RemoteControl:
         handlers.register("GetTransactionStatus", self.on_get_transaction_status)
 
     async def on_request_start(self, payload: dict[str, Any]) -> dict[str, Any]:
+        refusal = self._not_registered()
+        if refusal is not None:
+            return refusal
         block = self._block
         id_token = payload["idToken"]
         evse = payload.get("evseId")
@@ -106,6 +109,9 @@ class RemoteControl:
         return response
 
     async def on_request_stop(self, payload: dict[str, Any]) -> dict[str, Any]:
+        refusal = self._not_registered()
+        if refusal is not None:
+            return refusal
         block = self._block
         tx_id = payload["transactionId"]
         for evse, engine in block.engines.items():
@@ -117,6 +123,13 @@ class RemoteControl:
                 block.apply(evse, outputs)
                 return {"status": "Accepted"}
         return {"status": "Rejected", "statusInfo": {"reasonCode": "TxNotFound"}}
+
+    def _not_registered(self) -> dict[str, Any] | None:
+        """B02.FR.05: while the registration is Pending (or not answered yet), remote start and
+        stop are Rejected.  (Rejected itself never gets here: B03.FR.02, SecurityError.)"""
+        if self.ctx.link.registration != "Accepted":
+            return _rejected("CSNotAccepted", "the CSMS has not accepted this station yet")
+        return None
 
     async def on_unlock_connector(self, payload: dict[str, Any]) -> dict[str, Any]:
         evse, connector = payload["evseId"], payload["connectorId"]

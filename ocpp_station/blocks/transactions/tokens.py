@@ -45,6 +45,11 @@ class Tokens:
             self.ctx.log.warning("token presented on unknown EVSE %s", event.evse)
             return
         current = engine.id_token
+        if current is None and not self._block.may_start():
+            # TxBeforeAcceptedEnabled false and not Accepted yet: no charging service, so no
+            # token is authorized either (Part 2, B 1.1: users cannot be authenticated).
+            self.ctx.log.info("token on EVSE %s refused: registration not Accepted yet", evse)
+            return
         if rules.same_token_again(current, id_token):
             # E07: the same token again ends the authorization, without asking anyone.
             self._block.apply(

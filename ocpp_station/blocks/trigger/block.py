@@ -19,7 +19,7 @@ from ocpp_station.rpc.errors import OCPPError
 
 
 class Registration(Protocol):
-    async def send_boot(self) -> dict[str, Any]: ...
+    async def send_boot(self, reason: str | None = None) -> dict[str, Any]: ...
 
     async def heartbeat(self, *, triggered: bool = False) -> None: ...
 
@@ -86,7 +86,8 @@ class TriggerBlock(Block):
 
     async def _boot(self) -> None:
         try:
-            await self._registration.send_boot()
+            # F06: a BootNotification the CSMS asked for gives reason Triggered.
+            await self._registration.send_boot(reason="Triggered")
         except (CallTimeout, OCPPError, ConnectionLost) as exc:
             self.ctx.log.warning("triggered BootNotification failed: %s", exc)
 

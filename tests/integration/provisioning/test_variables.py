@@ -145,6 +145,8 @@ async def test_write_only_can_be_set_but_not_read(
         csms, station, cv("SecurityCtrlr", "BasicAuthPassword", attributeValue=new)
     )
     assert results[0]["attributeStatus"] == "Accepted"
+    # A01: the station reconnects with the new password; read once it is back.
+    await csms.wait_for(lambda: csms.connections == 2 and station.online)
     (result,) = await get(csms, station, cv("SecurityCtrlr", "BasicAuthPassword"))
     assert result["attributeStatus"] == "Rejected" and "attributeValue" not in result
     # It was stored: started again (its config still names the old password), the station

@@ -324,6 +324,11 @@ async def test_invalid_token_in_transaction_event_response_stops_the_session(
     await csms.wait_for(lambda: sim(station).status()["evses"][0]["power_allowed"] is False)
     await csms.wait_for(lambda: len(responses) >= 2)
     assert responses[0]["original_transaction_event"]["transaction_event"] == "Started"
+    # E05.FR.11: the cable stays locked for its owner, whose token opens it and does nothing else
+    token(sim(station), "BAD")
+    await csms.wait_for(lambda: not station.status()["evses"][0]["connectors"][0]["locked"])
+    assert len(csms.received("Authorize")) == 1
+    sim(station).unplug(1)
     # the cache learned the new status (C10.FR.04): the next try asks the CSMS, which refuses
     token(sim(station), "BAD")
     authorize = await csms.wait_received("Authorize", count=2)

@@ -194,7 +194,15 @@ def test_record_round_trip_is_json() -> None:
     assert [n for n in "ABCD" if key(n) in again] == ["A", "B", "D"]
 
 
-def test_an_old_or_damaged_record_starts_empty() -> None:
-    old_format = {"ISO14443:A": {"info": ACCEPTED, "expires": T0 + 100}}
-    assert len(AuthCache(old_format)) == 0
+def test_a_record_of_release_0_1_0_is_kept_with_its_expiry() -> None:
+    old_format = {"ISO14443:A": {"info": ACCEPTED, "expires": T0 + 100}, "garbage": 1}
+    cache = AuthCache(old_format)
+    assert len(cache) == 1
+    limits = CacheLimits(lifetime=10.0, max_bytes=10_000)
+    key = token_key({"type": "ISO14443", "idToken": "a"})  # case-insensitive (C01.FR.25)
+    assert cache.lookup(key, T0 + 50, limits) == ACCEPTED
+    assert cache.lookup(key, T0 + 101, limits) is None  # the old absolute expiry still holds
+
+
+def test_a_damaged_record_starts_empty() -> None:
     assert len(AuthCache({"version": 2, "entries": {"k": "not an entry"}})) == 0
