@@ -17,7 +17,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 
@@ -26,6 +26,7 @@ from ocpp_station.clock import iso
 from ocpp_station.control.naming import to_camel, to_snake
 from ocpp_station.control.publications import shape
 from ocpp_station.control.server import ControlError, ControlServer, require
+from ocpp_station.rpc.compiled import check_date_time
 
 if TYPE_CHECKING:  # typing only: the runtime station builds its control API with itself
     from ocpp_station.runtime import Station
@@ -47,6 +48,13 @@ def control_schema() -> dict[str, Any]:
     return schema
 
 
+# Formats are checked, not only annotated: jsonschema's own date-time check needs an optional
+# package and silently passes without it; a security_event with a bad timestamp must not reach
+# the queue (where it could never be sent).
+_FORMATS = FormatChecker(formats=())
+_FORMATS.checks("date-time")(check_date_time)
+
+
 @functools.cache
 def _validator(pointer: str) -> Draft202012Validator:
     root = control_schema()
@@ -54,7 +62,7 @@ def _validator(pointer: str) -> Draft202012Validator:
     return Draft202012Validator(
         {"$ref": f"{root['$id']}#{pointer}"},
         registry=registry,
-        format_checker=Draft202012Validator.FORMAT_CHECKER,
+        format_checker=_FORMATS,
     )
 
 
@@ -92,6 +100,11 @@ def validate_publication(topic: str, data: Any) -> list[str]:
     """Problems of a publication's data against ``topics.<topic>`` (empty if it conforms)."""
     validator = _validator(f"/topics/{topic}")
     return [f"{_where(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]
+
+
+def _write_only(var: Any) -> bool:
+    actual = var.attributes.get("Actual")
+    return actual is not None and actual.mutability == "WriteOnly"
 
 
 def _ocpp_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -228,11 +241,18 @@ class ControlApi:
                     f"monitor_variables: component_variables[{i}]: unknown component {key[0]!r}"
                     + (f" instance {key[1]!r}" if key[1] else ""),
                 )
-            if (key[0], key[1], key[4], key[5]) not in definitions.by_key:
+            var = definitions.by_key.get((key[0], key[1], key[4], key[5]))
+            if var is None:
                 raise ControlError(
                     "InvalidParams",
                     f"monitor_variables: component_variables[{i}]: component {key[0]} has no "
                     f"variable {key[4]!r}" + (f" instance {key[5]!r}" if key[5] else ""),
+                )
+            if _write_only(var):
+                raise ControlError(
+                    "InvalidParams",
+                    f"monitor_variables: component_variables[{i}]: {key[4]} is write-only: its "
+                    "value is never published",
                 )
             keys.append(key)
         self._monitored.update(keys)
@@ -240,6 +260,15 @@ class ControlApi:
     def _on_change(self, change: VariableChange) -> None:
         if change.attribute != "Actual" or not any(_matches(k, change) for k in self._monitored):
             return
+        key = (
+            change.component.get("name"),
+            change.component.get("instance"),
+            change.variable.get("name"),
+            change.variable.get("instance"),
+        )
+        var = self.st.dm.definitions.by_key.get(key)  # type: ignore[arg-type]
+        if var is None or _write_only(var):
+            return  # a WriteOnly value (a password) is never published
         data = {
             "component_variable": {
                 "component": to_snake(change.component),

@@ -19,6 +19,8 @@ from ocpp_station.context import Context
 from ocpp_station.dispatch.dispatcher import NotReady
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost
 from ocpp_station.rpc.errors import OCPPError
+from ocpp_station.rpc.frames import lone_surrogate_path
+from ocpp_station.storage import StorageUnavailable
 
 CACHE_KEY = "auth.cache"
 
@@ -41,6 +43,10 @@ class AuthorizationBlock(Block):
 
     async def authorize(self, id_token: dict[str, Any]) -> dict[str, Any]:
         """Decide on a presented token; returns an IdTokenInfo (``status`` Accepted or not)."""
+        if lone_surrogate_path(id_token) is not None:
+            # No valid OCPP string (Part 4 section 4.1.2): refused here, never sent on.
+            self.ctx.log.warning("id token refused: it is not valid UTF-8 text")
+            return {"status": "Invalid"}
         if not self._flag("AuthCtrlr", "Enabled", True):
             return {"status": "Accepted"}  # C01: authorization disabled, every token may charge
         cached = self.cached(id_token)
@@ -107,7 +113,10 @@ class AuthorizationBlock(Block):
         self._save()
 
     def _save(self) -> None:
-        self.ctx.state.save(CACHE_KEY, self.cache)
+        try:
+            self.ctx.state.save(CACHE_KEY, self.cache)
+        except StorageUnavailable:
+            pass  # the cache is kept in memory; the store logged why it could not write
 
     async def on_clear_cache(self, payload: dict[str, Any]) -> dict[str, Any]:
         # C11: Rejected when the cache is disabled, else emptied and Accepted.
