@@ -53,7 +53,9 @@ class StorageHealth:
     ) -> None:
         self.path = path
         self._now = now
-        self._log = RateLimitedLog(logger or logging.getLogger("ocpp_station.storage"), now)
+        self._log = RateLimitedLog(
+            logger or logging.getLogger("ocpp_station.storage"), now, burst=1
+        )
         self.error: str | None = None
         self.since: float | None = None
         self.failures = 0
