@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ocpp_station.blocks.transactions.engine import SetPower
+from ocpp_station.blocks.transactions.types import SetPower
 
 Message = tuple[str, dict[str, Any]]
 
