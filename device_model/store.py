@@ -19,6 +19,7 @@ Either way every write is one short ``BEGIN IMMEDIATE ... COMMIT`` transaction o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Iterable
@@ -119,10 +120,10 @@ class Store:
                 "ON CONFLICT (id) DO UPDATE SET version = excluded.version",
                 (SCHEMA_VERSION,),
             )
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
-        conn.execute("COMMIT")
         return cls(conn, owned=False)
 
     def _connection(self) -> sqlite3.Connection:
@@ -143,13 +144,21 @@ class Store:
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.executemany(_UPSERT, params)
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
-        conn.execute("COMMIT")
 
     def close(self) -> None:
         """Stop using the database; closes the connection only when the store opened it."""
         conn, self._conn = self._conn, None
         if conn is not None and self.owned:
             conn.close()
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back unless SQLite did already (it may, on a full disk); the error that led here
+    is the one raised."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")

@@ -3,6 +3,11 @@
 Every value is stored and exchanged as OCPP text.  :func:`check_value` returns the normalised text
 or raises :class:`InvalidValue` carrying the OCPP reason code (OCPP 2.0.1 Part 2, appendix 5) and
 a message that names the problem.
+
+The primitive datatypes are read strictly (Part 2, "Primitive Datatypes"): an integer is ASCII
+digits with an optional leading minus and nothing else (no ``+``, no spaces, no ``"٣"`` or
+``"５"``, which Python's own ``int()`` would take); a decimal the same with an optional fraction
+and exponent; any text that UTF-8 cannot carry (a lone UTF-16 surrogate) is InvalidValue.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from datetime import datetime
 from typing import Protocol
 
 # RFC 3339 date-time: an offset (Z or +hh:mm) is mandatory, fractions of a second optional.
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+_INTEGER = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _LIST_TYPES = frozenset({"OptionList", "MemberList", "SequenceList"})
 
 
@@ -89,18 +96,18 @@ def _split(text: str) -> list[str]:
 def check_value(var: Characteristics, text: str) -> str:
     """Validate ``text`` for ``var``'s dataType and limits; return the normalised text."""
     dtype = var.data_type
+    if not _is_utf8(text):
+        raise InvalidValue("InvalidValue", "is not valid UTF-8 text (a lone surrogate)")
     if dtype == "integer":
-        stripped = text.strip()
-        if not _INTEGER.match(stripped):
+        if not _INTEGER.fullmatch(text):
             raise InvalidValue("InvalidValue", f"{text!r} is not an integer")
-        _check_range(int(stripped), var, stripped)
-        return str(int(stripped))
+        _check_range(int(text), var, text)
+        return str(int(text))
     if dtype == "decimal":
-        stripped = text.strip()
-        if not _DECIMAL.match(stripped) or not math.isfinite(float(stripped)):
+        if not _DECIMAL.fullmatch(text) or not math.isfinite(float(text)):
             raise InvalidValue("InvalidValue", f"{text!r} is not a decimal number")
-        _check_range(float(stripped), var, stripped)
-        return stripped
+        _check_range(float(text), var, text)
+        return text
     if dtype == "boolean":
         lowered = text.strip().lower()
         if lowered not in ("true", "false"):
@@ -109,7 +116,7 @@ def check_value(var: Characteristics, text: str) -> str:
     if dtype == "dateTime":
         stripped = text.strip()
         try:
-            if not _RFC3339.match(stripped):
+            if not _RFC3339.fullmatch(stripped):
                 raise ValueError
             datetime.fromisoformat(stripped.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
@@ -131,6 +138,14 @@ def check_value(var: Characteristics, text: str) -> str:
     if var.values and text not in var.values:
         raise InvalidValue("InvalidValue", f"{text!r} is not in valuesList {','.join(var.values)}")
     return text
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_list(var: Characteristics, text: str) -> str:

@@ -78,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run(config: StationConfig) -> int:
-    from device_model import (
-        DeviceModelConfigError,
-    )  # lazy: loaded by this subcommand only
+    from device_model import DeviceModelConfigError  # lazy: this subcommand only
     from ocpp_station import Station  # lazy: this subcommand only
+    from ocpp_station.control.server import SocketPathError  # lazy: this subcommand only
+    from ocpp_station.storage import StorageError  # lazy: this subcommand only
 
     station = Station(config)
     try:
@@ -89,6 +89,11 @@ async def _run(config: StationConfig) -> int:
     except DeviceModelConfigError as exc:
         print(f"ocpp-station: {config.source}: [device_model]: {exc}", file=sys.stderr)
         return 2
+    except (StorageError, SocketPathError) as exc:
+        # one line naming the path and what is wrong: a read-only or unwritable data
+        # directory, a control socket path taken by a file, a directory or a live station
+        print(f"ocpp-station: {exc}", file=sys.stderr)
+        return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -7,9 +7,8 @@ for its neighbours.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,6 +20,7 @@ from ocpp_station.dispatch.dispatcher import Dispatcher
 from ocpp_station.dispatch.policy import LinkState
 from ocpp_station.events import TOPICS, EventBus
 from ocpp_station.rpc.endpoint import Handler
+from ocpp_station.tasks import Spawn
 
 
 class StateRecords(Protocol):
@@ -35,9 +35,6 @@ class Handlers(Protocol):
     """Where a block registers its CSMS→station handlers (the RPC endpoint)."""
 
     def register(self, action: str, handler: Handler) -> None: ...
-
-
-Spawn = Callable[[Awaitable[Any], str], "asyncio.Task[Any]"]
 
 
 @dataclass(frozen=True)

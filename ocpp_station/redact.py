@@ -4,7 +4,6 @@ logging.  Pure helpers for whatever writes tokens or raw OCPP frames to a log or
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -45,31 +44,3 @@ def redact_frame(text: str) -> str:
     except ValueError:
         return f"(frame of {len(text)} characters with a KeyCode token, not shown)"
     return json.dumps(redact(frame), separators=(",", ":"), ensure_ascii=False)
-
-
-def redact_text(text: str) -> str:
-    """Free text that may hold a frame or a piece of one (a library's debug line): every
-    ``idToken`` string value is masked when the text names KeyCode, or when it is a shortened
-    frame (which may show a PIN without its type)."""
-    if "KeyCode" not in text and ELISION not in text:
-        return text
-    return _ID_TOKEN_VALUE.sub(r"\g<1>" + MASK, text)
-
-
-class KeyCodeFilter(logging.Filter):
-    """A logging filter that passes every record with PIN codes masked (:func:`redact_text`)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = redact_text(message)
-        if masked != message:
-            record.msg, record.args = masked, ()
-        return True
-
-
-def wire_logger(name: str = "ocpp_station.websocket") -> logging.Logger:
-    """The logger for the websocket library's frame-by-frame DEBUG lines, PINs masked."""
-    logger = logging.getLogger(name)
-    if not any(isinstance(f, KeyCodeFilter) for f in logger.filters):
-        logger.addFilter(KeyCodeFilter())
-    return logger

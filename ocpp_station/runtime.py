@@ -2,7 +2,9 @@
 
 :class:`Station` serves the control socket of ``[control] socket`` (when configured) next to the
 station core: the socket stays up across a reset (which restarts the core), and what
-``monitor_variables`` asked for is kept across it too.
+``monitor_variables`` asked for is kept across it too.  A socket path that is a directory, a file
+or the live socket of another running station ends the start (``SocketPathError``, one line);
+only a stale socket is replaced.
 """
 
 from __future__ import annotations
@@ -17,12 +19,22 @@ class Station(StationCore):
     control_api: ControlApi | None = None
 
     async def start(self) -> None:
-        await super().start()
         socket = self.config.control_socket
+        fresh: ControlServer | None = None
         if socket is not None and self.control_server is None:
-            self.control_server = ControlServer(socket, topics=CONTROL_TOPICS, logger=self.log)
-            await self.control_server.start()
-            self.control_api = ControlApi(self, self.control_server)
+            # Checked before the core starts: a path the socket must not take (a file, a
+            # directory, another station's live socket) ends the start with SocketPathError.
+            fresh = ControlServer(socket, topics=CONTROL_TOPICS, logger=self.log)
+            await fresh.check_path()
+        await super().start()
+        if fresh is not None:
+            try:
+                await fresh.start()
+            except BaseException:
+                await super().stop()
+                raise
+            self.control_server = fresh
+            self.control_api = ControlApi(self, fresh)
         if self.control_api is not None:
             self.control_api.attach()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,23 +19,27 @@ import hal
 from device_model import DeviceModel
 from hal.types import ChargeController, HalEvent
 from ocpp_station import settings
-from ocpp_station.blocks.data_transfer.handlers import DataTransferHandler, DataTransferRegistry
+from ocpp_station.blocks.data_transfer.handlers import DataTransferRegistry
 from ocpp_station.clock import Clock, OffsetClock, SystemClock
 from ocpp_station.config import StationConfig
 from ocpp_station.context import Context, EvseLayout
-from ocpp_station.dispatch.dispatcher import Dispatcher, NotReady
+from ocpp_station.dispatch.dispatcher import Dispatcher
 from ocpp_station.dispatch.policy import LinkState
 from ocpp_station.dispatch.sender import QueueSender
-from ocpp_station.events import EventBus, Listener
+from ocpp_station.events import EventBus
 from ocpp_station.rpc.endpoint import RpcEndpoint
+from ocpp_station.station_api import StationApi
 from ocpp_station.storage import QueuedMessage, StationStore
+from ocpp_station.tasks import Factory, TaskGroup
 from ocpp_station.transport import Transport, TransportConfig
 from ocpp_station.wiring import build_blocks
 
 ResetHook = Callable[[str], Awaitable[None]]
 
+STORAGE_PROBE_INTERVAL = 2.0  # seconds between write attempts while the store cannot write
 
-class StationCore:
+
+class StationCore(StationApi):
     """One OCPP 2.0.1 charging station, without the local control socket (``ocpp_station.Station``
     adds it).
 
@@ -66,7 +69,8 @@ class StationCore:
         self.on_reset = on_reset
         self.on_frame = on_frame
         self._controller_override = controller
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._group = TaskGroup(config.id, self.log, self.base_clock)
+        self._tasks: set[asyncio.Task[Any]] = self._group.tasks
         self._restart_task: asyncio.Task[Any] | None = None
         self._stopped = asyncio.Event()
         self.started = False
@@ -88,61 +92,16 @@ class StationCore:
         """Connected and registered: the station may send its own messages."""
         return self.link.online
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener(topic, data)`` for every publication (topics: ``events.TOPICS``);
-        returns an unsubscribe function."""
-        return self.bus.subscribe(listener)
-
-    async def change_availability(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """ChangeAvailability from the station's own side (a ChangeAvailabilityRequest payload;
-        the answer a CSMS would get)."""
-        return await self.blocks.availability.change(payload)
-
-    async def raise_security_event(
-        self,
-        kind: str,
-        *,
-        timestamp: str | None = None,
-        tech_info: str | None = None,
-        critical: bool | None = None,
-    ) -> dict[str, Any]:
-        """A security event of the integrator's (A04); returns it as published."""
-        return await self.blocks.security.raise_event(
-            kind, timestamp=timestamp, tech_info=tech_info, critical=critical
-        )
-
-    def register_data_transfer(
-        self, vendor_id: str, handler: DataTransferHandler, message_id: str | None = None
-    ) -> Callable[[], None]:
-        """Answer the CSMS's DataTransfers of ``vendor_id`` (of one ``message_id``, or all when
-        None) with ``handler(request) -> response`` (P01; OCPP camelCase payloads, the handler may
-        be a coroutine); returns a function that removes the registration."""
-        return self.data_transfers.register(vendor_id, handler, message_id)
-
-    async def data_transfer(
-        self,
-        vendor_id: str,
-        message_id: str | None = None,
-        data: Any = None,
-        *,
-        custom_data: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Send a DataTransfer to the CSMS now (P02); its DataTransferResponse payload.  Raises
-        ``NotReady`` while offline or not registered, ``ConnectionLost``, ``CallTimeout``, or
-        ``OCPPError`` for a CALLERROR answer."""
-        if not self.started:
-            raise NotReady("DataTransfer: the station is not started")
-        return await self.blocks.data_transfer.send(
-            vendor_id, message_id, data, custom_data=custom_data
-        )
-
     def status(self) -> dict[str, Any]:
         """The live state, as the control API's ``status`` returns it."""
         state: dict[str, Any] = {
             "id": self.config.id,
             "connected": self.link.connected,
             "registration": self.link.registration,
+            "storage": self.store.health.describe(),
         }
+        if self._group.restarts:
+            state["task_restarts"] = dict(self._group.restarts)
         for block in self.blocks.all():
             block.describe(state)
         return state
@@ -175,12 +134,11 @@ class StationCore:
 
     async def _start(self) -> None:
         cfg = self.config
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
         self.link.connected = False
         self.link.registration = "Unknown"  # a (re)started core boots again (B01, B11/B12)
         self.link.down_since = None
         self._opened = []
-        self.store = StationStore.open(cfg.data_dir, logger=self.log)
+        self.store = StationStore.open(cfg.data_dir, logger=self.log, now=self.base_clock.time)
         self._opened.append(self.store)
         self.queue = self.store.messages
         self.dm = DeviceModel.open(
@@ -260,9 +218,12 @@ class StationCore:
         await self.hal.open()
         for block in self.blocks.all():
             await block.start()
-        self.spawn(self._hal_loop(), "hal")
-        self.spawn(self.sender.run(), "queue")
-        self._transport_task = self.spawn(self.transport.run(), "transport")
+        self.spawn(self._hal_loop(), "hal", restart=self._hal_loop)
+        self.spawn(self.sender.run(), "queue", restart=self.sender.run)
+        self.spawn(self._storage_watch(), "storage", restart=self._storage_watch)
+        self._transport_task = self.spawn(
+            self.transport.run(), "transport", restart=self.transport.run
+        )
         self.started = True
 
     async def stop(self) -> None:
@@ -296,7 +257,9 @@ class StationCore:
     async def restart_ocpp(self) -> None:
         """Connect again after :meth:`stop_ocpp`."""
         if self._transport_task is None or self._transport_task.done():
-            self._transport_task = self.spawn(self.transport.run(), "transport")
+            self._transport_task = self.spawn(
+                self.transport.run(), "transport", restart=self.transport.run
+            )
 
     async def _shutdown(self) -> None:
         if not self.started:
@@ -321,25 +284,13 @@ class StationCore:
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
 
-    def spawn(self, coro: Awaitable[Any], name: str) -> asyncio.Task[Any]:
-        """Run a background task owned by the station; its failure is logged, never silent."""
-
-        async def guarded() -> Any:
-            try:
-                return await coro
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                self.log.exception("station task %s failed", name)
-                return None
-
-        task = asyncio.get_running_loop().create_task(guarded(), name=f"{self.config.id}:{name}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        if inspect.iscoroutine(coro):
-            # A task cancelled before it ran never awaited ``coro``: close it (no-op otherwise).
-            task.add_done_callback(lambda _: coro.close())
-        return task
+    def spawn(
+        self, coro: Awaitable[Any], name: str, *, restart: Factory | None = None
+    ) -> asyncio.Task[Any]:
+        """Run a background task owned by the station; its failure is logged, never silent, and
+        a long-running one (``restart``: a factory of a fresh coroutine) is restarted with
+        back-off (:mod:`ocpp_station.tasks`)."""
+        return self._group.spawn(coro, name, restart=restart)
 
     def now(self) -> float:
         return self.clock.time()
@@ -392,6 +343,15 @@ class StationCore:
             block.disconnected()
         if was:
             self.spawn(self.bus.publish("is_connected", False), "publish")
+
+    async def _storage_watch(self) -> None:
+        """While the store cannot write, try a small write now and then: the station recovers
+        by itself when space (or a writable medium) returns."""
+        health = self.store.health
+        while True:
+            await self.base_clock.sleep(STORAGE_PROBE_INTERVAL)
+            if not health.ok:
+                self.store.probe()
 
     async def _hal_loop(self) -> None:
         async for event in self.hal.events():

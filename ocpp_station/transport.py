@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
 from ocpp_station.clock import Clock, SystemClock
-from ocpp_station.redact import wire_logger
+from ocpp_station.logutil import RedactingLogger
 
 SUBPROTOCOL = Subprotocol("ocpp2.0.1")
 STATION_ID_MAX_LENGTH = 48  # Part 4 section 3.1.1
@@ -40,6 +40,10 @@ class TransportError(Exception):
 
 class NotConnected(TransportError):
     """Raised by :meth:`Transport.send` while there is no open connection."""
+
+
+class UnsendableText(TransportError, ValueError):
+    """Raised by :meth:`Transport.send` for text UTF-8 cannot encode; nothing was sent."""
 
 
 @dataclass
@@ -180,6 +184,7 @@ class Transport:
         self._ping_interval = ping_interval
         self._clock: Clock = clock or SystemClock()
         self._log = logger or logging.getLogger("ocpp_station.transport")
+        self._ws_log = logging.getLogger("websockets.client")
         self._open_timeout = open_timeout
         self._ws: ClientConnection | None = None
         self._stopping = asyncio.Event()
@@ -246,7 +251,8 @@ class Transport:
                 # No permessage-deflate: OCPP frames are small, and the compressor's buffers
                 # cost ~0.5 MiB per connection (docs/performance.md, fleet scale).
                 compression=None,
-                logger=wire_logger(),  # its DEBUG lines show frames: PINs masked (C04.FR.04)
+                # never the Authorization header nor a frame's text in the log, at any level
+                logger=RedactingLogger(self._ws_log),
             )
 
         try:
@@ -339,11 +345,17 @@ class Transport:
         return None
 
     async def send(self, text: str) -> None:
+        """Send one text frame.  Text UTF-8 cannot carry (a lone surrogate) raises
+        :class:`UnsendableText` and leaves the connection as it is (Part 4 section 4.1.2)."""
         ws = self._ws
         if ws is None or not self.connected:
             raise NotConnected("not connected to the CSMS")
         try:
-            await ws.send(text)
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise UnsendableText(f"frame not sent: not valid UTF-8 text ({exc.reason})") from None
+        try:
+            await ws.send(data, text=True)
         except ConnectionClosed as exc:
             raise NotConnected(f"connection to the CSMS closed: {exc}") from exc
 

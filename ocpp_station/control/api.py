@@ -10,16 +10,9 @@ the same file describes the results and publications.
 
 from __future__ import annotations
 
-import functools
 import itertools
-import json
 from collections.abc import Callable
-from importlib import resources
 from typing import TYPE_CHECKING, Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
-from referencing import Registry, Resource
 
 from device_model import MalformedRequest, VariableChange
 from ocpp_station.clock import iso
@@ -33,6 +26,9 @@ from ocpp_station.control.data_transfer import (
 )
 from ocpp_station.control.naming import to_camel, to_snake
 from ocpp_station.control.publications import shape
+from ocpp_station.control.schema import (
+    check_params,
+)
 from ocpp_station.control.server import ControlError, ControlServer, require
 from ocpp_station.events import TOPICS
 
@@ -40,8 +36,6 @@ if TYPE_CHECKING:  # typing only: the runtime station builds its control API wit
     from ocpp_station.runtime import Station
 
 SIM_METHODS = ("plug_in", "unplug", "present_id_token", "ev_state", "fault", "clear_fault")
-
-SCHEMA_FILE = "control_api.schema.json"
 
 # The station's publications, plus the DataTransfer requests for control-API handlers.
 CONTROL_TOPICS = (*TOPICS, INCOMING_TOPIC)
@@ -51,59 +45,9 @@ CONTROL_TOPICS = (*TOPICS, INCOMING_TOPIC)
 MonitorKey = tuple[str, str | None, int | None, int | None, str, str | None]
 
 
-@functools.cache
-def control_schema() -> dict[str, Any]:
-    """``schemas/control_api.schema.json`` (installed as ``ocpp_station.schemas``)."""
-    text = resources.files("ocpp_station.schemas").joinpath(SCHEMA_FILE).read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-@functools.cache
-def _validator(pointer: str) -> Draft202012Validator:
-    root = control_schema()
-    registry: Registry[Any] = Registry().with_resource(root["$id"], Resource.from_contents(root))
-    return Draft202012Validator(
-        {"$ref": f"{root['$id']}#{pointer}"},
-        registry=registry,
-        format_checker=Draft202012Validator.FORMAT_CHECKER,
-    )
-
-
-def _where(path: Any) -> str:
-    out = "params"
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
-
-
-def check_params(method: str, params: dict[str, Any]) -> None:
-    """Validate ``params`` against ``methods.<method>.params`` of the control-API schema; a
-    ControlError ``InvalidParams`` names the first offending field.  Methods the schema does not
-    describe are not checked here."""
-    if method not in control_schema()["methods"]:
-        return
-    errors = list(_validator(f"/methods/{method}/params").iter_errors(params))
-    if not errors:
-        return
-    error = best_match(errors)
-    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-    raise ControlError(
-        "InvalidParams", f"{method}: {_where(error.absolute_path)}: {error.message}{more}"
-    )
-
-
-def validate_result(method: str, result: Any) -> list[str]:
-    """Problems of a method's result against the schema (empty if it conforms); for tests and
-    for tools that want to check a reply."""
-    validator = _validator(f"/methods/{method}/result")
-    return [f"{_where(e.absolute_path)}: {e.message}" for e in validator.iter_errors(result)]
-
-
-def validate_publication(topic: str, data: Any) -> list[str]:
-    """Problems of a publication's data against ``topics.<topic>`` (empty if it conforms)."""
-    validator = _validator(f"/topics/{topic}")
-    return [f"{_where(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]
+def _write_only(var: Any) -> bool:
+    actual = var.attributes.get("Actual")
+    return actual is not None and actual.mutability == "WriteOnly"
 
 
 def _ocpp_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -249,11 +193,18 @@ class ControlApi:
                     f"monitor_variables: component_variables[{i}]: unknown component {key[0]!r}"
                     + (f" instance {key[1]!r}" if key[1] else ""),
                 )
-            if (key[0], key[1], key[4], key[5]) not in definitions.by_key:
+            var = definitions.by_key.get((key[0], key[1], key[4], key[5]))
+            if var is None:
                 raise ControlError(
                     "InvalidParams",
                     f"monitor_variables: component_variables[{i}]: component {key[0]} has no "
                     f"variable {key[4]!r}" + (f" instance {key[5]!r}" if key[5] else ""),
+                )
+            if _write_only(var):
+                raise ControlError(
+                    "InvalidParams",
+                    f"monitor_variables: component_variables[{i}]: {key[4]} is write-only: its "
+                    "value is never published",
                 )
             keys.append(key)
         self._monitored.update(keys)
@@ -261,6 +212,15 @@ class ControlApi:
     def _on_change(self, change: VariableChange) -> None:
         if change.attribute != "Actual" or not any(_matches(k, change) for k in self._monitored):
             return
+        key = (
+            change.component.get("name"),
+            change.component.get("instance"),
+            change.variable.get("name"),
+            change.variable.get("instance"),
+        )
+        var = self.st.dm.definitions.by_key.get(key)  # type: ignore[arg-type]
+        if var is None or _write_only(var):
+            return  # a WriteOnly value (a password) is never published
         data = {
             "component_variable": {
                 "component": to_snake(change.component),

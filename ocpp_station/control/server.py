@@ -16,7 +16,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
+import stat
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,8 @@ Method = Callable[[dict[str, Any]], Awaitable[Any]]
 MAX_LINE = 1 << 20  # 1 MiB per request line
 MAX_PENDING = 1000  # lines queued for a client that does not read before it is dropped
 FLUSH_TIMEOUT = 5.0  # seconds to deliver the last lines of a closing connection
+PROBE_TIMEOUT = 1.0  # seconds to learn whether a socket at the path is live
+MAX_DIGITS = 30  # the longest integer a request may hold (more is refused, never echoed)
 
 
 class ControlError(Exception):
@@ -35,6 +39,62 @@ class ControlError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class SocketPathError(ControlError):
+    """The control socket path cannot be served; ``str()`` is one line naming path and reason."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__("SocketPath", f"control socket {path}: {reason}")
+        self.path = path
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise ValueError(f"a number of {len(text)} digits is too large (at most {MAX_DIGITS})")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if len(text) > 2 * MAX_DIGITS or not math.isfinite(value):
+        raise ValueError(f"number {text[:40]}... is out of range")
+    return value
+
+
+def parse_line(line: bytes) -> Any:
+    """One request line as strict JSON (RFC 8259): no NaN/Infinity, no number beyond
+    ``MAX_DIGITS`` digits or a float's range; raises ``ValueError`` (``RecursionError`` for
+    nesting deeper than Python can follow is turned into one too)."""
+    try:
+        return json.loads(
+            line,
+            parse_constant=_reject_constant,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+        )
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def dump_line(obj: Any, log: logging.Logger) -> bytes:
+    """One reply or publication as a line of strict JSON.  What strict JSON cannot carry (NaN,
+    an object JSON does not know) becomes an ``InternalError`` reply instead, logged."""
+    try:
+        text = json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        log.error("control reply not sent as it is no strict JSON: %s", exc)
+        req_id = obj.get("id") if isinstance(obj, dict) else None
+        fallback = _error(None, "InternalError", f"reply is no strict JSON: {exc}")
+        with contextlib.suppress(TypeError, ValueError, RecursionError):
+            json.dumps(req_id, allow_nan=False)
+            fallback["id"] = req_id
+        text = json.dumps(fallback, separators=(",", ":"))
+    return text.encode() + b"\n"
 
 
 class _Client:
@@ -54,7 +114,7 @@ class _Client:
         """Queue one line; False if the client is gone (or was just dropped for lagging)."""
         if self.closed:
             return False
-        data = json.dumps(obj, separators=(",", ":"), default=str).encode() + b"\n"
+        data = dump_line(obj, self.log)
         try:
             self._queue.put_nowait(data)
         except asyncio.QueueFull:
@@ -110,10 +170,39 @@ class ControlServer:
     def add(self, name: str, method: Method) -> None:
         self.methods[name] = method
 
+    async def check_path(self) -> None:
+        """Refuse a path the server must not take (:class:`SocketPathError`, one line naming the
+        path and why): a directory, a file that is no socket, the live socket of a running
+        process (another station).  Only a stale socket, nobody listening, is removed."""
+        try:
+            mode = os.lstat(self.path).st_mode
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise SocketPathError(self.path, f"cannot be checked: {exc.strerror}") from None
+        if stat.S_ISDIR(mode):
+            raise SocketPathError(self.path, "is a directory, not a socket")
+        if not stat.S_ISSOCK(mode):
+            raise SocketPathError(self.path, "exists and is not a socket; not replacing it")
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_unix_connection(str(self.path)), PROBE_TIMEOUT
+            )
+        except (ConnectionRefusedError, FileNotFoundError):
+            self.log.info("replacing stale control socket %s", self.path)
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+            return
+        except (OSError, TimeoutError) as exc:
+            raise SocketPathError(self.path, f"cannot be checked: {exc}") from None
+        writer.close()
+        raise SocketPathError(
+            self.path, "is the live socket of a running process (another station?)"
+        )
+
     async def start(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+        await self.check_path()
         old = os.umask(0o177)  # the socket is created 0600: only the station's user may use it
         try:
             self._server = await asyncio.start_unix_server(
@@ -164,8 +253,8 @@ class ControlServer:
 
     async def _handle(self, client: _Client, line: bytes) -> dict[str, Any]:
         try:
-            request = json.loads(line)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            request = parse_line(line)
+        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
             return _error(None, "ParseError", f"request is not valid JSON: {exc}")
         if not isinstance(request, dict):
             return _error(None, "InvalidRequest", "request must be a JSON object")

@@ -6,6 +6,9 @@ E12.FR.01).  A message the CSMS does not accept (CALLERROR, no answer in time) i
 ``interval * failures`` seconds and discarded after ``MessageAttemptsTransactionEvent`` failures
 (E13.FR.02-04).  A lost connection is not a failure: the sender waits for
 :meth:`QueueSender.resume`, and the queued TransactionEvents become ``offline`` (E11.FR.07).
+A message that can never be sent (it breaks its own schema, or JSON/UTF-8 cannot carry it:
+:class:`~ocpp_station.rpc.errors.InvalidRequest`, nothing went out) is set aside at once into the
+store's ``dead_letters``, with one log line, and never holds up the messages behind it.
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ from typing import Any
 
 from ocpp_station.clock import Clock
 from ocpp_station.rpc.endpoint import ConnectionLost
-from ocpp_station.rpc.errors import OCPPError
+from ocpp_station.rpc.errors import InvalidRequest, OCPPError
+from ocpp_station.storage.health import StorageUnavailable
 from ocpp_station.storage.messages import MessageQueue, QueuedMessage
+
+ACK_RETRY = 1.0  # seconds between attempts to delete an answered message while the disk is full
 
 
 @dataclass(frozen=True)
@@ -100,8 +106,14 @@ class QueueSender:
         """The connection is down: stop sending; queued TransactionEvents become offline."""
         self._paused = True
         self._queue.offline = True
-        self._queue.mark_offline()
+        self._mark_offline()
         self._changed.set()
+
+    def _mark_offline(self) -> None:
+        try:
+            self._queue.mark_offline()
+        except StorageUnavailable:
+            pass  # the store logged why; the events keep the flag they were queued with
 
     def resume(self) -> None:
         """The connection is back (and accepted): send again."""
@@ -134,18 +146,26 @@ class QueueSender:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            if isinstance(exc, InvalidRequest):
+                self._queue.set_aside(message.id, f"not valid OCPP: {exc}", self._clock.time())
+                return
             if isinstance(exc, self._connection_errors):
                 # not an attempt (E13 is about a CSMS that does not accept the message)
                 if self._resumes == resumes:  # no resume() since the call began
                     self._paused = True
                     self._queue.offline = True
-                    self._queue.mark_offline()
+                    self._mark_offline()
                 return
             await self._failed(message, exc)
             return
         finally:
             self.in_flight = None
-        self._queue.ack(message.id)
+        while True:  # answered: it must leave the queue, or it would be sent twice
+            try:
+                self._queue.ack(message.id)
+                break
+            except StorageUnavailable:
+                await self._clock.sleep(ACK_RETRY)
         self.sent += 1
         if self._on_response is not None:
             try:
@@ -160,6 +180,7 @@ class QueueSender:
     async def _failed(self, message: QueuedMessage, exc: Exception) -> None:
         failures = self._queue.record_attempt(message.id)
         policy = self._policy()
+        # Only an answer of the CSMS is a CALLERROR; anything else is named by its type.
         kind = "CALLERROR" if isinstance(exc, OCPPError) else type(exc).__name__
         if policy.exhausted(failures):
             self._queue.drop(message.id, f"{kind}: {exc}")

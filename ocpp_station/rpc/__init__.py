@@ -12,7 +12,13 @@ from ocpp_station.rpc.connection import (
     SendCall,
 )
 from ocpp_station.rpc.endpoint import Handler, Reply, RpcEndpoint
-from ocpp_station.rpc.errors import CallTimeout, ConnectionLost, ErrorCode, OCPPError
+from ocpp_station.rpc.errors import (
+    CallTimeout,
+    ConnectionLost,
+    ErrorCode,
+    InvalidRequest,
+    OCPPError,
+)
 from ocpp_station.rpc.frames import (
     Call,
     CallError,
@@ -38,6 +44,7 @@ __all__ = [
     "Frame",
     "FrameError",
     "Handler",
+    "InvalidRequest",
     "Note",
     "OCPPError",
     "Output",

@@ -37,16 +37,24 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ocpp_station.rpc.errors import CallTimeout, ConnectionLost, ErrorCode, OCPPError
+from ocpp_station.rpc.errors import (
+    CallTimeout,
+    ConnectionLost,
+    ErrorCode,
+    InvalidRequest,
+    OCPPError,
+)
 from ocpp_station.rpc.frames import (
     Call,
     CallError,
     CallResult,
     FrameError,
     encode,
+    lone_surrogate_path,
+    may_hold_surrogate,
     new_message_id,
     parse,
 )
@@ -93,6 +101,8 @@ class CallFailed:
 class Note:
     level: int  # a logging level
     message: str
+    # what kind of event, without ids: repeats of one kind are rate-limited by the endpoint
+    kind: str = field(default="", compare=False)
 
 
 Output = SendCall | SendAnswer | Dispatch | CallDone | CallFailed | Note
@@ -150,16 +160,26 @@ class RpcConnection:
 
     def call(self, action: str, payload: dict[str, Any], now: float) -> tuple[str, list[Output]]:
         """Queue a CALL; return its message id and the outputs (a :class:`SendCall` when it can go
-        out at once).  Raise :class:`OCPPError` for an invalid request (nothing is queued),
-        ``TypeError``/``ValueError`` for a payload JSON cannot carry, :class:`ConnectionLost` once
-        closed."""
+        out at once).  Raise :class:`InvalidRequest` (an :class:`OCPPError`) for a request that
+        breaks its schema or that JSON or UTF-8 cannot carry (nothing is queued),
+        :class:`ConnectionLost` once closed."""
         if self._closed:
             raise ConnectionLost(f"{action}: the RPC endpoint is closed")
-        self._registry.validate(action, "request", payload)
+        try:
+            self._registry.validate(action, "request", payload)
+        except OCPPError as invalid:
+            raise InvalidRequest(invalid.code, invalid.description, invalid.details) from None
         message_id = self._new_id()
-        self._waiting.append(
-            _Outgoing(message_id, action, encode(Call(message_id, action, payload)))
-        )
+        try:
+            text = encode(Call(message_id, action, payload))
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequest(ErrorCode.FORMAT_VIOLATION, f"not JSON: {exc}") from None
+        where = lone_surrogate_path(payload) if may_hold_surrogate(text) else None
+        if where is not None:  # Part 4 section 4.1.2: a message is UTF-8 text
+            raise InvalidRequest(
+                ErrorCode.FORMAT_VIOLATION, f"{where} is not valid UTF-8 text (lone surrogate)"
+            )
+        self._waiting.append(_Outgoing(message_id, action, text))
         return message_id, self._next(now)
 
     def send_failed(self, message_id: str, reason: str, now: float) -> list[Output]:
@@ -213,13 +233,18 @@ class RpcConnection:
     def receive(self, text: str | bytes, now: float) -> list[Output]:
         """One websocket message received."""
         if self._closed:
-            return [Note(logging.WARNING, "message dropped: the RPC endpoint is closed")]
+            return [Note(logging.WARNING, "message dropped: the RPC endpoint is closed", "closed")]
         try:
             frame = parse(text)
         except FrameError as exc:
             if not exc.answerable:  # a broken CALLRESULT/CALLERROR: never answer it (no loops)
-                return [Note(logging.WARNING, f"malformed response dropped: {exc}")]
-            note = Note(logging.WARNING, f"malformed message answered with {exc.code}: {exc}")
+                kind = "malformed response"
+                return [Note(logging.WARNING, f"malformed response dropped: {exc}", kind)]
+            note = Note(
+                logging.WARNING,
+                f"malformed message answered with {exc.code}: {exc}",
+                f"malformed message {exc.code}",
+            )
             return [note, *self._answer_error(exc.message_id, exc)]
         if isinstance(frame, Call):
             return self._on_call(frame)
@@ -230,7 +255,7 @@ class RpcConnection:
         if out is None or out.message_id != frame.message_id:
             kind = type(frame).__name__
             message = f"dropped {kind} with unknown or stale message id {frame.message_id!r}"
-            return [Note(logging.WARNING, message)]
+            return [Note(logging.WARNING, message, f"stale {kind}")]
         if isinstance(frame, CallError):
             return self._finish(CallFailed(out.message_id, _received_error(frame)), now)
         # The one leniency: a BootNotificationResponse.currentTime without UTC offset is read
@@ -254,7 +279,11 @@ class RpcConnection:
         try:
             self._accept(call)
         except OCPPError as error:
-            note = Note(logging.INFO, f"answering {call.action} {call.message_id} with {error}")
+            note = Note(
+                logging.INFO,
+                f"answering {call.action} {call.message_id} with {error}",
+                f"answering {call.action[:40]} with {error.code}",
+            )
             return [note, *self._answer_error(call.message_id, error)]
         self._incoming.add(call.message_id)
         return [Dispatch(call, self._generation)]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocpp_station.clock import Clock, SystemClock, sleep_or_wake
+from ocpp_station.logutil import RateLimitedLog
 from ocpp_station.redact import redact_frame
 from ocpp_station.rpc.connection import (
     CallDone,
@@ -69,6 +70,7 @@ class RpcEndpoint:
         self._sleeping_until: float | None = None  # the deadline the timer sleeps for
         self._wake = asyncio.Event()  # the deadline changed
         self.on_frame: Callable[[str, str], None] | None = None
+        self._notes = RateLimitedLog(self._log, self._clock.time)
 
     @property
     def gate(self) -> Callable[[str], OCPPError | None] | None:
@@ -180,7 +182,9 @@ class RpcEndpoint:
             try:
                 await self._send(answer.text)
             except Exception as exc:
-                self._log.warning("could not send answer to %s: %s", answer.message_id, exc)
+                self._notes.warning(
+                    "answer not sent", "could not send answer to %s: %s", answer.message_id, exc
+                )
             else:
                 result_sent = result_sent or answer.result
         return result_sent
@@ -208,7 +212,9 @@ class RpcEndpoint:
                 else:
                     future.set_exception(out.error)
             elif isinstance(out, Note):
-                self._log.log(out.level, "%s", out.message)
+                # A peer can cause these with every frame: a few per kind per minute, then a
+                # count (a misbehaving CSMS must not fill the charger's flash with log).
+                self._notes.log(out.level, out.kind or out.message[:60], "%s", out.message)
         return answers
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:

@@ -38,6 +38,12 @@ class OCPPError(Exception):
         super().__init__(f"{self.code}: {description}" if description else str(self.code))
 
 
+class InvalidRequest(OCPPError):
+    """A station→CSMS request that is no valid OCPP (its schema, or text UTF-8 cannot carry):
+    it was not sent, and sending it again can never help.  ``code`` is the CALLERROR the CSMS
+    would have answered with."""
+
+
 class CallTimeout(Exception):
     """No CALLRESULT/CALLERROR arrived within the timeout (OCPPCommCtrlr.MessageTimeout)."""
 

@@ -14,6 +14,7 @@ when none could be read, Part 4 section 4.2.3).
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,9 @@ CALL_ERROR = 4
 
 MESSAGE_ID_MAX_LENGTH = 36  # Part 4 section 4.1.4: string[36]
 UNREADABLE_ID = "-1"  # Part 4 section 4.2.3: the id to answer with when none can be read
+
+# A JSON escape of a UTF-16 surrogate: the only way a lone surrogate gets into a parsed string.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 _ELEMENTS = {CALL: 4, CALL_RESULT: 3, CALL_ERROR: 5}
 _NAMES = {CALL: "CALL", CALL_RESULT: "CALLRESULT", CALL_ERROR: "CALLERROR"}
@@ -111,7 +115,42 @@ def _message_id(raw: list[Any]) -> str:
         )
     if not message_id:
         raise FrameError(ErrorCode.RPC_FRAMEWORK_ERROR, "message id is empty")
+    if not _is_utf8(message_id):
+        # Part 4 section 4.1.2: the message must be UTF-8; an id with a lone UTF-16 surrogate
+        # cannot be read (nor echoed), so the answer carries "-1" (section 4.2.3).
+        raise FrameError(
+            ErrorCode.RPC_FRAMEWORK_ERROR, "message id is not valid UTF-8 text (lone surrogate)"
+        )
     return message_id
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def lone_surrogate_path(value: Any, path: str = "") -> str | None:
+    """The path of the first string (key or value) in ``value`` that UTF-8 cannot encode (it
+    holds a lone UTF-16 surrogate), else None.  ``$`` names the payload itself."""
+    if isinstance(value, str):
+        return None if _is_utf8(value) else (path or "$")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if not _is_utf8(key):
+                return where.encode("utf-8", "backslashreplace").decode("ascii")
+            found = lone_surrogate_path(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = lone_surrogate_path(item, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
 
 
 def parse(text: str | bytes) -> Frame:
@@ -169,9 +208,20 @@ def parse(text: str | bytes) -> Frame:
                 message_id,
                 type_id,
             )
-        return Call(message_id, action, _payload(raw[3], name, message_id, type_id))
+        if not _is_utf8(action):
+            raise FrameError(
+                ErrorCode.RPC_FRAMEWORK_ERROR,
+                "CALL action is not valid UTF-8 text (lone surrogate)",
+                message_id,
+                type_id,
+            )
+        payload = _payload(raw[3], name, message_id, type_id)
+        _check_text(text, payload, name, message_id, type_id)
+        return Call(message_id, action, payload)
     if type_id == CALL_RESULT:
-        return CallResult(message_id, _payload(raw[2], name, message_id, type_id))
+        payload = _payload(raw[2], name, message_id, type_id)
+        _check_text(text, payload, name, message_id, type_id)
+        return CallResult(message_id, payload)
     code, description, details = raw[2], raw[3], raw[4]
     if not isinstance(code, str):
         raise FrameError(
@@ -212,6 +262,29 @@ def _payload(value: Any, name: str, message_id: str, type_id: int) -> dict[str, 
     return value
 
 
+def may_hold_surrogate(text: str | bytes) -> bool:
+    """False when JSON ``text`` surely holds no lone surrogate (a fast look for the escape)."""
+    return isinstance(text, str) and _SURROGATE_ESCAPE.search(text) is not None
+
+
+def _check_text(
+    text: str | bytes, payload: dict[str, Any], name: str, message_id: str, type_id: int
+) -> None:
+    """Part 4 section 4.1.2: the whole message is UTF-8 text.  A ``\\uD800``-style escape of a
+    lone surrogate is valid JSON but no UTF-8 text: the payload is syntactically incorrect
+    (FormatViolation, section 4.3), never passed on to a handler, a store or a log."""
+    if not may_hold_surrogate(text):
+        return  # no \\u escape of a surrogate; bytes came from UTF-8 and cannot hold one
+    where = lone_surrogate_path(payload)
+    if where is not None:
+        raise FrameError(
+            ErrorCode.FORMAT_VIOLATION,
+            f"{name} payload field {where} is not valid UTF-8 text (lone surrogate)",
+            message_id,
+            type_id,
+        )
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -235,7 +308,12 @@ def encode(frame: Frame) -> str:
         wire = [CALL_RESULT, frame.message_id, frame.payload]
     else:
         wire = [CALL_ERROR, frame.message_id, frame.code, frame.description, frame.details]
-    return json.dumps(wire, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    text = json.dumps(wire, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    if not text.isascii() and not _is_utf8(text):
+        # A lone surrogate from a local source: JSON-escaped, the frame is UTF-8 text that
+        # means what was given, and the websocket never fails on it.
+        text = json.dumps(wire, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return text
 
 
 def new_message_id() -> str:

@@ -6,6 +6,7 @@ policy.
 """
 
 from ocpp_station.storage.connection import StorageError
+from ocpp_station.storage.health import StorageHealth, StorageUnavailable
 from ocpp_station.storage.messages import TRANSACTION_EVENT, MessageQueue, QueuedMessage
 from ocpp_station.storage.migrations import SCHEMA_VERSION
 from ocpp_station.storage.state import StateRecords
@@ -20,4 +21,6 @@ __all__ = [
     "StateRecords",
     "StationStore",
     "StorageError",
+    "StorageHealth",
+    "StorageUnavailable",
 ]

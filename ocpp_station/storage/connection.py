@@ -18,10 +18,14 @@ class StorageError(Exception):
     """The station store cannot be opened (a newer schema, a legacy file it cannot import)."""
 
 
-def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
+def connect(
+    path: str | os.PathLike[str], factory: type[sqlite3.Connection] = sqlite3.Connection
+) -> sqlite3.Connection:
     """Open ``path`` in autocommit mode (``isolation_level=None``: every transaction is explicit),
     WAL, ``synchronous=FULL``."""
-    conn = sqlite3.connect(os.fspath(path), isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(
+        os.fspath(path), isolation_level=None, check_same_thread=False, factory=factory
+    )
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
@@ -33,11 +37,24 @@ def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception: all or nothing."""
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception: all or nothing.
+
+    A full disk (SQLITE_FULL) may make SQLite roll back by itself, and may make the COMMIT
+    itself fail: the original error is raised either way, and the connection is never left
+    inside a transaction."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
-    conn.execute("COMMIT")
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not done so already."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the error that brought us here is the one to report

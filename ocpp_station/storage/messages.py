@@ -127,6 +127,40 @@ class MessageQueue:
                 reason,
             )
 
+    def set_aside(self, message_id: int, reason: str, now: float) -> bool:
+        """Move a message that can never be sent (it is no valid OCPP) out of the queue into
+        ``dead_letters``, where it stays for inspection; one transaction, one log line."""
+        with transaction(self._db):
+            row = self._db.execute(
+                "DELETE FROM messages WHERE id = ? RETURNING action, payload, attempts, created",
+                (message_id,),
+            ).fetchone()
+            if row is None:
+                return False
+            self._db.execute(
+                "INSERT OR REPLACE INTO dead_letters "
+                "(id, action, payload, attempts, created, set_aside, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (message_id, row[0], row[1], row[2], row[3], float(now), reason),
+            )
+        self._count -= 1
+        self._log.error(
+            "queued %s message %d set aside (never sent, kept in dead_letters): %s",
+            row[0],
+            message_id,
+            reason,
+        )
+        return True
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """The messages set aside, oldest first (for inspection and tests)."""
+        rows = self._db.execute(
+            "SELECT id, action, payload, attempts, created, set_aside, reason "
+            "FROM dead_letters ORDER BY id"
+        ).fetchall()
+        keys = ("id", "action", "payload", "attempts", "created", "set_aside", "reason")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
     def mark_offline(self) -> int:
         """Set ``offline: true`` in every queued TransactionEvent (E11.FR.07); returns how many."""
         cur = self._db.execute(

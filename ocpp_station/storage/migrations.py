@@ -10,6 +10,7 @@ Version 1 is the 0.1.0 data of the three former files in one: the device model's
 ``attribute_value``, the queue's ``messages`` and ``state``, the smart-charging
 ``charging_profiles``.  Its statements use ``IF NOT EXISTS`` because an import from 0.1.0
 (:mod:`ocpp_station.storage.legacy`) creates the tables it copies from their old DDL first.
+Version 2 adds ``dead_letters``: queued messages that can never be valid, kept for inspection.
 """
 
 from __future__ import annotations
@@ -74,7 +75,25 @@ _V1 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1,)
+_V2 = Migration(
+    2,
+    "dead letters: queued messages set aside because they can never be sent",
+    (
+        """
+        CREATE TABLE IF NOT EXISTS dead_letters (
+            id INTEGER PRIMARY KEY,
+            action TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            created REAL NOT NULL,
+            set_aside REAL NOT NULL,
+            reason TEXT NOT NULL
+        )
+        """,
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 

@@ -19,13 +19,18 @@ open (:mod:`ocpp_station.storage.legacy`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
+import stat
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ocpp_station.storage import legacy
-from ocpp_station.storage.connection import connect
+from ocpp_station.storage.connection import StorageError, connect
+from ocpp_station.storage.health import ObservedConnection, StorageHealth
 from ocpp_station.storage.messages import MessageQueue
 from ocpp_station.storage.migrations import migrate, schema_version
 from ocpp_station.storage.state import StateRecords
@@ -47,24 +52,47 @@ class StationStore:
 
     @classmethod
     def open(
-        cls, data_dir: str | os.PathLike[str], *, logger: logging.Logger | None = None
+        cls,
+        data_dir: str | os.PathLike[str],
+        *,
+        logger: logging.Logger | None = None,
+        now: Callable[[], float] = time.time,
     ) -> StationStore:
         """Open (or create) ``data_dir/station.db``, importing a 0.1.0 data directory first
         when there is no ``station.db`` yet, and bring its schema up to date.
 
-        Raises :class:`~ocpp_station.storage.connection.StorageError` for a file of a newer
-        release or an old file that cannot be imported (the old files are then left as they
-        are), ``sqlite3.Error`` when the file cannot be opened at all."""
+        The directory is created 0700 and the SQLite files 0600 (they hold the Basic-auth
+        password); an existing directory others can read is tightened to 0700 when it is the
+        station's own (it holds ``station.db`` or is empty), else a warning says so.
+
+        Raises :class:`~ocpp_station.storage.connection.StorageError` with one line naming the
+        directory and what is wrong: a directory that cannot be created or written (read-only,
+        no permission), a file that cannot be opened, a file of a newer release, an old file
+        that cannot be imported (the old files are then left as they are)."""
         log = logger or logging.getLogger("ocpp_station.storage")
         directory = Path(data_dir)
-        directory.mkdir(parents=True, exist_ok=True)
+        _prepare(directory, log)
         path = directory / STORE_FILE
-        if not path.exists() and legacy.legacy_files(directory):
-            legacy.import_legacy(directory, path, log)
-        conn = connect(path)
+        old_umask = os.umask(0o077)  # station.db, -wal, -shm: 0600 (a password is in there)
         try:
+            if not path.exists() and legacy.legacy_files(directory):
+                legacy.import_legacy(directory, path, log)
+            try:
+                conn = connect(path, factory=ObservedConnection)
+            except sqlite3.Error as exc:
+                message = f"data directory {directory}: cannot open {path.name}: {exc}"
+                raise StorageError(message) from None
+        finally:
+            os.umask(old_umask)
+        assert isinstance(conn, ObservedConnection)
+        conn.health = StorageHealth(str(path), logger=log, now=now)
+        try:
+            _private(path)
             migrate(conn, STORE_FILE)
             store = cls(conn, path, logger=log)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StorageError(f"data directory {directory}: {path.name}: {exc}") from None
         except BaseException:
             conn.close()
             raise
@@ -72,8 +100,81 @@ class StationStore:
         return store
 
     @property
+    def health(self) -> StorageHealth:
+        """Whether the store can write now (``status`` shows it)."""
+        health = getattr(self.connection, "health", None)
+        if health is None:  # a store built on a plain connection (tests): observe nothing
+            health = StorageHealth(str(self.path))
+        return health
+
+    def probe(self) -> bool:
+        """Try one small committed write (while the store cannot write, the station calls this
+        now and then, so it recovers by itself when space returns); True when it went."""
+        try:
+            self.connection.execute(
+                "INSERT OR REPLACE INTO state (key, value) VALUES ('storage.probe', '{}')"
+            )
+        except sqlite3.Error:
+            return False
+        return True
+
+    @property
     def schema_version(self) -> int:
         return schema_version(self.connection)
 
     def close(self) -> None:
         self.connection.close()
+
+
+def _prepare(directory: Path, log: logging.Logger) -> None:
+    """Create the data directory 0700, or check an existing one; then make sure it is
+    writable.  Any problem is a :class:`StorageError` naming the directory and the cause."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except FileExistsError:
+        raise StorageError(f"data directory {directory}: exists and is not a directory") from None
+    except OSError as exc:
+        raise StorageError(
+            f"data directory {directory}: cannot be created: {exc.strerror}"
+        ) from None
+    if not directory.is_dir():
+        raise StorageError(f"data directory {directory}: is not a directory")
+    mode = stat.S_IMODE(directory.stat().st_mode)
+    if mode & 0o077:
+        if (directory / STORE_FILE).exists() or not any(directory.iterdir()):
+            try:
+                directory.chmod(0o700)
+            except OSError as exc:
+                log.warning(
+                    "data directory %s is mode %o and cannot be made 0700: %s",
+                    directory,
+                    mode,
+                    exc.strerror,
+                )
+        else:
+            log.warning(
+                "data directory %s is mode %o: other users may read the station's files",
+                directory,
+                mode,
+            )
+    probe = directory / f".write-test-{os.getpid()}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        os.unlink(probe)
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            os.unlink(probe)
+    except OSError as exc:
+        raise StorageError(
+            f"data directory {directory}: cannot write there: {exc.strerror}"
+        ) from None
+
+
+def _private(path: Path) -> None:
+    """station.db and its -wal/-shm files: 0600 (also those a release before this one made)."""
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        file = path.with_name(name)
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE(file.stat().st_mode) != 0o600:
+                file.chmod(0o600)

@@ -18,7 +18,7 @@ from typing import Any
 from support import StationFactory
 
 from ocpp_station import Station
-from ocpp_station.control.api import validate_publication, validate_result
+from ocpp_station.control.schema import validate_publication, validate_result
 from ocpp_station.control.server import ControlError, call
 from ocpp_station.csms import LocalCSMS
 

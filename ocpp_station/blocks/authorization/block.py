@@ -28,6 +28,8 @@ from ocpp_station.dispatch.dispatcher import NotReady
 from ocpp_station.redact import token_text
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost
 from ocpp_station.rpc.errors import OCPPError
+from ocpp_station.rpc.frames import lone_surrogate_path
+from ocpp_station.storage import StorageUnavailable
 
 CACHE_KEY = "auth.cache"
 CACHE = "AuthCacheCtrlr"
@@ -96,6 +98,10 @@ class AuthorizationBlock(Block):
     # -- deciding ------------------------------------------------------------------------------
     async def authorize(self, id_token: dict[str, Any]) -> dict[str, Any]:
         """Decide on a presented token; returns an IdTokenInfo (``status`` Accepted or not)."""
+        if lone_surrogate_path(id_token) is not None:
+            # No valid OCPP string (Part 4 section 4.1.2): refused here, never sent on.
+            self.ctx.log.warning("id token refused: it is not valid UTF-8 text")
+            return {"status": "Invalid"}
         if not self.required():
             return {"status": decision.ACCEPTED}  # AuthCtrlr.Enabled false: no authorization
         if decision.needs_no_authorize(id_token):
@@ -162,7 +168,10 @@ class AuthorizationBlock(Block):
     def _save(self) -> None:
         record = self.cache.to_record()
         record["unknown_offline"] = sorted(self._unknown_offline)
-        self.ctx.state.save(CACHE_KEY, record)
+        try:
+            self.ctx.state.save(CACHE_KEY, record)
+        except StorageUnavailable:
+            pass  # the cache is kept in memory; the store logged why it could not write
 
     def _report_storage(self) -> None:
         """``AuthCacheCtrlr.Storage`` Actual: the bytes the cache uses now."""

@@ -84,7 +84,7 @@ class Provisioning(Block):
             await self._go_online(first=False)
         else:
             self._cancel(self._boot_task)
-            self._boot_task = self.ctx.spawn(self._boot_loop(), "boot")
+            self._boot_task = self.ctx.spawn(self._boot_loop(), "boot", restart=self._boot_loop)
 
     def disconnected(self) -> None:
         self._cancel(self._boot_task)
@@ -160,7 +160,9 @@ class Provisioning(Block):
     def _restart_heartbeat(self) -> None:
         self._cancel(self._heartbeat_task)
         if self.ctx.link.online:
-            self._heartbeat_task = self.ctx.spawn(self._heartbeat_loop(), "heartbeat")
+            self._heartbeat_task = self.ctx.spawn(
+                self._heartbeat_loop(), "heartbeat", restart=self._heartbeat_loop
+            )
 
     async def _heartbeat_loop(self) -> None:
         while True:

@@ -32,6 +32,7 @@ from ocpp_station.blocks.smart_charging.validation import ValidationContext, val
 from ocpp_station.blocks.transactions.sessions import Sessions
 from ocpp_station.context import Context
 from ocpp_station.rpc.endpoint import Reply
+from ocpp_station.storage import StorageUnavailable
 
 StoreOpener = Callable[[], ProfileStore]
 _ENTRIES_KEY = ("SmartChargingCtrlr", None, "Entries", "ChargingProfiles")
@@ -72,7 +73,7 @@ class SmartChargingBlock(Block):
         return self.sessions.transactions()
 
     def _validation_context(
-        self, source: Literal["csms", "local"], replacing: StoredProfile | None = None
+        self, source: Literal["csms", "local"], evse: int, replacing: StoredProfile | None = None
     ) -> ValidationContext:
         dm = self.ctx.dm
         existing = self.store.all()
@@ -94,7 +95,16 @@ class SmartChargingBlock(Block):
             ),
             existing=existing,
             source=source,
+            max_amps=self._physical_max(evse),
+            nominal_voltage=self.ctx.config.nominal_voltage,
         )
+
+    def _physical_max(self, evse: int) -> float | None:
+        """What the EVSE (0: the whole station) can carry, A per phase; None when unknown."""
+        evses = self.ctx.config.evses
+        if evse == 0:
+            return sum(e.max_current_a for e in evses) if evses else None
+        return next((e.max_current_a for e in evses if e.id == evse), None)
 
     def _entries_max(self) -> int | None:
         """The most profiles the station stores: ``maxLimit`` of
@@ -106,13 +116,16 @@ class SmartChargingBlock(Block):
 
     def profiles_changed(self) -> None:
         """The installed profiles changed: update Entries[ChargingProfiles] and the limits."""
-        self.ctx.dm.set(
-            "SmartChargingCtrlr",
-            "Entries",
-            self.store.count(),
-            variable_instance="ChargingProfiles",
-        )
         self.enforcement.wake()
+        try:
+            self.ctx.dm.set(
+                "SmartChargingCtrlr",
+                "Entries",
+                self.store.count(),
+                variable_instance="ChargingProfiles",
+            )
+        except StorageUnavailable:
+            pass  # a count, not persistent: set again on the next change (the log has it)
 
     def evse_context(self, evse: int) -> EvseContext:
         cfg = self.ctx.config
@@ -142,10 +155,21 @@ class SmartChargingBlock(Block):
             if running is not None:  # the TxProfile of the running transaction (K01.FR.03)
                 profile = {**profile, "transactionId": running}
         candidate = StoredProfile(evse, profile)
-        problem = validate_profile(evse, profile, self._validation_context(source, candidate))
+        problem = validate_profile(evse, profile, self._validation_context(source, evse, candidate))
         if problem is not None:
             return {"status": "Rejected", "statusInfo": problem.status_info()}
-        self.store.add(evse, profile, source="CSO" if source == "csms" else "EMS")
+        try:
+            self.store.add(evse, profile, source="CSO" if source == "csms" else "EMS")
+        except StorageUnavailable as exc:
+            # K01.FR.27: a profile is Accepted only once stored; the storage trouble shows in
+            # the log and in ``status`` (the store's health).
+            return {
+                "status": "Rejected",
+                "statusInfo": {
+                    "reasonCode": "OutOfStorage",
+                    "additionalInfo": f"the profile could not be stored: {exc}"[:512],
+                },
+            }
         self.profiles_changed()
         return {"status": "Accepted"}
 
@@ -253,7 +277,9 @@ class SmartChargingBlock(Block):
         # Judged as if the transaction were running already; a transactionId the CSMS may have
         # put in is replaced by the real one when the transaction starts.
         trial = {k: v for k, v in profile.items() if k != "transactionId"}
-        ctx = dataclasses.replace(self._validation_context("csms"), transactions={evse: "pending"})
+        ctx = dataclasses.replace(
+            self._validation_context("csms", evse), transactions={evse: "pending"}
+        )
         problem = validate_profile(evse, trial, ctx)
         return None if problem is None else problem.status_info()
 

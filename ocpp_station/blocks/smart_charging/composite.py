@@ -208,8 +208,13 @@ def _evaluate(
 
 
 def _floor1(value: float) -> float:
-    """Round down to one decimal (the schema's limit precision), never above the true limit."""
-    return math.floor(value * 10 + 1e-6) / 10
+    """Round down to one decimal (the schema's limit precision), never above the true limit.
+    A value too large to scale (a stored 1e308) is returned as it is: the EVSE's maximum caps
+    it, the arithmetic must never raise."""
+    scaled = value * 10 + 1e-6
+    if not math.isfinite(scaled):
+        return value
+    return math.floor(scaled) / 10
 
 
 def _schedules(

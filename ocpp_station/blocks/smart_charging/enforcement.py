@@ -4,6 +4,10 @@ Recomputed on each profile change, transaction start or end, and at the next per
 Each time a limit, the installed profiles or the running transactions change, the station
 publishes ``charging_schedules``: one composite schedule per EVSE plus EVSE 0 for the station.
 A RequestStartTransaction's TxProfile waits here until its transaction starts.
+
+The loop is a supervised station task (restarted with back-off should it ever fail).  An EVSE
+whose limit cannot be computed from the installed profiles is held at 0 A (fail safe: an unknown
+limit is never taken for "no limit"), with an error in the log, until the profiles change.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ocpp_station.blocks.smart_charging.composite import composite_schedule, limit_at
 from ocpp_station.clock import sleep_or_wake
 from ocpp_station.context import Context
+from ocpp_station.logutil import RateLimitedLog
 
 if TYPE_CHECKING:  # typing only: the block owns its enforcement and passes itself
     from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
@@ -29,11 +34,12 @@ class Enforcement:
         self._published_inputs: tuple[Any, ...] | None = None
         self._task: asyncio.Task[Any] | None = None
         self._wake = asyncio.Event()
+        self._errors = RateLimitedLog(ctx.log, ctx.now)
 
     def start(self) -> None:
         self.limits = {}
         self._published_inputs = None
-        self._task = self.ctx.spawn(self._loop(), "smart-charging")
+        self._task = self.ctx.spawn(self._loop(), "smart-charging", restart=self._loop)
 
     def stop(self) -> None:
         if self._task is not None:
@@ -62,7 +68,18 @@ class Enforcement:
         changed = False
         for evse_cfg in self.ctx.config.evses:
             evse_ctx = block.evse_context(evse_cfg.id)
-            limit, phases, next_change = limit_at(profiles, evse_cfg.id, now, evse_ctx)
+            try:
+                limit, phases, next_change = limit_at(profiles, evse_cfg.id, now, evse_ctx)
+            except (ArithmeticError, KeyError, TypeError, ValueError) as exc:
+                self._errors.error(
+                    f"limit-{evse_cfg.id}",
+                    "EVSE %s: no limit can be computed from the installed profiles (%s: %s); "
+                    "held at 0 A until they change",
+                    evse_cfg.id,
+                    type(exc).__name__,
+                    exc,
+                )
+                limit, phases, next_change = 0.0, evse_ctx.phases, None
             amps = evse_cfg.max_current_a if limit is None else min(limit, evse_cfg.max_current_a)
             if self.limits.get(evse_cfg.id) != (amps, phases):
                 try:
@@ -82,7 +99,12 @@ class Enforcement:
         )
         if changed or inputs != self._published_inputs:
             self._published_inputs = inputs
-            await self.ctx.publish("charging_schedules", self.charging_schedules())
+            try:
+                schedules = self.charging_schedules()
+            except (ArithmeticError, KeyError, TypeError, ValueError) as exc:
+                self._errors.error("schedules", "charging_schedules not published: %s", exc)
+            else:
+                await self.ctx.publish("charging_schedules", schedules)
         return soonest
 
     def _install_pending(self) -> None:

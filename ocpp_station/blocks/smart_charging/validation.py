@@ -27,6 +27,10 @@ from ocpp_station.blocks.smart_charging.store import (
 from ocpp_station.clock import parse_iso
 
 KINDS = ("Absolute", "Recurring", "Relative")
+# How far above what the target can physically carry a limit may go and still be taken (and
+# capped by the hardware): a site limit may exceed one station's rating, but not by orders of
+# magnitude.  Beyond it a limit is no limit at all (1e308 A) and is Rejected.
+LIMIT_HEADROOM = 10.0
 RECURRENCY_KINDS = ("Daily", "Weekly")
 
 
@@ -52,6 +56,8 @@ class ValidationContext:
     existing: Sequence[StoredProfile] = ()  # installed profiles, for id / stack conflicts
     source: Literal["csms", "local"] = "csms"  # who sends: the CSMS or a local/external system
     multiple_schedules: bool = False  # ISO 15118 session: up to 3 schedules allowed (K01.FR.34)
+    max_amps: float | None = None  # what the target EVSE (0: the station) carries, A per phase
+    nominal_voltage: float = 230.0  # to convert a W limit to A (K01.FR.50)
 
 
 def _is_int(value: Any) -> bool:
@@ -231,7 +237,7 @@ def _check_schedule(
         )
     previous = -1
     for i, period in enumerate(periods):
-        problem = _check_period(period, f"{where}.chargingSchedulePeriod[{i}]", ctx)
+        problem = _check_period(period, f"{where}.chargingSchedulePeriod[{i}]", ctx, unit)
         if problem:
             return problem
         start_period = period["startPeriod"]
@@ -249,7 +255,7 @@ def _check_schedule(
     return None
 
 
-def _check_period(period: Any, where: str, ctx: ValidationContext) -> Rejection | None:
+def _check_period(period: Any, where: str, ctx: ValidationContext, unit: str) -> Rejection | None:
     if not isinstance(period, Mapping):
         return Rejection("InvalidSchedule", f"{where} must be an object")
     if not _is_int(period.get("startPeriod")) or period["startPeriod"] < 0:
@@ -262,6 +268,9 @@ def _check_period(period: Any, where: str, ctx: ValidationContext) -> Rejection 
     phases = period.get("numberPhases")
     if phases is not None and (not _is_int(phases) or not 1 <= phases <= 3):
         return Rejection("InvalidSchedule", f"{where}.numberPhases must be 1, 2 or 3")
+    too_high = _beyond_physical(limit, unit, phases or 3, ctx)
+    if too_high is not None:
+        return Rejection("ValueTooHigh", f"{where}.limit {limit:g} {unit} {too_high}")
     phase = period.get("phaseToUse")
     if phase is not None:
         if not _is_int(phase) or not 1 <= phase <= 3:
@@ -277,6 +286,22 @@ def _check_period(period: Any, where: str, ctx: ValidationContext) -> Rejection 
                 "K01.FR.48)",
             )
     return None
+
+
+def _beyond_physical(limit: float, unit: str, phases: int, ctx: ValidationContext) -> str | None:
+    """Why ``limit`` is beyond anything the target can physically do (K01: a limit the station
+    cannot even compute with must not be Accepted), else None.  W is per all phases
+    (K01.FR.50), A per phase (K01.FR.51)."""
+    if ctx.max_amps is None:
+        return None
+    amps = limit / (ctx.nominal_voltage * phases) if unit == "W" else limit
+    bound = ctx.max_amps * LIMIT_HEADROOM
+    if amps <= bound:
+        return None
+    return (
+        f"is beyond what the target can physically carry ({ctx.max_amps:g} A per phase; limits "
+        f"up to {bound:g} A are taken and capped)"
+    )
 
 
 def _check_stack(

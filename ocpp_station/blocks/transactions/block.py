@@ -41,8 +41,10 @@ from ocpp_station.blocks.transactions.meter_values import MeterValues
 from ocpp_station.blocks.transactions.remote import RemoteControl, SmartChargingHooks
 from ocpp_station.blocks.transactions.sessions import FinishedListener, Sessions
 from ocpp_station.blocks.transactions.tokens import Tokens
+from ocpp_station.blocks.transactions.unsaved import Unsaved, powers_off
 from ocpp_station.clock import sleep_or_wake
 from ocpp_station.context import Context
+from ocpp_station.storage import StorageUnavailable
 
 READING_SAVE_INTERVAL = 10.0  # seconds
 # the components whose variables make the engine's configuration (see config.read_tx_config)
@@ -111,6 +113,7 @@ class TransactionsBlock(Block):
         self._saved: dict[int, tuple[dict[str, Any], float]] = {}  # last state written per EVSE
         self._config: TxConfig | None = None  # read from the device model, dropped on a change
         self._unsubscribe: Callable[[], None] = lambda: None
+        self._unsaved = Unsaved()  # what a full disk kept from being recorded, per EVSE
 
     @property
     def engines(self) -> dict[int, EvseTransaction]:
@@ -135,7 +138,7 @@ class TransactionsBlock(Block):
                 # stoppedReason PowerLoss, continuing its seqNo without a gap.  A car still
                 # plugged in starts a fresh transaction from the HAL's state events.
                 self._apply(evse, engine.resume_after_power_loss(now, cfg, still_charging=False))
-        self._tick_task = self.ctx.spawn(self._tick_loop(), "tx-tick")
+        self._tick_task = self.ctx.spawn(self._tick_loop(), "tx-tick", restart=self._tick_loop)
         self.meter_values.start()
 
     async def stop(self) -> None:
@@ -203,11 +206,21 @@ class TransactionsBlock(Block):
                 if self.ctx.link.offline:
                     payload["offline"] = True  # E04.FR.03: the event happened while offline
                 events.append(("TransactionEvent", payload))
+        events, outputs = self._unsaved.take(evse, events, outputs)
         # All events of one input and the engine state that produced them in ONE SQLite
         # transaction: a power loss can neither lose one nor leave a seqNo gap.
         state = engine.to_persist()
         if events or self._must_save(evse, state):
-            self.ctx.dispatcher.commit(events, state_key=state_key(evse), state=state)
+            try:
+                self.ctx.dispatcher.commit(events, state_key=state_key(evse), state=state)
+            except StorageUnavailable:
+                # Not recorded (the store logged why; ``status`` shows it): nothing is sent
+                # and energy stays off until it is; retried on the next input and by the timer.
+                self._unsaved.keep(evse, events, outputs)
+                if any(powers_off(out) for out in outputs):
+                    self.ctx.spawn(self._allow_power(evse, False), "allow-power")
+                self._wake.set()
+                return
             self._saved[evse] = (state, self.ctx.now())
         if events:
             self._smart.wake()  # a transaction start or end changes the limits
@@ -342,12 +355,12 @@ class TransactionsBlock(Block):
             deadlines = []
             for evse, engine in self.engines.items():
                 outputs = engine.tick(now, cfg)
-                if outputs:
+                if outputs or self._unsaved.has(evse):
                     self._apply(evse, outputs)
                 deadline = engine.next_deadline()
                 if deadline is not None:
                     deadlines.append(deadline)
-            delay = min([*(d - now for d in deadlines), 5.0])
+            delay = min([*(d - now for d in deadlines), 1.0 if self._unsaved.evses() else 5.0])
             self._wake.clear()
             await sleep_or_wake(self.ctx.clock, max(0.05, delay), self._wake)
 

@@ -20,7 +20,9 @@ class MeterValues:
         self._task: asyncio.Task[Any] | None = None
 
     def start(self) -> None:
-        self._task = self.ctx.spawn(self._aligned_loop(), "aligned-meter")
+        self._task = self.ctx.spawn(
+            self._aligned_loop(), "aligned-meter", restart=self._aligned_loop
+        )
 
     def stop(self) -> None:
         if self._task is not None:

@@ -14,7 +14,7 @@ import pytest
 from support import LineClient, StationFactory
 
 from ocpp_station import Station
-from ocpp_station.control.api import validate_publication, validate_result
+from ocpp_station.control.schema import validate_publication, validate_result
 from ocpp_station.control.server import ControlError, call
 from ocpp_station.csms import LocalCSMS
 

@@ -82,7 +82,7 @@ async def test_station_that_cannot_start_is_skipped(csms: LocalCSMS, short_tmp: 
     (short_tmp / "FL-0002").write_text("not a folder")  # its data_dir cannot be created
     async with Fleet(template(csms.url, short_tmp), 3, concurrency=3) as fleet:
         assert set(fleet.failed) == {"FL-0002"}
-        assert "FileExistsError" in fleet.failed["FL-0002"]
+        assert "is not a directory" in fleet.failed["FL-0002"]
         await csms.wait_received("BootNotification", count=2)
         assert {
             f.station for f in csms.frames if f.kind == 2 and f.action == "BootNotification"

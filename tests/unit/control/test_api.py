@@ -8,13 +8,8 @@ from typing import Any
 import pytest
 
 from device_model import VariableChange
-from ocpp_station.control.api import (
-    CONTROL_TOPICS,
-    _matches,
-    _monitor_key,
-    check_params,
-    control_schema,
-)
+from ocpp_station.control.api import CONTROL_TOPICS, _matches, _monitor_key
+from ocpp_station.control.schema import check_params, control_schema
 from ocpp_station.control.server import ControlError
 from ocpp_station.events import TOPICS
 

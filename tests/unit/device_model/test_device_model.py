@@ -54,7 +54,7 @@ def gv(component: str, variable: str, **kw: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("component", "variable", "text", "normalised"),
     [
-        ("OCPPCommCtrlr", "HeartbeatInterval", " +42 ", "42"),
+        ("OCPPCommCtrlr", "HeartbeatInterval", "042", "42"),
         ("AuthCtrlr", "Enabled", "TRUE", "true"),
         ("SmartChargingCtrlr", "LimitChangeSignificance", "2.5", "2.5"),
         ("TxCtrlr", "TxStopPoint", "Authorized, EVConnected", "Authorized,EVConnected"),

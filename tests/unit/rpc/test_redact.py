@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
-
-import pytest
 
 from hal.types import IdTokenPresented
-from ocpp_station.redact import MASK, redact, redact_frame, token_text, wire_logger
+from ocpp_station.redact import MASK, redact, redact_frame, token_text
 
 PIN = "731904"
 
@@ -46,24 +43,3 @@ def test_hal_event_repr_masks_a_pin() -> None:
     assert PIN not in repr(IdTokenPresented(1, PIN, "KeyCode"))
     assert "04A1" in repr(IdTokenPresented(1, "04A1", "ISO14443"))
     assert IdTokenPresented(1, PIN, "KeyCode").id_token == PIN  # the value itself is intact
-
-
-def test_websocket_debug_lines_are_masked(caplog: pytest.LogCaptureFixture) -> None:
-    """The websockets library logs each frame at DEBUG through the logger the station hands it;
-    a short frame shows whole, a long one shortened (start ... end)."""
-    log = wire_logger()
-    assert wire_logger() is log and len(log.filters) == 1  # the filter is added once
-    caplog.set_level(logging.DEBUG, logger=log.name)
-    frame = (
-        f'[2,"1","RequestStartTransaction",{{"idToken":{{"idToken":"{PIN}","type":"KeyCode"}}}}]'
-    )
-    log.debug("< %s", f"TEXT {frame!r} [{len(frame)} bytes]")
-    log.debug(
-        "> %s", f'TEXT \'[2,"2","Authorize",{{"idToken":{{"idToken":"{PIN[:4]}...\' [300 bytes]'
-    )
-    log.debug(
-        "> %s", 'TEXT \'[2,"3","Authorize",{"idToken":{"idToken":"04A1","type":"ISO14443"}}]\''
-    )
-    assert PIN not in caplog.text and PIN[:4] not in caplog.text
-    assert caplog.text.count(MASK) == 2
-    assert "04A1" in caplog.text  # other tokens stay readable
