@@ -166,6 +166,18 @@ class _StationLink(ChargePoint):
     async def on_data_transfer(self, **_: Any) -> Any:
         return call_result.DataTransfer(status="UnknownVendorId")
 
+    @on("FirmwareStatusNotification")
+    async def on_firmware_status(self, **_: Any) -> Any:
+        return call_result.FirmwareStatusNotification()
+
+    @on("LogStatusNotification")
+    async def on_log_status(self, **_: Any) -> Any:
+        return call_result.LogStatusNotification()
+
+    @on("NotifyCustomerInformation")
+    async def on_notify_customer_information(self, **_: Any) -> Any:
+        return call_result.NotifyCustomerInformation()
+
 
 class LocalCSMS:
     """A websocket CSMS on loopback: ``ws://host:port/ocpp/<station id>``."""

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from ocpp_station.blocks.authorization.block import AuthorizationBlock
 from ocpp_station.blocks.availability.block import AvailabilityBlock
 from ocpp_station.blocks.base import Block
+from ocpp_station.blocks.customer.block import CustomerBlock
+from ocpp_station.blocks.diagnostics.block import DiagnosticsBlock
+from ocpp_station.blocks.firmware import install
+from ocpp_station.blocks.firmware.block import FirmwareBlock
 from ocpp_station.blocks.provisioning.block import Provisioning
 from ocpp_station.blocks.reset.block import ResetBlock
 from ocpp_station.blocks.security.block import SecurityBlock
@@ -33,6 +37,9 @@ class Blocks:
     smart_charging: SmartChargingBlock
     transactions: TransactionsBlock
     reset: ResetBlock
+    firmware: FirmwareBlock
+    diagnostics: DiagnosticsBlock
+    customer: CustomerBlock
     trigger: TriggerBlock
 
     def all(self) -> list[Block]:
@@ -44,6 +51,9 @@ class Blocks:
             self.smart_charging,
             self.transactions,
             self.reset,
+            self.firmware,
+            self.diagnostics,
+            self.customer,
             self.trigger,
         ]
 
@@ -60,8 +70,11 @@ def build_blocks(
     *,
     on_accepted: Callable[[bool], Awaitable[None]],
     restart: Callable[[str], None],
+    install_firmware: install.InstallStep | None = None,
 ) -> Blocks:
-    """The blocks, each given what it needs; the order is the dependency order."""
+    """The blocks, each given what it needs; the order is the dependency order.
+    ``install_firmware`` is the embedding application's firmware install step (else the
+    configured command, else the ``sim`` backend's default)."""
     sessions = Sessions()  # written by the transactions block, read by the others
     provisioning = Provisioning(ctx, on_accepted=on_accepted)
     security = SecurityBlock(ctx)
@@ -86,7 +99,26 @@ def build_blocks(
         queue=store.messages,
         restart=restart,
     )
-    trigger = TriggerBlock(ctx, provisioning, availability, transactions)
+    cfg = ctx.config
+    firmware = FirmwareBlock(
+        ctx,
+        sessions=transactions,
+        availability=availability,
+        registration=provisioning,
+        security=security,
+        restart=restart,
+        install=install.resolve(
+            install_firmware,
+            cfg.firmware_install_command,
+            reboot=cfg.firmware_reboot_after_install,
+            backend=cfg.hal_backend,
+        ),
+    )
+    diagnostics = DiagnosticsBlock(ctx)
+    customer = CustomerBlock(ctx, [authorization])
+    trigger = TriggerBlock(
+        ctx, provisioning, availability, transactions, firmware=firmware, logs=diagnostics
+    )
     return Blocks(
         provisioning=provisioning,
         security=security,
@@ -95,5 +127,8 @@ def build_blocks(
         smart_charging=smart_charging,
         transactions=transactions,
         reset=reset,
+        firmware=firmware,
+        diagnostics=diagnostics,
+        customer=customer,
         trigger=trigger,
     )

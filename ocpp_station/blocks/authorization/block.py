@@ -109,6 +109,21 @@ class AuthorizationBlock(Block):
     def _save(self) -> None:
         self.ctx.state.save(CACHE_KEY, self.cache)
 
+    # CustomerInformation (N09/N10, the customer block) reads and clears what the cache holds
+    # about one token, whether or not the cache is enabled now.
+    def customer_records(self, id_token: dict[str, Any]) -> list[dict[str, Any]]:
+        entry = self.cache.get(token_key(id_token))
+        if entry is None:
+            return []
+        record = {"source": "AuthorizationCache", "idToken": id_token, "idTokenInfo": entry["info"]}
+        return [record]
+
+    def clear_customer(self, id_token: dict[str, Any]) -> int:
+        if self.cache.pop(token_key(id_token), None) is None:
+            return 0
+        self._save()
+        return 1
+
     async def on_clear_cache(self, payload: dict[str, Any]) -> dict[str, Any]:
         # C11: Rejected when the cache is disabled, else emptied and Accepted.
         if not self._flag("AuthCacheCtrlr", "Enabled", True):
