@@ -236,3 +236,21 @@ async def test_second_request_cancels_a_scheduled_update(
     await wait_status(csms, "Installed")
     assert statuses(csms)[0] == ("DownloadScheduled", 1)
     assert [s for s in statuses(csms)[1:] if s[1] != 2] == []
+
+
+async def test_update_cut_short_by_a_restart_is_reported_failed(
+    csms: LocalCSMS, station_for: Factory, http_server: FileServer
+) -> None:
+    """A restart while the update waits to download: after the boot, DownloadFailed for it,
+    and a TriggerMessage reports that status (L01.FR.26)."""
+    station = await station_for()
+    later = request(http_server.url("/fw.bin"), request_id=4)
+    later["firmware"]["retrieveDateTime"] = iso(time.time() + 3600)
+    await csms.send("CS001", "UpdateFirmware", later)
+    await wait_status(csms, "DownloadScheduled")
+    await station.restart_core("RemoteReset")
+    await wait_status(csms, "DownloadFailed")
+    assert statuses(csms) == [("DownloadScheduled", 4), ("DownloadFailed", 4)]
+    await csms.send("CS001", "TriggerMessage", {"requestedMessage": "FirmwareStatusNotification"})
+    await csms.wait_for(lambda: len(statuses(csms)) == 3)
+    assert statuses(csms)[-1] == ("DownloadFailed", 4)

@@ -92,6 +92,12 @@ class FirmwareBlock(Block):
     async def start(self) -> None:
         self._record = dict(self.ctx.state.load(STATE_KEY) or {})
         self.phase = rules.IDLE
+        self._cleanup()
+        failed = rules.interrupted_status(self._record.get("last"))
+        if failed is not None and "rebooted" not in self._record:
+            # The update was cut short: its failure goes to the CSMS once online.
+            self._record.update(last=failed, delivered=False)
+            self._save()
 
     async def stop(self) -> None:
         self._cancel.set()

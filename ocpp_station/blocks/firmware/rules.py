@@ -84,6 +84,18 @@ def due_in(at: float | None, now: float) -> float:
     return at - now
 
 
+def interrupted_status(last: str | None) -> str | None:
+    """The failure to report when the station starts with an update that a power loss (or a
+    stop) cut short: before the image was complete, ``DownloadFailed``; after, before it ran,
+    ``InstallationFailed`` (the statuses L01.FR.24 names for an update that did not finish).
+    None when nothing was running (or the update ended in a reboot it asked for)."""
+    if last in ("DownloadScheduled", "Downloading", "DownloadPaused"):
+        return "DownloadFailed"
+    if last in ("Downloaded", "SignatureVerified", "InstallScheduled", "Installing"):
+        return "InstallationFailed"
+    return None
+
+
 def answer_new_request(phase: str) -> str:
     """The UpdateFirmwareResponse status for a (certificate-checked) request, given the phase of
     the update already running."""

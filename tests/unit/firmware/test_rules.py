@@ -58,3 +58,19 @@ def test_trigger_reports_last_status_or_idle() -> None:
         "status": "Downloading",
         "requestId": 3,
     }
+
+
+@pytest.mark.parametrize(
+    ("last", "reported"),
+    [
+        (None, None),
+        ("Installed", None),
+        ("InstallRebooting", None),
+        ("Downloading", "DownloadFailed"),
+        ("DownloadScheduled", "DownloadFailed"),
+        ("SignatureVerified", "InstallationFailed"),
+        ("Installing", "InstallationFailed"),
+    ],
+)
+def test_an_update_cut_short_is_reported_failed(last: str | None, reported: str | None) -> None:
+    assert rules.interrupted_status(last) == reported
