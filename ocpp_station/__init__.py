@@ -19,6 +19,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ocpp_station.blocks.firmware.install import (
+        FirmwareImage,
+        InstallFailed,
+        InstallStep,
+        InstallVerificationFailed,
+    )
     from ocpp_station.clock import Clock, ManualClock, OffsetClock, SystemClock
     from ocpp_station.config import ConfigError, StationConfig, config_from_dict, load_config
     from ocpp_station.events import TOPICS, Listener
@@ -38,12 +44,20 @@ _EXPORTS = {
     "OffsetClock": "ocpp_station.clock",
     "TOPICS": "ocpp_station.events",
     "Listener": "ocpp_station.events",
+    "FirmwareImage": "ocpp_station.blocks.firmware.install",
+    "InstallFailed": "ocpp_station.blocks.firmware.install",
+    "InstallStep": "ocpp_station.blocks.firmware.install",
+    "InstallVerificationFailed": "ocpp_station.blocks.firmware.install",
 }
 
 __all__ = [
     "TOPICS",
     "Clock",
     "ConfigError",
+    "FirmwareImage",
+    "InstallFailed",
+    "InstallStep",
+    "InstallVerificationFailed",
     "Listener",
     "ManualClock",
     "OffsetClock",

@@ -53,6 +53,11 @@ class StationConfig:
     hal_options: dict[str, Any] = field(default_factory=dict)
     control_socket: Path | None = None
     device_model: dict[str, Any] = field(default_factory=dict)
+    # [firmware]: the install step's command, whether a reboot activates the installed image,
+    # and the manufacturer root(s) that issue firmware signing certificates (L01).
+    firmware_install_command: tuple[str, ...] | None = None
+    firmware_reboot_after_install: bool = True
+    manufacturer_root: Path | None = None
     source: str = "<config>"
 
     @property
@@ -139,6 +144,10 @@ def config_from_dict(
     for key in ("ca_file", "cert_file", "key_file"):
         if key in st and not (base / st[key]).is_file():
             errors.append(f"{source}: station.{key}: file not found: {base / st[key]}")
+    firmware = data.get("firmware", {})
+    root = firmware.get("manufacturer_root")
+    if root is not None and not (base / root).is_file():
+        errors.append(f"{source}: firmware.manufacturer_root: file not found: {base / root}")
     if errors:
         raise ConfigError(errors)
 
@@ -177,6 +186,11 @@ def config_from_dict(
         hal_options=hal,
         control_socket=p(control["socket"]) if "socket" in control else None,
         device_model=dict(data.get("device_model", {})),
+        firmware_install_command=(
+            tuple(firmware["install_command"]) if "install_command" in firmware else None
+        ),
+        firmware_reboot_after_install=firmware.get("reboot_after_install", True),
+        manufacturer_root=p(root),
         source=source,
     )
 

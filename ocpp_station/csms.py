@@ -180,6 +180,18 @@ class _StationLink(ChargePoint):
             return call_result.DataTransfer(status="UnknownVendorId")
         return call_result.DataTransfer(**camel_to_snake_case(answer))
 
+    @on("FirmwareStatusNotification")
+    async def on_firmware_status(self, **_: Any) -> Any:
+        return call_result.FirmwareStatusNotification()
+
+    @on("LogStatusNotification")
+    async def on_log_status(self, **_: Any) -> Any:
+        return call_result.LogStatusNotification()
+
+    @on("NotifyCustomerInformation")
+    async def on_notify_customer_information(self, **_: Any) -> Any:
+        return call_result.NotifyCustomerInformation()
+
 
 class LocalCSMS:
     """A websocket CSMS on loopback: ``ws://host:port/ocpp/<station id>``."""

@@ -20,6 +20,7 @@ from device_model import DeviceModel
 from hal.types import ChargeController, HalEvent
 from ocpp_station import settings
 from ocpp_station.blocks.data_transfer.handlers import DataTransferRegistry
+from ocpp_station.blocks.firmware.install import InstallStep
 from ocpp_station.clock import Clock, OffsetClock, SystemClock
 from ocpp_station.config import StationConfig
 from ocpp_station.context import Context, EvseLayout
@@ -45,8 +46,11 @@ class StationCore(StationApi):
 
     ``await station.start()`` opens the stores and the HAL and starts connecting;
     ``await station.stop()`` closes everything cleanly.  ``controller`` replaces the HAL backend of
-    the config (an embedding application passes its own); ``on_reset`` is called with the reset type
-    after a station reset restarted the station core, so the application can reboot the board.
+    the config (an embedding application passes its own); ``on_reset`` is called with the boot
+    reason (``RemoteReset``, ``FirmwareUpdate``) after a station reset or a firmware update
+    restarted the station core, so the application can reboot the board; ``install_firmware`` is
+    the firmware install step (``ocpp_station.blocks.firmware.install``; default: the
+    ``[firmware] install_command`` of the config, or the ``sim`` backend's no-op).
     """
 
     def __init__(
@@ -58,6 +62,7 @@ class StationCore(StationApi):
         on_reset: ResetHook | None = None,
         on_frame: Callable[[str, str], None] | None = None,
         logger: logging.Logger | None = None,
+        install_firmware: InstallStep | None = None,
     ) -> None:
         self.config = config
         self.base_clock = clock or SystemClock()
@@ -68,6 +73,7 @@ class StationCore(StationApi):
         self.link = LinkState()
         self.on_reset = on_reset
         self.on_frame = on_frame
+        self.install_firmware = install_firmware
         self._controller_override = controller
         self._group = TaskGroup(config.id, self.log, self.base_clock)
         self._tasks: set[asyncio.Task[Any]] = self._group.tasks
@@ -195,6 +201,7 @@ class StationCore(StationApi):
             restart=self._schedule_restart,
             data_transfers=self.data_transfers,
             reconnect=self._reconnect_with_new_password,
+            install_firmware=self.install_firmware,
         )
         self.rpc.gate = self.blocks.provisioning.gate
         self.transport = Transport(

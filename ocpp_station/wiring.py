@@ -10,8 +10,12 @@ from dataclasses import dataclass
 from ocpp_station.blocks.authorization.block import AuthorizationBlock
 from ocpp_station.blocks.availability.block import AvailabilityBlock
 from ocpp_station.blocks.base import Block
+from ocpp_station.blocks.customer.block import CustomerBlock
 from ocpp_station.blocks.data_transfer.block import DataTransferBlock
 from ocpp_station.blocks.data_transfer.handlers import DataTransferRegistry
+from ocpp_station.blocks.diagnostics.block import DiagnosticsBlock
+from ocpp_station.blocks.firmware import install
+from ocpp_station.blocks.firmware.block import FirmwareBlock
 from ocpp_station.blocks.provisioning.block import Provisioning
 from ocpp_station.blocks.reset.block import ResetBlock
 from ocpp_station.blocks.security.block import SecurityBlock
@@ -35,6 +39,9 @@ class Blocks:
     smart_charging: SmartChargingBlock
     transactions: TransactionsBlock
     reset: ResetBlock
+    firmware: FirmwareBlock
+    diagnostics: DiagnosticsBlock
+    customer: CustomerBlock
     trigger: TriggerBlock
     data_transfer: DataTransferBlock
 
@@ -47,6 +54,9 @@ class Blocks:
             self.smart_charging,
             self.transactions,
             self.reset,
+            self.firmware,
+            self.diagnostics,
+            self.customer,
             self.trigger,
             self.data_transfer,
         ]
@@ -66,10 +76,13 @@ def build_blocks(
     restart: Callable[[str], None],
     reconnect: Callable[[], Awaitable[None]],
     data_transfers: DataTransferRegistry | None = None,
+    install_firmware: install.InstallStep | None = None,
 ) -> Blocks:
     """The blocks, each given what it needs; the order is the dependency order.  ``reconnect``
     opens a new connection with the current credentials (after a new BasicAuthPassword, A01);
-    ``data_transfers`` holds the integrator's DataTransfer handlers (kept over a reset)."""
+    ``data_transfers`` holds the integrator's DataTransfer handlers (kept over a reset);
+    ``install_firmware`` is the embedding application's firmware install step (else the
+    configured command, else the ``sim`` backend's default)."""
     sessions = Sessions()  # written by the transactions block, read by the others
     security = SecurityBlock(ctx)
 
@@ -103,9 +116,28 @@ def build_blocks(
         queue=store.messages,
         restart=restart,
     )
-    trigger = TriggerBlock(ctx, provisioning, availability, transactions)
+    cfg = ctx.config
+    firmware = FirmwareBlock(
+        ctx,
+        sessions=transactions,
+        availability=availability,
+        registration=provisioning,
+        security=security,
+        restart=restart,
+        install=install.resolve(
+            install_firmware,
+            cfg.firmware_install_command,
+            reboot=cfg.firmware_reboot_after_install,
+            backend=cfg.hal_backend,
+        ),
+    )
+    diagnostics = DiagnosticsBlock(ctx)
+    customer = CustomerBlock(ctx, [authorization])
     data_transfer = DataTransferBlock(
         ctx, data_transfers if data_transfers is not None else DataTransferRegistry()
+    )
+    trigger = TriggerBlock(
+        ctx, provisioning, availability, transactions, firmware=firmware, logs=diagnostics
     )
     return Blocks(
         provisioning=provisioning,
@@ -115,6 +147,9 @@ def build_blocks(
         smart_charging=smart_charging,
         transactions=transactions,
         reset=reset,
+        firmware=firmware,
+        diagnostics=diagnostics,
+        customer=customer,
         trigger=trigger,
         data_transfer=data_transfer,
     )

@@ -163,10 +163,12 @@ async def test_the_data_directory_and_its_files_are_private(
     data = short_tmp / "fresh" / "data"
     station = await make_station(data_dir=data)
     await csms.wait_for(lambda: station.online)
-    files = sorted(data.iterdir())
+    entries = sorted(data.rglob("*"))
+    files = [f for f in entries if f.is_file()]
+    folders = [d for d in entries if d.is_dir()]  # e.g. logs/ of the diagnostics log
     assert {f.name for f in files} >= {"station.db", "station.db-wal", "station.db-shm"}
     assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}
-    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(d.stat().st_mode) for d in [data, *folders]} == {0o700}
 
 
 # -- the socket path ---------------------------------------------------------------------------

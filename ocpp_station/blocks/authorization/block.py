@@ -189,6 +189,21 @@ class AuthorizationBlock(Block):
             self._save()
             self._report_storage()
 
+    # CustomerInformation (N09/N10, the customer block) reads and clears what the cache holds
+    # about one token, whether or not the cache is enabled now.
+    def customer_records(self, id_token: dict[str, Any]) -> list[dict[str, Any]]:
+        info = self.cache.peek(token_key(id_token))
+        if info is None:
+            return []
+        return [{"source": "AuthorizationCache", "idToken": id_token, "idTokenInfo": info}]
+
+    def clear_customer(self, id_token: dict[str, Any]) -> int:
+        if not self.cache.remove(token_key(id_token)):
+            return 0
+        self._save()
+        self._report_storage()
+        return 1
+
     async def on_clear_cache(self, payload: dict[str, Any]) -> dict[str, Any]:
         # C11: Rejected when the cache is disabled (C11.FR.04), else emptied and Accepted.
         if not self._flag(CACHE, "Enabled", True):

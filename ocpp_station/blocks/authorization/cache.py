@@ -116,6 +116,12 @@ class AuthCache:
     def used_bytes(self) -> int:
         return sum(self._sizes.values())
 
+    def peek(self, key: str) -> dict[str, Any] | None:
+        """The IdTokenInfo stored for ``key`` as it is (no use counted, expiry not applied):
+        what the station holds about a customer (N09)."""
+        entry = self._entries.get(key)
+        return None if entry is None else dict(entry["info"])
+
     def lookup(self, key: str, now: float, limits: CacheLimits) -> dict[str, Any] | None:
         """The cached IdTokenInfo of ``key`` (None when absent or expired, which removes it);
         a hit counts as a use (LRU/LFU)."""

@@ -34,6 +34,13 @@ class TransactionReports(Protocol):
     async def trigger(self, requested: str, evse: int | None) -> None: ...
 
 
+class ProcessStatus(Protocol):
+    """A block with a status of its own to report: the firmware update (L01.FR.25/26), the log
+    upload (N01.FR.13)."""
+
+    async def report_status(self, *, triggered: bool = False) -> None: ...
+
+
 class TriggerBlock(Block):
     def __init__(
         self,
@@ -41,11 +48,16 @@ class TriggerBlock(Block):
         registration: Registration,
         statuses: StatusReports,
         transactions: TransactionReports,
+        *,
+        firmware: ProcessStatus | None = None,
+        logs: ProcessStatus | None = None,
     ) -> None:
         super().__init__(ctx)
         self._registration = registration
         self._statuses = statuses
         self._transactions = transactions
+        self._firmware = firmware
+        self._logs = logs
         ctx.handlers.register("TriggerMessage", self.on_trigger_message)
 
     async def on_trigger_message(self, payload: dict[str, Any]) -> Reply:
@@ -80,7 +92,10 @@ class TriggerBlock(Block):
         if requested in ("MeterValues", "TransactionEvent"):
             return lambda: self._transactions.trigger(requested, evse)
         if requested in ("FirmwareStatusNotification", "LogStatusNotification"):
-            # Nothing is being updated or uploaded: the status is Idle (F06 with L01 / N01).
+            source = self._firmware if requested == "FirmwareStatusNotification" else self._logs
+            if source is not None:
+                return lambda: source.report_status(triggered=True)
+            # No such block: nothing is being updated or uploaded, the status is Idle.
             return lambda: self._idle(requested)
         return None
 

@@ -1,0 +1,84 @@
+"""The station's own diagnostics log: ``<data_dir>/logs/diagnostics.log``, rotated and bounded.
+
+Every record of the station's logger (at the logger's level) is written with an RFC 3339 UTC
+timestamp from the station clock (the CSMS-synchronised one, so GetLog's time window means the
+same time on both sides).  The file rotates at :data:`MAX_BYTES` and keeps :data:`BACKUPS` old
+files, so the log never takes more than ``MAX_BYTES * (BACKUPS + 1)`` on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from ocpp_station.clock import iso
+
+MAX_BYTES = 1_000_000
+BACKUPS = 3
+FILENAME = "diagnostics.log"
+
+
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Every file it opens (the log and, after a rotation, the new one) is mode 0600."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        stream = super()._open()
+        os.chmod(self.baseFilename, 0o600)
+        return stream
+
+
+class _ClockFormatter(logging.Formatter):
+    def __init__(self, now: Callable[[], float]) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self._now = now
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return iso(self._now())
+
+
+class DiagnosticsLog:
+    def __init__(self, folder: Path, now: Callable[[], float]) -> None:
+        self.folder = folder
+        self._now = now
+        self._handler: logging.Handler | None = None
+        self._logger: logging.Logger | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.folder / FILENAME
+
+    def attach(self, logger: logging.Logger) -> None:
+        """Start writing ``logger``'s records to the file."""
+        self.detach()
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.folder, 0o700)  # the data directory's rule: only the station reads it
+        handler = _PrivateRotatingFileHandler(
+            self.path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
+        handler.setFormatter(_ClockFormatter(self._now))
+        logger.addHandler(handler)
+        self._handler, self._logger = handler, logger
+
+    def detach(self) -> None:
+        if self._handler is not None and self._logger is not None:
+            self._logger.removeHandler(self._handler)
+            self._handler.close()
+        self._handler = self._logger = None
+
+    def files(self) -> list[Path]:
+        """The log files, oldest first."""
+        backups = [self.folder / f"{FILENAME}.{n}" for n in range(BACKUPS, 0, -1)]
+        return [p for p in [*backups, self.path] if p.is_file()]
+
+    def lines(self) -> list[str]:
+        """Every line of the log, oldest first (read from disk: call it in a worker thread)."""
+        if self._handler is not None:
+            self._handler.flush()
+        out: list[str] = []
+        for path in self.files():
+            with path.open(encoding="utf-8", errors="replace") as f:
+                out.extend(f)
+        return out
