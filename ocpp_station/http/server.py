@@ -149,6 +149,7 @@ class PageServer:
         status: HTTPStatus = HTTPStatus.OK,
     ) -> Response:
         response = connection.respond(status, body)
+        del response.headers["Content-Type"]  # Headers are multi-valued: replace, not add
         response.headers["Content-Type"] = content_type
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
