@@ -1,4 +1,4 @@
-"""The ``ocpp-station`` command (DESIGN.md §3): run, demo, ctl, controller-sim, fleet."""
+"""The ``ocpp-station`` command: run, demo, ctl, controller-sim, fleet."""
 
 from __future__ import annotations
 

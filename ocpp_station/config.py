@@ -1,4 +1,4 @@
-"""The station's TOML configuration (DESIGN.md §3), validated against
+"""The station's TOML configuration (``docs/configuration.md``), validated against
 ``schemas/station_config.schema.json``.
 
 Every problem in a file is reported at once, each as ``file: key: what is wrong``, so a firmware

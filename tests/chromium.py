@@ -141,4 +141,4 @@ class Browser:
 
     async def screenshot(self, path: Path) -> None:
         result = await self.send("Page.captureScreenshot", format="png")
-        path.write_bytes(base64.b64decode(result["data"]))
+        await asyncio.to_thread(path.write_bytes, base64.b64decode(result["data"]))

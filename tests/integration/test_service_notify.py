@@ -6,6 +6,7 @@ blocked event loop stops the pings (which is what makes systemd restart a wedged
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import signal
@@ -116,7 +117,7 @@ async def test_run_under_systemd_ready_watchdog_stopping_json_logs(
         await csms.wait_connected("SVC001")
         await asyncio.sleep(1.6)
         pings = [t for t in manager.times("WATCHDOG=1") if t >= ready]
-        gaps = [b - a for a, b in zip(pings, pings[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(pings)]
         assert len(gaps) >= 6, manager.received
         assert 0.12 <= statistics.median(gaps) <= 0.2, gaps  # half of WATCHDOG_USEC
         assert max(gaps) < 0.3, gaps  # never the full timeout: systemd would have killed it
@@ -140,9 +141,7 @@ async def test_run_under_systemd_ready_watchdog_stopping_json_logs(
     assert csms.auth_headers["SVC001"].split()[1] not in text
 
 
-async def test_ready_when_the_csms_cannot_be_reached(
-    short_tmp: Path, manager: FakeManager
-) -> None:
+async def test_ready_when_the_csms_cannot_be_reached(short_tmp: Path, manager: FakeManager) -> None:
     """READY means "started", not "connected": an unreachable CSMS must not fail the unit."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -174,7 +173,7 @@ async def test_a_blocked_event_loop_stops_the_pings(
         before = len(manager.times("WATCHDOG=1"))
         assert before >= 5
         blocked_at = time.monotonic()
-        time.sleep(1.0)  # a wedged loop: a handler stuck in blocking I/O
+        time.sleep(1.0)  # noqa: ASYNC251 - on purpose: a wedged loop (a handler stuck in I/O)
         unblocked_at = time.monotonic()
         await asyncio.sleep(0.5)
         pings = manager.times("WATCHDOG=1")

@@ -120,6 +120,7 @@ async def test_fleet_page(csms: LocalCSMS, short_tmp: Path) -> None:
             await asyncio.sleep(0.05)
         await csms.wait_for(lambda: len(csms.received("BootNotification")) >= 3)
         status, _, body = await fetch(url + "status.json")
+        assert status == 200
         data = json.loads(body)
         assert data["fleet"]["count"] == 3
         assert sorted(s["id"] for s in data["stations"]) == ["FL-0001", "FL-0002", "FL-0003"]

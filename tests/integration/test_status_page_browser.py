@@ -100,9 +100,7 @@ async def test_station_page_shows_the_session_live(csms: LocalCSMS, short_tmp: P
         await station.stop()
 
 
-async def test_fleet_page_lists_and_filters_the_stations(
-    csms: LocalCSMS, short_tmp: Path
-) -> None:
+async def test_fleet_page_lists_and_filters_the_stations(csms: LocalCSMS, short_tmp: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

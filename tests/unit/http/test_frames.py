@@ -30,8 +30,9 @@ def test_frame_head() -> None:
 
 def test_recent_frames_name_results_after_their_call_and_mask_secrets() -> None:
     frames = RecentFrames(size=3)
-    frames.add("in", '[2,"7","SetVariables",{"setVariableData":[{"attributeValue":"pw-123456789',
-               10.0)
+    frames.add(
+        "in", '[2,"7","SetVariables",{"setVariableData":[{"attributeValue":"pw-123456789', 10.0
+    )
     frames.add("out", '[2,"m1","Heartbeat",{}]', 11.0)
     frames.add("in", '[3,"m1",{"currentTime":"2026-01-01T00:00:00Z"}]', 11.1)
     frames.add("in", "garbage", 12.0)

@@ -25,7 +25,9 @@ from ocpp_station.service.redact import basic_token, redact
 PASSWORD = "s3cret-password-0123"
 
 
-def record(msg: str, *args: object, level: int = logging.INFO, **extra: object) -> logging.LogRecord:
+def record(
+    msg: str, *args: object, level: int = logging.INFO, **extra: object
+) -> logging.LogRecord:
     rec = logging.LogRecord(
         "ocpp_station.CS001",
         level,
