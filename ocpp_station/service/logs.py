@@ -41,6 +41,7 @@ __all__ = [
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JOURNAL_TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"
 REPEAT_WINDOW = 60.0  # seconds
+HANDLER_NAME = "ocpp-station"
 
 # sd-daemon(3) priority prefixes
 _SYSLOG_PRIORITY = {
@@ -224,7 +225,8 @@ def setup_logging(
     repeat_window: float = REPEAT_WINDOW,
 ) -> logging.Handler:
     """Send every log record at ``level`` or above to ``stream`` (standard error) in ``fmt``
-    (``"text"`` or ``"json"``), replacing the root logger's handlers; returns the handler."""
+    (``"text"`` or ``"json"``) through a handler on the root logger (replacing the one an earlier
+    call installed; other handlers stay); returns the handler."""
     stream = sys.stderr if stream is None else stream
     journal = under_journal(os.environ if env is None else env, stream)
     handler = logging.StreamHandler(stream)
@@ -233,9 +235,11 @@ def setup_logging(
     )
     handler.setFormatter(formatter)
     handler.addFilter(RepeatFilter(repeat_window))
+    handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if old.get_name() == HANDLER_NAME:
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     return handler

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import socket
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +165,21 @@ def test_http_config_keys() -> None:
         assert why in str(err.value), err.value
 
 
-def test_cli_http_errors(short_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def root_logging_restored() -> Iterator[None]:
+    """``cli.main`` sets up the process's logging: undo it after the test."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
+
+
+def test_cli_http_errors(
+    short_tmp: Path, capsys: pytest.CaptureFixture[str], root_logging_restored: None
+) -> None:
     config = {
         "station": {"id": "CS1", "csms_url": "ws://127.0.0.1:1/ocpp", "password": PASSWORD},
         "evse": [{"id": 1, "connectors": [1]}],

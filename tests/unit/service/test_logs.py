@@ -152,6 +152,16 @@ def root_restored() -> Iterator[None]:
     root.setLevel(level)
 
 
+def test_setup_logging_replaces_only_its_own_handler(root_restored: None) -> None:
+    other = logging.NullHandler()
+    logging.getLogger().addHandler(other)
+    first = setup_logging("INFO", stream=io.StringIO(), env={})
+    second = setup_logging("DEBUG", "json", stream=io.StringIO(), env={})
+    handlers = logging.getLogger().handlers
+    assert other in handlers and second in handlers and first not in handlers
+    assert logging.getLogger().level == logging.DEBUG
+
+
 def test_setup_logging_summarizes_repeated_warnings(root_restored: None) -> None:
     stream = io.StringIO()
     setup_logging("INFO", "json", stream=stream, env={}, repeat_window=0.2)
