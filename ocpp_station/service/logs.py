@@ -120,7 +120,8 @@ class RepeatSummary:
 
     def __init__(self, window: float = REPEAT_WINDOW, max_keys: int = 1000) -> None:
         self.window = window
-        self.max_keys = max_keys
+        self._prune_at = max_keys
+        self._max_keys = max_keys
         self._seen: dict[tuple[Any, ...], _Seen] = {}
 
     def admit(self, key: tuple[Any, ...], now: float) -> tuple[bool, int]:
@@ -130,8 +131,9 @@ class RepeatSummary:
             return False, 0
         held = seen.held if seen is not None else 0
         self._seen[key] = _Seen(now)
-        if len(self._seen) > self.max_keys:  # forget the quiet ones
+        if len(self._seen) > self._prune_at:  # forget the quiet ones (amortized: a big fleet
             self._seen = {k: s for k, s in self._seen.items() if now - s.start < self.window}
+            self._prune_at = max(self._max_keys, 2 * len(self._seen))  # has many live keys)
         return True, held
 
 

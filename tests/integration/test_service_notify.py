@@ -94,7 +94,7 @@ async def test_run_under_systemd_ready_watchdog_stopping_json_logs(
     path = short_tmp / "station.toml"
     path.write_text(to_toml(config))
     env = {k: v for k, v in os.environ.items() if k not in ("JOURNAL_STREAM", "WATCHDOG_PID")}
-    env.update(NOTIFY_SOCKET=manager.name, WATCHDOG_USEC="300000")  # ping every 0.15 s
+    env.update(NOTIFY_SOCKET=manager.name, WATCHDOG_USEC="600000")  # ping every 0.3 s
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -115,12 +115,12 @@ async def test_run_under_systemd_ready_watchdog_stopping_json_logs(
     try:
         ready = await manager.wait_for("READY=1")
         await csms.wait_connected("SVC001")
-        await asyncio.sleep(1.6)
+        await asyncio.sleep(2.5)
         pings = [t for t in manager.times("WATCHDOG=1") if t >= ready]
         gaps = [b - a for a, b in itertools.pairwise(pings)]
         assert len(gaps) >= 6, manager.received
-        assert 0.12 <= statistics.median(gaps) <= 0.2, gaps  # half of WATCHDOG_USEC
-        assert max(gaps) < 0.3, gaps  # never the full timeout: systemd would have killed it
+        assert 0.25 <= statistics.median(gaps) <= 0.4, gaps  # half of WATCHDOG_USEC
+        assert max(gaps) < 0.6, gaps  # never the full timeout: systemd would have killed it
         assert any("STATUS=connected to the CSMS" in d for _, d in manager.received)
         print(f"READY {ready - started:.2f} s after exec (Python start-up included)")
     finally:
@@ -177,7 +177,8 @@ async def test_a_blocked_event_loop_stops_the_pings(
         unblocked_at = time.monotonic()
         await asyncio.sleep(0.5)
         pings = manager.times("WATCHDOG=1")
-        during = [t for t in pings if blocked_at + 0.01 < t < unblocked_at]
+        # (a ping sent just before the block may be read a little later by the thread)
+        during = [t for t in pings if blocked_at + 0.1 < t < unblocked_at]
         assert during == []  # systemd sees silence for 1 s > WatchdogSec and restarts us
         assert len([t for t in pings if t > unblocked_at]) >= 5  # back once the loop runs
     finally:

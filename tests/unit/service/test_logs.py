@@ -140,6 +140,14 @@ def test_repeat_summary_holds_back_repeats_in_the_window() -> None:
     assert rule.admit(key, 200) == (True, 0)
 
 
+def test_repeat_summary_forgets_quiet_keys() -> None:
+    rule = RepeatSummary(window=10, max_keys=4)
+    for i in range(5):
+        rule.admit((i,), 0)
+    assert rule.admit(("new",), 20) == (True, 0)  # over the limit: the quiet ones go
+    assert rule.admit((0,), 21) == (True, 0)  # forgotten, so nothing held is reported
+
+
 @pytest.fixture
 def root_restored() -> Iterator[None]:
     root = logging.getLogger()
