@@ -12,6 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from ocpp_station.config import ConfigError, StationConfig, load_config
+from ocpp_station.http.server import ListenError
+from ocpp_station.service import ServiceManager, setup_logging
+from ocpp_station.service.redact import basic_token
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run one station until SIGINT/SIGTERM")
     run.add_argument("--config", required=True, type=Path, help="station TOML file")
+    run.add_argument(
+        "--log-level", choices=LOG_LEVELS, help="overrides the file's station.log_level"
+    )
 
     demo = sub.add_parser("demo", help="local CSMS + simulated station, printed as a timeline")
     demo.add_argument("--fast", action="store_true", help="shorter pauses (used by the tests)")
@@ -41,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     fleet = sub.add_parser("fleet", help="run N simulated stations in one process")
     fleet.add_argument("--config", required=True, type=Path, help="template station TOML file")
     fleet.add_argument("--count", required=True, type=int)
+    fleet.add_argument(
+        "--log-level", choices=LOG_LEVELS, help="overrides the file's station.log_level"
+    )
+    fleet.add_argument(
+        "--http",
+        metavar="HOST:PORT",
+        help="serve the fleet's live status page (default: the template's [http] listen)",
+    )
     return parser
 
 
@@ -67,14 +83,21 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"ocpp-station: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    if args.command == "fleet" and args.http is not None:
+        from ocpp_station.http import parse_listen  # lazy: this subcommand only
+
+        try:
+            parse_listen(args.http)
+        except ValueError as exc:
+            print(f"ocpp-station fleet: --http: {exc}", file=sys.stderr)
+            return 2
+    secrets = (config.password, basic_token(config.id, config.password)) if config.password else ()
+    setup_logging(args.log_level or config.log_level, config.log_format, secrets=secrets)
     if args.command == "run":
         return asyncio.run(_run(config))
     from ocpp_station.fleet import run_fleet  # lazy: this subcommand only
 
-    return asyncio.run(run_fleet(config, args.count))
+    return asyncio.run(run_fleet(config, args.count, http=args.http))
 
 
 async def _run(config: StationConfig) -> int:
@@ -84,6 +107,8 @@ async def _run(config: StationConfig) -> int:
     from ocpp_station.storage import StorageError  # lazy: this subcommand only
 
     station = Station(config)
+    # Started by systemd as Type=notify: READY, the watchdog, STATUS= (ocpp_station.service).
+    station.service = ServiceManager.from_environment(logger=logging.getLogger("ocpp_station"))
     try:
         await station.start()
     except DeviceModelConfigError as exc:
@@ -93,6 +118,9 @@ async def _run(config: StationConfig) -> int:
         # one line naming the path and what is wrong: a read-only or unwritable data
         # directory, a control socket path taken by a file, a directory or a live station
         print(f"ocpp-station: {exc}", file=sys.stderr)
+        return 1
+    except ListenError as exc:
+        print(f"ocpp-station: {config.source}: [http] listen: {exc.strerror}", file=sys.stderr)
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -49,6 +49,7 @@ class StationConfig:
     key_file: Path | None = None
     nominal_voltage: float = 230.0
     log_level: str = "INFO"
+    log_format: str = "text"  # "text" | "json" (one JSON object per line)
     hal_backend: str = "sim"
     hal_options: dict[str, Any] = field(default_factory=dict)
     control_socket: Path | None = None
@@ -58,6 +59,7 @@ class StationConfig:
     firmware_install_command: tuple[str, ...] | None = None
     firmware_reboot_after_install: bool = True
     manufacturer_root: Path | None = None
+    http_listen: str | None = None  # "[http] listen": the live status page, off when None
     source: str = "<config>"
 
     @property
@@ -141,6 +143,11 @@ def config_from_dict(
             errors.append(
                 f"{source}: evse[{i}].connectors: ids must be 1..{len(conns)}, got {conns}"
             )
+    listen = data.get("http", {}).get("listen")
+    if listen is not None:
+        port = int(listen.rsplit(":", 1)[1])  # the schema's pattern guarantees the digits
+        if port > 65535:  # 0: any free port (the log names the one chosen)
+            errors.append(f"{source}: http.listen: port must be 0..65535, got {port}")
     for key in ("ca_file", "cert_file", "key_file"):
         if key in st and not (base / st[key]).is_file():
             errors.append(f"{source}: station.{key}: file not found: {base / st[key]}")
@@ -182,6 +189,7 @@ def config_from_dict(
         key_file=p(st.get("key_file")),
         nominal_voltage=float(st.get("nominal_voltage", 230.0)),
         log_level=st.get("log_level", "INFO"),
+        log_format=st.get("log_format", "text"),
         hal_backend=backend,
         hal_options=hal,
         control_socket=p(control["socket"]) if "socket" in control else None,
@@ -191,6 +199,7 @@ def config_from_dict(
         ),
         firmware_reboot_after_install=firmware.get("reboot_after_install", True),
         manufacturer_root=p(root),
+        http_listen=listen,
         source=source,
     )
 

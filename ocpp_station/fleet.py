@@ -4,8 +4,9 @@ The template config gives everything but the identity: station ``i`` (1-based) i
 ``<template id>-<i>`` (zero-padded to at least 4 digits), keeps its SQLite files in
 ``<template data_dir>/<its id>``, runs the ``sim`` HAL backend with the template's sim options, and
 has its own websocket and device model.  Fleet stations have no control socket (a thousand Unix
-sockets would cost descriptors and path length for nothing): an embedding program, such as the
-benchmark, reaches them in-process through :attr:`Fleet.stations`.
+sockets would cost descriptors and path length for nothing) and no status page of their own (the
+fleet has one: ``run_fleet(..., http=...)``, ``ocpp-station fleet --http``): an embedding program,
+such as the benchmark, reaches them in-process through :attr:`Fleet.stations`.
 
 Start-up is bounded: at most ``concurrency`` stations are between "starting" and "first
 BootNotification answered" at a time, so a boot storm of thousands of stations neither melts the
@@ -29,7 +30,10 @@ from typing import Any
 
 from hal.backends.sim import MODEL_OPTIONS
 from ocpp_station import Station
+from ocpp_station.clock import SystemClock
 from ocpp_station.config import StationConfig
+from ocpp_station.http import FleetPage, FrameStats, PageServer
+from ocpp_station.http.server import ListenError
 from ocpp_station.transport import STATION_ID_MAX_LENGTH
 
 LOG = logging.getLogger("ocpp_station.fleet")
@@ -87,6 +91,7 @@ def fleet_configs(template: StationConfig, count: int) -> list[StationConfig]:
                 hal_options=dict(template.hal_options),
                 device_model=dict(template.device_model),
                 control_socket=None,
+                http_listen=None,
                 evses=list(template.evses),
             )
         )
@@ -280,15 +285,36 @@ async def run_fleet(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     stop: asyncio.Event | None = None,
+    http: str | None = None,
 ) -> int:
     """The ``fleet`` command: run ``count`` stations until SIGINT/SIGTERM (or ``stop`` is set),
-    then stop them cleanly.  Returns the exit code: 0, 2 for a bad template or count, 1 when no
-    station could start."""
+    then stop them cleanly.  ``http`` (``host:port``; default: the template's ``[http] listen``)
+    serves the fleet's status page from before the boot storm to the end.  Returns the exit code:
+    0, 2 for a bad template or count, 1 when no station could start or the page cannot listen."""
+    http = http or config.http_listen
+    stats = FrameStats() if http else None
+    clock = SystemClock()
+
+    def count_frame(sid: str, direction: str, text: str) -> None:
+        assert stats is not None
+        stats.add(sid, direction, text, clock.time())
+
     try:
-        fleet = Fleet(config, count, concurrency=concurrency)
+        fleet = Fleet(
+            config, count, concurrency=concurrency, on_frame=count_frame if stats else None
+        )
     except FleetError as exc:
         print(f"ocpp-station fleet: {exc}", file=sys.stderr)
         return 2
+    page: PageServer | None = None
+    if http and stats is not None:
+        source = FleetPage(lambda: fleet.stations, stats, clock.time, count)
+        page = PageServer(source, http, clock=clock, logger=LOG)
+        try:
+            await page.start()
+        except ListenError as exc:
+            print(f"ocpp-station fleet: --http {http}: {exc.strerror}", file=sys.stderr)
+            return 1
     limit = raise_fd_limit(count * FDS_PER_STATION + 256)
     if limit < count * FDS_PER_STATION:
         LOG.warning(
@@ -330,6 +356,8 @@ async def run_fleet(
         stopper.cancel()
     finally:
         await fleet.stop()
+        if page is not None:
+            await page.close()
         for sig in installed:
             loop.remove_signal_handler(sig)
     return 0

@@ -1,22 +1,74 @@
-"""The station as an application runs it: the station core plus the local control API.
+"""The station as an application runs it: the station core plus the local control API, the
+optional status page and the service-manager hooks.
 
 :class:`Station` serves the control socket of ``[control] socket`` (when configured) next to the
 station core: the socket stays up across a reset (which restarts the core), and what
 ``monitor_variables`` asked for is kept across it too.  A socket path that is a directory, a file
 or the live socket of another running station ends the start (``SocketPathError``, one line);
-only a stale socket is replaced.
+only a stale socket is replaced.  Two more hooks, both off by default:
+
+- ``[http] listen``: the live status page (``ocpp_station.http``), started after the core and
+  kept up across a reset like the control socket; it shows the last OCPP frames (secrets masked).
+- :attr:`Station.service`: a :class:`~ocpp_station.service.ServiceManager` that ``ocpp-station
+  run`` sets when systemd started it as a ``Type=notify`` service.  ``READY=1`` goes out once the
+  stores are open and the first connection attempt is under way (not when it succeeded: a CSMS
+  that cannot be reached must not fail the unit), the watchdog pings start with it, and the
+  ``STATUS=`` line follows the connection and registration state.
+
+Every OCPP frame is also logged at DEBUG on the station's logger (secrets masked, the message id
+in the record's ``message_id`` for the JSON log format).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from ocpp_station.config import StationConfig
 from ocpp_station.control.api import CONTROL_TOPICS, ControlApi
 from ocpp_station.control.server import ControlServer
+from ocpp_station.http import PageServer, RecentFrames, StationPage
+from ocpp_station.http.frames import frame_head
+from ocpp_station.http.server import ListenError
+from ocpp_station.service import ServiceManager, redact, status_line
+from ocpp_station.service.logs import StationTag
+from ocpp_station.service.redact import basic_token
 from ocpp_station.station import StationCore
 
 
 class Station(StationCore):
     control_server: ControlServer | None = None
     control_api: ControlApi | None = None
+    status_page: PageServer | None = None
+    service: ServiceManager | None = None  # set by `ocpp-station run` under systemd
+
+    def __init__(self, config: StationConfig, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        self.recent_frames = RecentFrames() if config.http_listen else None
+        self._secrets: tuple[str, ...] = ()
+        if config.password:
+            self._secrets = (config.password, basic_token(config.id, config.password))
+        self._hooks: list[Callable[[], None]] = []
+        user_hook = self.on_frame
+        self.on_frame = lambda direction, text: self._tap(direction, text, user_hook)
+        if not any(isinstance(f, StationTag) for f in self.log.filters):
+            self.log.addFilter(StationTag(config.id))
+
+    def _tap(self, direction: str, text: str, user_hook: Callable[[str, str], None] | None) -> None:
+        if self.recent_frames is not None:
+            self.recent_frames.add(direction, text, self.clock.time(), self._secrets)
+        if self.log.isEnabledFor(logging.DEBUG):
+            head = frame_head(text)
+            self.log.debug(
+                "%s %s",
+                "CSMS → station" if direction == "in" else "station → CSMS",
+                redact(text, self._secrets),
+                extra={"message_id": head.message_id if head else None, "component": "ocpp"},
+            )
+        if user_hook is not None:
+            user_hook(direction, text)
 
     async def start(self) -> None:
         socket = self.config.control_socket
@@ -37,6 +89,36 @@ class Station(StationCore):
             self.control_api = ControlApi(self, fresh)
         if self.control_api is not None:
             self.control_api.attach()
+        if self.config.http_listen and self.status_page is None:
+            await self._start_page(self.config.http_listen)
+        if self.service is not None:
+            await self._ready(self.service)
+
+    async def _start_page(self, listen: str) -> None:
+        assert self.recent_frames is not None
+        page = StationPage(self, self.recent_frames, self.clock.time)
+        server = PageServer(page, listen, clock=self.base_clock, logger=self.log)
+        try:
+            await server.start()
+        except ListenError:
+            await self.stop()  # e.g. the address is in use: nothing stays half-started
+            raise
+        self.status_page = server
+        self._hooks.append(self.subscribe(lambda _topic, _data: server.wake()))
+
+    async def _ready(self, service: ServiceManager) -> None:
+        # start() spawned the transport task; one turn of the loop lets it begin connecting.
+        await asyncio.sleep(0)
+        first = not service.ready_sent
+        service.ready(status_line(self.connected, self.registration))
+        if first:  # a reset restarts the core and says READY again; subscribe once
+            self._hooks.append(
+                self.subscribe(
+                    lambda _topic, _data: service.status(
+                        status_line(self.connected, self.registration)
+                    )
+                )
+            )
 
     async def _shutdown(self) -> None:
         if self.control_api is not None:
@@ -44,6 +126,8 @@ class Station(StationCore):
         await super()._shutdown()
 
     async def stop(self) -> None:
+        if self.service is not None:
+            await self.service.stopping()
         await super().stop()
         if self.control_api is not None:
             self.control_api.close()
@@ -51,3 +135,9 @@ class Station(StationCore):
         if self.control_server is not None:
             await self.control_server.close()
             self.control_server = None
+        if self.status_page is not None:
+            await self.status_page.close()
+            self.status_page = None
+        for unhook in self._hooks:
+            unhook()
+        self._hooks = []

@@ -20,6 +20,7 @@ open (:mod:`ocpp_station.storage.legacy`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import sqlite3
@@ -145,12 +146,15 @@ def _prepare(directory: Path, log: logging.Logger) -> None:
             try:
                 directory.chmod(0o700)
             except OSError as exc:
-                log.warning(
-                    "data directory %s is mode %o and cannot be made 0700: %s",
-                    directory,
-                    mode,
-                    exc.strerror,
-                )
+                if exc.errno == errno.EROFS:
+                    pass  # a read-only medium: the write check below says so, in one line
+                else:
+                    log.warning(
+                        "data directory %s is mode %o and cannot be made 0700: %s",
+                        directory,
+                        mode,
+                        exc.strerror,
+                    )
         else:
             log.warning(
                 "data directory %s is mode %o: other users may read the station's files",
