@@ -19,10 +19,10 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ocpp_station.blocks.base import Block
 from ocpp_station.blocks.firmware import rules, signature, transfer
@@ -32,6 +32,7 @@ from ocpp_station.blocks.firmware.install import (
     InstallStep,
     InstallVerificationFailed,
 )
+from ocpp_station.blocks.interfaces import BootReason, FinishedSessions, Holds, SecurityEvents
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
@@ -40,32 +41,12 @@ STATE_KEY = "firmware"
 PROGRESS_STEP = 1 << 20  # log the download's progress every MiB
 
 
-class Sessions(Protocol):
-    def busy_evses(self) -> set[int]: ...
-
-    def add_finished_listener(self, listener: Callable[[int], Awaitable[None]]) -> None: ...
-
-
-class Holds(Protocol):
-    async def hold(self, held: set[int]) -> None: ...
-
-
-class BootReason(Protocol):
-    def set_boot_reason(self, reason: str) -> None: ...
-
-
-class SecurityEvents(Protocol):
-    async def raise_event(
-        self, kind: str, *, tech_info: str | None = None, critical: bool | None = None
-    ) -> dict[str, Any]: ...
-
-
 class FirmwareBlock(Block):
     def __init__(
         self,
         ctx: Context,
         *,
-        sessions: Sessions,
+        sessions: FinishedSessions,
         availability: Holds,
         registration: BootReason,
         security: SecurityEvents,

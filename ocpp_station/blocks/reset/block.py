@@ -10,31 +10,20 @@ may then reboot the board.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from ocpp_station import settings
 from ocpp_station.blocks.base import Block
+from ocpp_station.blocks.interfaces import BootReason, FinishedSessions, Holds
 from ocpp_station.blocks.reset.planner import ResetPlanner
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
 
 
-class Sessions(Protocol):
-    def busy_evses(self) -> set[int]: ...
-
+class Sessions(FinishedSessions, Protocol):
     async def stop_transaction(self, evse: int, reason: str, trigger: str) -> None: ...
-
-    def add_finished_listener(self, listener: Callable[[int], Awaitable[None]]) -> None: ...
-
-
-class Holds(Protocol):
-    async def hold(self, held: set[int]) -> None: ...
-
-
-class BootReason(Protocol):
-    def set_boot_reason(self, reason: str) -> None: ...
 
 
 class QueueDepth(Protocol):
