@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import PASSWORD, StationFactory, station_config, to_toml
+from support import PASSWORD, StationFactory, sim, station_config, to_toml
 from websockets.asyncio.client import connect
 
 from ocpp_station import Station
@@ -102,7 +102,7 @@ async def check_station_page(csms: LocalCSMS, station: Station, control: Path) -
         assert "brand-new-password-0123" not in json.dumps(snap)
         assert PASSWORD not in json.dumps(snap)
         # a publication (a plug-in) pushes a fresh snapshot before the next 1 s tick
-        station.hal.plug_in(1, 1)  # type: ignore[attr-defined]
+        sim(station).plug_in(1, 1)
         while True:
             snap = json.loads(await asyncio.wait_for(ws.recv(), 5))
             if snap["status"]["evses"][0]["connectors"][0]["status"] == "Occupied":
