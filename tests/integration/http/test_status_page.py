@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import logging
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -163,18 +161,6 @@ def test_http_config_keys() -> None:
         with pytest.raises(ConfigError) as err:
             config_from_dict({**base, **bad})
         assert why in str(err.value), err.value
-
-
-@pytest.fixture
-def root_logging_restored() -> Iterator[None]:
-    """``cli.main`` sets up the process's logging: undo it after the test."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def test_cli_http_errors(
