@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -13,6 +14,19 @@ from support import StationFactory, station_config
 
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
+
+
+@pytest.fixture(autouse=True)
+def root_logging_restored() -> Iterator[None]:
+    """``cli.main`` (and ``controller-sim``, ``bench``) set up the process's logging: undo it
+    after every test, so no test sees the root level or handlers another one left."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -19,6 +19,11 @@ from ocpp_station.config import StationConfig, config_from_dict
 from ocpp_station.control.publications import shape
 from ocpp_station.csms import LocalCSMS
 
+# What the embedding API raises (``Station.data_transfer``, see docs/data-transfer.md), at the
+# import paths its users are told to use; integration tests name them from here.
+from ocpp_station.dispatch.dispatcher import NotReady as NotReady
+from ocpp_station.rpc.errors import OCPPError as OCPPError
+
 PASSWORD = "test-password-0123456"
 
 TESTS = Path(__file__).resolve().parent

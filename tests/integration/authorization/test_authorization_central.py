@@ -4,9 +4,8 @@ never cached (C03.FR.02 / C05.FR.02)."""
 
 from __future__ import annotations
 
-from support import StationFactory
+from support import StationFactory, queued, sim, variable
 
-from hal.backends.sim import SimBackend
 from ocpp_station.csms import LocalCSMS
 
 CENTRAL = {"idToken": "APP-7F3A", "type": "Central"}
@@ -30,14 +29,13 @@ async def test_central_token_is_not_authorized_nor_cached(
         {"evseId": 1, "remoteStartId": 3, "idToken": CENTRAL},
     )
     assert result == {"status": "Accepted"}
-    assert isinstance(station.hal, SimBackend)
-    station.hal.plug_in(1, 1)
-    await csms.wait_for(lambda: station.hal.model.status()["evses"][0]["power_w"] > 0)
-    await csms.wait_for(lambda: len(station.queue) == 0)  # the CSMS answered with idTokenInfo
+    sim(station).plug_in(1, 1)
+    await csms.wait_for(lambda: sim(station).model.status()["evses"][0]["power_w"] > 0)
+    await csms.wait_for(lambda: queued(station) == 0)  # the CSMS answered with idTokenInfo
     assert csms.received("TransactionEvent")[0]["idToken"] == CENTRAL
     assert csms.received("Authorize") == []
-    assert station.blocks.authorization.cached(CENTRAL) is None
-    assert station.dm.get("AuthCacheCtrlr", "Storage") == "0"
+    # the cache holds no byte: the Central token's IdTokenInfo was not kept
+    assert await variable(csms, "CS001", "AuthCacheCtrlr", "Storage") == "0"
 
     # an ordinary token is still authorized first (F01.FR.01)
     csms.policy.token_status["CARD"] = "Blocked"

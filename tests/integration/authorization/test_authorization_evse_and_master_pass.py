@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from support import StationFactory
+from support import StationFactory, sim
 
-from hal.backends.sim import SimBackend
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
 
@@ -24,11 +23,6 @@ async def online_station(
     await csms.wait_received("StatusNotification", 2, station=station.config.id)
     await csms.wait_for(lambda: station.online)
     return station
-
-
-def sim(station: Station) -> SimBackend:
-    assert isinstance(station.hal, SimBackend)
-    return station.hal
 
 
 def events(csms: LocalCSMS) -> list[dict[str, Any]]:

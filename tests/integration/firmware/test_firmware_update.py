@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 from certs import make_pki
 from filetransfer import FileServer, SigningPki, free_port_url, make_signing_pki
-from support import station_config
+from support import sim, station_config
 
-from hal.backends.sim import SimBackend
 from ocpp_station import Station
 from ocpp_station.clock import iso
 from ocpp_station.csms import LocalCSMS
@@ -187,10 +186,8 @@ async def test_running_transaction_delays_the_installation(
         evses=[{"id": 1, "connectors": [1]}, {"id": 2, "connectors": [1]}],
         device_model={"SampledDataCtrlr.TxUpdatedInterval": 0, "AlignedDataCtrlr.Interval": 0},
     )
-    sim = station.hal
-    assert isinstance(sim, SimBackend)
-    sim.plug_in(1)
-    sim.present_id_token(1, "TOKEN1", "ISO14443")
+    sim(station).plug_in(1)
+    sim(station).present_id_token(1, "TOKEN1", "ISO14443")
     await csms.wait_for(
         lambda: any(e["eventType"] == "Started" for e in csms.received("TransactionEvent"))
     )
@@ -204,7 +201,7 @@ async def test_running_transaction_delays_the_installation(
         )
     )
     assert "Installing" not in [s for s, _ in statuses(csms)]
-    sim.unplug(1)
+    sim(station).unplug(1)
     await wait_status(csms, "Installed")
     assert statuses(csms) == [
         (s, 9)

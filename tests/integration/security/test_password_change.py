@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import PASSWORD, StationFactory
+from support import PASSWORD, StationFactory, variable
 
 from ocpp_station import Station
 from ocpp_station.config import ConfigError, config_from_dict
@@ -125,7 +125,7 @@ async def test_profile_0_connects_without_authorization_and_warns_every_time(
     try:
         await csms.wait_for(lambda: station.online)
         assert "RIG1" in csms.auth_headers and csms.auth_headers["RIG1"] is None
-        assert station.dm.get_int("SecurityCtrlr", "SecurityProfile") == 0
+        assert await variable(csms, "RIG1", "SecurityCtrlr", "SecurityProfile") == "0"
 
         def warnings() -> int:
             return sum("security profile 0" in r.getMessage() for r in caplog.records)

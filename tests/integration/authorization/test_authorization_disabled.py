@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from support import StationFactory
+from support import StationFactory, queued, sim, variable
 
-from hal.backends.sim import SimBackend
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
 
@@ -22,11 +21,6 @@ async def online_station(
     await csms.wait_received("StatusNotification", station=station.config.id)
     await csms.wait_for(lambda: station.online)
     return station
-
-
-def sim(station: Station) -> SimBackend:
-    assert isinstance(station.hal, SimBackend)
-    return station.hal
 
 
 def events(csms: LocalCSMS) -> list[dict[str, Any]]:
@@ -50,8 +44,9 @@ async def test_plug_in_charges_with_no_authorization_token(
     assert [e["idToken"] for e in with_token] == [NO_AUTH]
     assert csms.received("Authorize") == []
     # the CSMS answer for a NoAuthorization token is never cached (C02.FR.03)
-    await csms.wait_for(lambda: len(station.queue) == 0)
-    assert station.blocks.authorization.cached(NO_AUTH) is None
+    await csms.wait_for(lambda: queued(station) == 0)
+    sid = station.config.id
+    assert await variable(csms, sid, "AuthCacheCtrlr", "Storage") == "0"  # the cache holds no byte
 
     sim(station).unplug(1)
     await csms.wait_for(lambda: events(csms)[-1]["eventType"] == "Ended")

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from support import StationFactory
+from support import StationFactory, sim
 
-from hal.backends.sim import SimBackend
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
 
@@ -24,11 +23,6 @@ async def online(csms: LocalCSMS, make_station: StationFactory, **dm: Any) -> St
     station = await make_station(device_model={**FAST, **dm})
     await csms.wait_for(lambda: station.online)
     return station
-
-
-def sim(station: Station) -> SimBackend:
-    assert isinstance(station.hal, SimBackend)
-    return station.hal
 
 
 def sim_locked(station: Station) -> bool:

@@ -9,9 +9,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from support import StationFactory
+from support import StationFactory, sim
 
-from hal.backends.sim import SimBackend
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
 
@@ -28,11 +27,6 @@ async def online(
     station = await make_station(device_model={**FAST, **dm}, hal=hal)
     await csms.wait_for(lambda: station.online)
     return station
-
-
-def sim(station: Station) -> SimBackend:
-    assert isinstance(station.hal, SimBackend)
-    return station.hal
 
 
 def events(csms: LocalCSMS) -> list[dict[str, Any]]:

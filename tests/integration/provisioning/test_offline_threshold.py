@@ -9,7 +9,7 @@ after the reconnect's StatusNotifications, so its arrival marks the end of that 
 
 from __future__ import annotations
 
-from support import PASSWORD, StationFactory
+from support import PASSWORD, StationFactory, sim
 
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
@@ -72,7 +72,7 @@ async def test_short_outage_reports_only_what_changed_b04_fr_02(
     sid = station.config.id
 
     async def plug_evse_1() -> None:
-        station.hal.plug_in(1, 1)  # type: ignore[attr-defined]
+        sim(station).plug_in(1, 1)
         await csms.wait_for(
             lambda: station.status()["evses"][0]["connectors"][0]["status"] == "Occupied"
         )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from chromium import Browser, chromium_path
-from support import station_config
+from support import sim, station_config
 
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
@@ -66,8 +66,8 @@ async def test_station_page_shows_the_session_live(csms: LocalCSMS, short_tmp: P
     await station.start()
     try:
         await csms.wait_for(lambda: station.online)
-        station.hal.plug_in(1, 1)  # type: ignore[attr-defined]
-        station.hal.present_id_token(1, "CARD-0042", "ISO14443")  # type: ignore[attr-defined]
+        sim(station).plug_in(1, 1)
+        sim(station).present_id_token(1, "CARD-0042", "ISO14443")
         started = await csms.wait_received("TransactionEvent", station="CHARGER-01")
         tx_id = started[0]["transactionInfo"]["transactionId"]
         assert station.status_page is not None

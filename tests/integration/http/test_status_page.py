@@ -6,16 +6,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import logging
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import PASSWORD, StationFactory, station_config, to_toml
+from support import PASSWORD, StationFactory, sim, station_config, to_toml
 from websockets.asyncio.client import connect
 
 from ocpp_station import Station
@@ -102,7 +100,7 @@ async def check_station_page(csms: LocalCSMS, station: Station, control: Path) -
         assert "brand-new-password-0123" not in json.dumps(snap)
         assert PASSWORD not in json.dumps(snap)
         # a publication (a plug-in) pushes a fresh snapshot before the next 1 s tick
-        station.hal.plug_in(1, 1)  # type: ignore[attr-defined]
+        sim(station).plug_in(1, 1)
         while True:
             snap = json.loads(await asyncio.wait_for(ws.recv(), 5))
             if snap["status"]["evses"][0]["connectors"][0]["status"] == "Occupied":
@@ -163,18 +161,6 @@ def test_http_config_keys() -> None:
         with pytest.raises(ConfigError) as err:
             config_from_dict({**base, **bad})
         assert why in str(err.value), err.value
-
-
-@pytest.fixture
-def root_logging_restored() -> Iterator[None]:
-    """``cli.main`` sets up the process's logging: undo it after the test."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def test_cli_http_errors(

@@ -12,12 +12,10 @@ import asyncio
 from typing import Any
 
 import pytest
-from support import StationFactory
+from support import NotReady, OCPPError, StationFactory
 
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
-from ocpp_station.dispatch.dispatcher import NotReady
-from ocpp_station.rpc.errors import OCPPError
 
 
 async def online(csms: LocalCSMS, station: Station) -> str:
@@ -130,7 +128,7 @@ async def test_p02_failures_raise(csms: LocalCSMS, make_station: StationFactory)
     with pytest.raises(OCPPError) as caught:
         await station.data_transfer("com.csms")
     assert caught.value.code == "NotSupported"
-    await station.stop_ocpp()
+    await csms.stop()  # the CSMS goes away
     await csms.wait_for(lambda: not station.connected)
     with pytest.raises(NotReady):
         await station.data_transfer("com.csms")  # offline: not sent, not kept

@@ -4,7 +4,8 @@ Policy (eviction when full, C10.FR.07), LifeTime (C10.FR.10) and ClearCache (C11
 
 The tokens here are refused by the CSMS, so no session starts and every swipe is a pure cache
 question; with DisablePostAuthorize a cached refusal is answered from the cache, so whether an
-AuthorizeRequest goes out tells whether the token was still cached."""
+AuthorizeRequest goes out tells whether the token was still cached.  The Storage variable, read
+with GetVariables, tells how many bytes the cache holds."""
 
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import StationFactory
+from support import StationFactory, sim
 
-from hal.backends.sim import SimBackend
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
 
@@ -78,8 +78,29 @@ async def get_var(csms: LocalCSMS, variable: str, attribute: str = "Actual") -> 
 
 
 def swipe(station: Station, name: str) -> None:
-    assert isinstance(station.hal, SimBackend)
-    station.hal.present_id_token(1, name)
+    sim(station).present_id_token(1, name)
+
+
+def connector_statuses(csms: LocalCSMS) -> list[str]:
+    return [s["connectorStatus"] for s in csms.received("StatusNotification", "CS001")]
+
+
+async def handled(csms: LocalCSMS, station: Station) -> None:
+    """Every token presented so far is decided and the CSMS's answer to its AuthorizeRequest is
+    in the cache or not: the station takes the controller's events one at a time, so once a
+    plug-in after the swipes shows at the CSMS (StatusNotification Occupied) the swipes before
+    it are done.  The EV is unplugged again (Available)."""
+    seen = len(connector_statuses(csms))
+    sim(station).plug_in(1, 1)
+    await csms.wait_for(lambda: "Occupied" in connector_statuses(csms)[seen:])
+    seen = len(connector_statuses(csms))
+    sim(station).unplug(1)
+    await csms.wait_for(lambda: "Available" in connector_statuses(csms)[seen:])
+
+
+async def storage(csms: LocalCSMS) -> int:
+    """The bytes the cache uses (AuthCacheCtrlr.Storage, Actual) once every swipe is handled."""
+    return int(await get_var(csms, "Storage"))
 
 
 async def authorized(csms: LocalCSMS, count: int) -> list[str]:
@@ -119,8 +140,9 @@ async def test_storage_bound_and_policy(
     assert await set_var(csms, "Policy", policy) == "Accepted"
     swipe(station, "A")
     await authorized(csms, 1)
-    await csms.wait_for(lambda: station.dm.get(CACHE, "Storage") != "0")
-    one = int(await get_var(csms, "Storage"))
+    await handled(csms, station)
+    one = await storage(csms)
+    assert one > 0
     bound = 2 * one + 10  # room for two entries, not three
     assert await set_var(csms, "Storage", bound, attribute="MaxSet") == "Accepted"
     assert int(await get_var(csms, "Storage", attribute="MaxSet")) == bound
@@ -145,18 +167,26 @@ async def test_lower_bound_clear_cache_and_lifetime(
     an entry expires LifeTime seconds after it was stored (C10.FR.10)."""
     station = await online_station(csms, make_station, **{f"{CACHE}.DisablePostAuthorize": True})
     swipe(station, "A")
+    await authorized(csms, 1)
+    await handled(csms, station)
+    one = await storage(csms)
     swipe(station, "B")
     await authorized(csms, 2)
-    await csms.wait_for(lambda: len(station.blocks.authorization.cache) == 2)
+    await handled(csms, station)
+    assert 0 < one < await storage(csms)  # A and B are cached
     assert await set_var(csms, "Storage", 1, attribute="MaxSet") == "Accepted"
     assert await get_var(csms, "Storage") == "0"
     swipe(station, "A")
     assert await authorized(csms, 3) == ["A", "B", "A"]  # not cached any more: asked
+    # the answer about A is handled (and not kept) before the bound goes up again
+    await handled(csms, station)
+    assert await get_var(csms, "Storage") == "0"
     assert await set_var(csms, "Storage", 100_000, attribute="MaxSet") == "Accepted"
 
     swipe(station, "C")
     await authorized(csms, 4)
-    await csms.wait_for(lambda: station.dm.get(CACHE, "Storage") != "0")
+    await handled(csms, station)
+    assert await storage(csms) > 0  # C is cached
     assert await csms.send("CS001", "ClearCache", {}) == {"status": "Accepted"}
     assert await get_var(csms, "Storage") == "0"
     swipe(station, "C")
@@ -180,8 +210,9 @@ async def test_cache_survives_a_restart(
     station = await online_station(csms, make_station, data_dir=data_dir, **settings)
     swipe(station, "A")
     await authorized(csms, 1)
-    await csms.wait_for(lambda: station.dm.get(CACHE, "Storage") != "0")
+    await handled(csms, station)
     used = await get_var(csms, "Storage")
+    assert used != "0"
     await station.stop()
 
     again = await online_station(

@@ -8,13 +8,13 @@ import time
 from pathlib import Path
 
 from filetransfer import FileServer
-from support import station_config
+from support import EXAMPLES, station_config
 
 from ocpp_station import Station
 from ocpp_station.clock import iso
 from ocpp_station.csms import LocalCSMS
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+sys.path.insert(0, str(EXAMPLES))
 
 from firmware_install import SlotInstaller
 

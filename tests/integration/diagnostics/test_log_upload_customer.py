@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 from filetransfer import FileServer, free_port_url
-from support import StationFactory
+from support import StationFactory, sim
 
-from hal.backends.sim import SimBackend
 from ocpp_station import Station
 from ocpp_station.clock import iso
 from ocpp_station.csms import LocalCSMS
@@ -116,11 +115,14 @@ async def test_security_log_and_trigger(
 ) -> None:
     """N01.FR.03: a SecurityLog is uploaded (its header only, no security log kept yet); a
     TriggerMessage afterwards reports Idle without a requestId (N01.FR.13)."""
-    await online(csms, make_station)
+    station = await online(csms, make_station)
     request = {**get_log(http_server.url("/sec"), request_id=8), "logType": "SecurityLog"}
     await csms.send("CS001", "GetLog", request)
     await csms.wait_for(lambda: ("Uploaded", 8) in log_statuses(csms))
     assert b"SecurityLog of CS001" in http_server.uploads[0].body
+    # the upload is over once the CSMS has answered its Uploaded notification (until then a
+    # trigger still reports it Uploading)
+    await csms.wait_for(lambda: station.status()["log_upload"]["uploading"] is False)
     answer = await csms.send(
         "CS001", "TriggerMessage", {"requestedMessage": "LogStatusNotification"}
     )
@@ -154,9 +156,7 @@ async def test_customer_information_reports_and_clears_a_cached_token(
 ) -> None:
     """N09.FR.05 report, N10.FR.03 clear-and-report, N09.FR.06 nothing left afterwards."""
     station = await online(csms, make_station)
-    sim = station.hal
-    assert isinstance(sim, SimBackend)
-    sim.present_id_token(1, "TOKEN1", "ISO14443")  # Authorize: the answer goes to the cache
+    sim(station).present_id_token(1, "TOKEN1", "ISO14443")  # Authorize: the answer is cached
     await csms.wait_for(lambda: any(f.action == "Authorize" and f.kind == 3 for f in csms.frames))
     deadline = time.monotonic() + 5
     ids = itertools.count(1)

@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 import pytest
-from support import StationFactory
+from support import StationFactory, sim, variable
 
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
@@ -106,10 +106,10 @@ async def test_no_transaction_before_accepted_by_default(
     caplog.set_level(logging.INFO, logger="ocpp_station")
     station = await pending(csms, make_station, device_model=EV_CONNECTED_START)
     sid = station.config.id
-    assert station.dm.get_bool("TxCtrlr", "TxBeforeAcceptedEnabled") is False
-    station.hal.plug_in(1, 1)  # type: ignore[attr-defined]
+    assert await variable(csms, sid, "TxCtrlr", "TxBeforeAcceptedEnabled") == "false"
+    sim(station).plug_in(1, 1)
     await csms.wait_for(lambda: connector_status(station) == "Occupied")
-    station.hal.present_id_token(1, "CARD1", "ISO14443")  # type: ignore[attr-defined]
+    sim(station).present_id_token(1, "CARD1", "ISO14443")
     await csms.wait_for(lambda: "registration not Accepted yet" in caplog.text)
     assert station.status()["evses"][0]["transaction"] is None
     assert station.status()["queued_messages"] == 0
@@ -132,7 +132,7 @@ async def test_transaction_before_accepted_when_enabled(
         device_model={**EV_CONNECTED_START, "TxCtrlr.TxBeforeAcceptedEnabled": True},
     )
     sid = station.config.id
-    station.hal.plug_in(1, 1)  # type: ignore[attr-defined]
+    sim(station).plug_in(1, 1)
     await csms.wait_for(lambda: station.status()["evses"][0]["transaction"] is not None)
     tx_id = station.status()["evses"][0]["transaction"]["id"]
     assert csms.received("TransactionEvent", sid) == []  # Pending: nothing of the station's own
@@ -163,5 +163,5 @@ async def test_tx_before_accepted_enabled_is_read_at_once(
         },
     )
     assert answer["setVariableResult"][0]["attributeStatus"] == "Accepted"
-    station.hal.plug_in(1, 1)  # type: ignore[attr-defined]
+    sim(station).plug_in(1, 1)
     await csms.wait_for(lambda: station.status()["evses"][0]["transaction"] is not None)

@@ -9,9 +9,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from support import station_config
+from support import queued, sim, station_config
 
-from hal.backends.sim import SimBackend
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
 
@@ -44,19 +43,18 @@ async def test_pin_never_logged(
 ) -> None:
     caplog.set_level(logging.DEBUG)  # every logger, every level
     station = traced
-    assert isinstance(station.hal, SimBackend)
     await csms.wait_for(lambda: station.online)
     csms.policy.token_status[WRONG_PIN] = "Invalid"
 
-    station.hal.present_id_token(1, WRONG_PIN, "KeyCode")  # refused: logged as such
+    sim(station).present_id_token(1, WRONG_PIN, "KeyCode")  # refused: logged as such
     await csms.wait_received("Authorize")
     await csms.wait_for(lambda: "not accepted" in caplog.text)
-    station.hal.plug_in(1, 1)
-    station.hal.present_id_token(1, PIN, "KeyCode")
-    await csms.wait_for(lambda: station.hal.model.status()["evses"][0]["power_w"] > 0)
-    station.hal.present_id_token(1, PIN, "KeyCode")  # E07: the same PIN ends the session
+    sim(station).plug_in(1, 1)
+    sim(station).present_id_token(1, PIN, "KeyCode")
+    await csms.wait_for(lambda: sim(station).model.status()["evses"][0]["power_w"] > 0)
+    sim(station).present_id_token(1, PIN, "KeyCode")  # E07: the same PIN ends the session
     await csms.wait_for(lambda: csms.received("TransactionEvent")[-1]["eventType"] == "Ended")
-    await csms.wait_for(lambda: len(station.queue) == 0)
+    await csms.wait_for(lambda: queued(station) == 0)
 
     # the CSMS got the PINs: they were on the wire
     authorize = csms.received("Authorize")

@@ -20,14 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import PASSWORD, station_config, to_toml
+from support import PASSWORD, REPO, station_config, to_toml
 
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
 from ocpp_station.service import ServiceManager
 from ocpp_station.service.notify import Notifier
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeManager:
@@ -106,7 +104,7 @@ async def test_run_under_systemd_ready_watchdog_stopping_json_logs(
         "--log-level",
         "DEBUG",  # the most verbose level still shows no secret
         env=env,
-        cwd=ROOT,
+        cwd=REPO,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import PASSWORD, StationFactory, to_toml
+from support import PASSWORD, StationFactory, sim, to_toml
 
 from ocpp_station import Station
 from ocpp_station.cli import main
@@ -86,8 +86,7 @@ def profile(limit: float) -> dict[str, Any]:
 
 
 def power_allowed(station: Station) -> bool:
-    sim: Any = station.hal
-    return bool(sim.status()["evses"][0]["power_allowed"])
+    return bool(sim(station).status()["evses"][0]["power_allowed"])
 
 
 async def test_a_full_disk_is_reported_keeps_energy_off_and_recovers_by_itself(
