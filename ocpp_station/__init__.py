@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     )
     from ocpp_station.clock import Clock, ManualClock, OffsetClock, SystemClock
     from ocpp_station.config import ConfigError, StationConfig, config_from_dict, load_config
+    from ocpp_station.dispatch.dispatcher import NotReady
     from ocpp_station.events import TOPICS, Listener
+    from ocpp_station.rpc.errors import CallTimeout, ConnectionLost, OCPPError
     from ocpp_station.runtime import Station
     from ocpp_station.station import StationCore
 
@@ -42,6 +44,10 @@ _EXPORTS = {
     "SystemClock": "ocpp_station.clock",
     "ManualClock": "ocpp_station.clock",
     "OffsetClock": "ocpp_station.clock",
+    "NotReady": "ocpp_station.dispatch.dispatcher",
+    "CallTimeout": "ocpp_station.rpc.errors",
+    "ConnectionLost": "ocpp_station.rpc.errors",
+    "OCPPError": "ocpp_station.rpc.errors",
     "TOPICS": "ocpp_station.events",
     "Listener": "ocpp_station.events",
     "FirmwareImage": "ocpp_station.blocks.firmware.install",
@@ -52,14 +58,18 @@ _EXPORTS = {
 
 __all__ = [
     "TOPICS",
+    "CallTimeout",
     "Clock",
     "ConfigError",
+    "ConnectionLost",
     "FirmwareImage",
     "InstallFailed",
     "InstallStep",
     "InstallVerificationFailed",
     "Listener",
     "ManualClock",
+    "NotReady",
+    "OCPPError",
     "OffsetClock",
     "Station",
     "StationConfig",

@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from hal.backends.sim import SimBackend
+
+# What the embedding API raises (``Station.data_transfer``, see docs/data-transfer.md), at the
+# import paths its users are told to use; integration tests name them from here.
+from ocpp_station import NotReady as NotReady
+from ocpp_station import OCPPError as OCPPError
 from ocpp_station import Station
 from ocpp_station.config import StationConfig, config_from_dict
 from ocpp_station.control.publications import shape
 from ocpp_station.csms import LocalCSMS
-
-# What the embedding API raises (``Station.data_transfer``, see docs/data-transfer.md), at the
-# import paths its users are told to use; integration tests name them from here.
-from ocpp_station.dispatch.dispatcher import NotReady as NotReady
-from ocpp_station.rpc.errors import OCPPError as OCPPError
 
 PASSWORD = "test-password-0123456"
 
