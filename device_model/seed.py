@@ -8,10 +8,13 @@ Keys (values may be str, int, float, bool or a list of str; a list becomes comma
 - ``"Component[name].Variable"`` (non-numeric index): component instance ``name``.
 
 Only the ``Actual`` attribute is seeded.  Every problem is collected, none stops the check.
+A key naming a variable the device model no longer has (:data:`RETIRED`) is logged and skipped,
+so a config written for an older release still starts the station.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 
@@ -22,6 +25,22 @@ _KEY = re.compile(
     r"^(?P<comp>[^.\[\]]+)(\[(?P<index>[^\]]*)\])?\.(?P<var>[^.\[\]]+)(\[(?P<vinst>[^\]]*)\])?$"
 )
 _EVSE_INDEX = re.compile(r"^\s*(\d+)\s*(,\s*(\d+)\s*)?$")
+
+log = logging.getLogger(__name__)
+
+# Variables an earlier release advertised without the behaviour OCPP gives them (their stored
+# values are ignored by the merge; a seed for one is skipped with a warning).
+RETIRED = frozenset(
+    {
+        ("ClockCtrlr", "TimeZone"),
+        ("ClockCtrlr", "TimeOffset"),
+        ("OCPPCommCtrlr", "PublicKeyWithSignedMeterValue"),
+        ("SecurityCtrlr", "CertSigningWaitMinimum"),
+        ("SecurityCtrlr", "CertSigningRepeatTimes"),
+        ("SmartChargingCtrlr", "ExternalControlSignalsEnabled"),
+        ("SmartChargingCtrlr", "NotifyChargingLimitWithSchedules"),
+    }
+)
 
 SeedValues = dict[tuple[int, int, int], str]  # (slot, evse or 0, connector or 0) -> text
 
@@ -87,6 +106,9 @@ def parse_seed(
             errors.append(f"{key!r}: unknown component {label!r} (known: {', '.join(known)})")
             continue
         var = defs.by_key.get((comp, comp_inst, var_name, var_inst))
+        if var is None and (comp, var_name) in RETIRED:
+            log.warning("%r: %s.%s is no longer in the device model; ignored", key, comp, var_name)
+            continue
         if var is None:
             label = var_name if var_inst is None else f"{var_name}[{var_inst}]"
             errors.append(f"{key!r}: component {comp} has no variable {label!r}")

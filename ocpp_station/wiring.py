@@ -19,6 +19,7 @@ from ocpp_station.blocks.firmware.block import FirmwareBlock
 from ocpp_station.blocks.provisioning.block import Provisioning
 from ocpp_station.blocks.reset.block import ResetBlock
 from ocpp_station.blocks.security.block import SecurityBlock
+from ocpp_station.blocks.security.events import time_adjustment_reported
 from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
 from ocpp_station.blocks.smart_charging.store import ProfileStore
 from ocpp_station.blocks.transactions.block import TransactionsBlock
@@ -94,7 +95,19 @@ def build_blocks(
         )
         await reconnect()
 
-    provisioning = Provisioning(ctx, on_accepted=on_accepted, on_password_changed=password_changed)
+    async def clock_adjusted(adjustment: float) -> None:
+        threshold = ctx.dm.get_float("ClockCtrlr", "TimeAdjustmentReportingThreshold", default=20)
+        if time_adjustment_reported(adjustment, threshold):
+            await security.raise_event(
+                "SettingSystemTime", tech_info=f"clock set by {adjustment:+.3f} s to the CSMS time"
+            )
+
+    provisioning = Provisioning(
+        ctx,
+        on_accepted=on_accepted,
+        on_password_changed=password_changed,
+        on_clock_adjusted=clock_adjusted,
+    )
     authorization = AuthorizationBlock(ctx)
     availability = AvailabilityBlock(ctx, sessions)
     smart_charging = SmartChargingBlock(

@@ -7,7 +7,8 @@ station goes online (``on_accepted``: StatusNotification for every connector, qu
 heartbeats).  ``Pending``: nothing of the station's own is sent until the retry after ``interval``;
 CSMS calls are served (B02.FR.02).  ``Rejected``: nothing is sent and every CSMS call is answered
 with CALLERROR ``SecurityError`` (B03.FR.02) until the retry after ``interval``.  A
-BootNotification the CSMS triggers gives reason ``Triggered`` (F06).
+BootNotification the CSMS triggers gives reason ``Triggered`` (F06).  Every ``currentTime`` of a
+BootNotification or Heartbeat response sets the clock; ``on_clock_adjusted`` hears by how much.
 
 SetVariables of ``SecurityCtrlr.BasicAuthPassword`` (A01): once answered ``Accepted``, the
 ``on_password_changed`` hook logs the change and reconnects with the new password.
@@ -37,16 +38,22 @@ async def _nothing() -> None:
     return None
 
 
+async def _ignore(_: float) -> None:
+    return None
+
+
 class Provisioning(Block):
     def __init__(
         self,
         ctx: Context,
         on_accepted: OnAccepted,
         on_password_changed: Callable[[], Awaitable[None]] = _nothing,
+        on_clock_adjusted: Callable[[float], Awaitable[None]] = _ignore,
     ) -> None:
         super().__init__(ctx)
         self._on_accepted = on_accepted
         self._on_password_changed = on_password_changed
+        self._on_clock_adjusted = on_clock_adjusted
         handlers = ctx.handlers
         handlers.register("GetVariables", self.on_get_variables)
         handlers.register("SetVariables", self.on_set_variables)
@@ -103,7 +110,7 @@ class Provisioning(Block):
         """Send BootNotification with the reason of this start, or with ``reason`` (F06: a
         TriggerMessage asks for one with BootReasonEnumType ``Triggered``); act on the answer."""
         response = await self.ctx.dispatcher.call("BootNotification", self.boot_payload(reason))
-        self.ctx.clock.synchronise(response["currentTime"])
+        await self._synchronise(response["currentTime"])
         link = self.ctx.link
         previous = link.registration
         link.registration = response["status"]
@@ -173,7 +180,14 @@ class Provisioning(Block):
     async def heartbeat(self, *, triggered: bool = False) -> None:
         response = await self.ctx.dispatcher.send("Heartbeat", {}, triggered=triggered)
         if response is not None:
-            self.ctx.clock.synchronise(response["currentTime"])  # G02 / B01: keep clock in step
+            await self._synchronise(response["currentTime"])  # G02 / B01: keep clock in step
+
+    async def _synchronise(self, current_time: str) -> None:
+        """The clock follows the CSMS time (ClockCtrlr.TimeSource Heartbeat); the adjustment, in
+        seconds, goes to ``on_clock_adjusted`` (ClockCtrlr.TimeAdjustmentReportingThreshold)."""
+        before = self.ctx.clock.time()
+        self.ctx.clock.synchronise(current_time)
+        await self._on_clock_adjusted(self.ctx.clock.time() - before)
 
     def _on_variable_change(self, change: VariableChange) -> None:
         if (

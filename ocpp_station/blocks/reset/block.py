@@ -2,7 +2,8 @@
 
 The decision is the pure :class:`~ocpp_station.blocks.reset.planner.ResetPlanner`'s: ``OnIdle``
 with a transaction running is ``Scheduled`` and happens when the station (or the EVSE) is idle;
-``Immediate`` first ends the running transactions with stoppedReason ``ImmediateReset``.  A station
+``Immediate`` first ends the running transactions with stoppedReason ``ImmediateReset``.  A reset
+of one EVSE is Rejected unless that EVSE's ``AllowReset`` is true (B11.FR.10, B12.FR.09).  A station
 reset restarts the station core: everything is closed and opened again from the persisted state,
 and the next BootNotification says ``RemoteReset``; the embedding application's ``on_reset`` hook
 may then reboot the board.
@@ -54,7 +55,9 @@ class ResetBlock(Block):
     async def on_reset(self, payload: dict[str, Any]) -> Reply:
         kind = payload["type"]
         evse = payload.get("evseId")
-        decision = self.planner.request(kind, evse, self._sessions.busy_evses())
+        decision = self.planner.request(
+            kind, evse, self._sessions.busy_evses(), evse_reset_supported=self._allow_reset(evse)
+        )
         response: dict[str, Any] = {"status": decision.status}
         if decision.reason:
             response["statusInfo"] = status_info(decision.reason)
@@ -64,6 +67,13 @@ class ResetBlock(Block):
         if decision.reset_now or stop:
             return Reply(response, then=lambda: self._execute(evse, stop, decision.reset_now))
         return Reply(response, then=self._hold)
+
+    def _allow_reset(self, evse: Any) -> bool:
+        """B11.FR.10: an EVSE reset is Rejected unless ``EVSE.AllowReset`` is true for it (an
+        unknown EVSE is the planner's to refuse with ``UnknownEvse``)."""
+        if not isinstance(evse, int) or isinstance(evse, bool) or evse not in self.ctx.layout.ids():
+            return True
+        return self.ctx.dm.get_bool("EVSE", "AllowReset", evse=evse, default=False)
 
     async def transaction_ended(self, evse: int) -> None:
         """A transaction ended: a scheduled OnIdle reset may be due now."""

@@ -37,3 +37,9 @@ def notification(kind: str, timestamp: str, tech_info: str | None = None) -> dic
     if tech_info:
         payload["techInfo"] = tech_info[:TECH_INFO_MAX]
     return payload
+
+
+def time_adjustment_reported(adjustment: float, threshold: float) -> bool:
+    """ClockCtrlr.TimeAdjustmentReportingThreshold: a clock adjustment (seconds, either way)
+    larger than the threshold is reported as security event ``SettingSystemTime``."""
+    return abs(adjustment) > threshold

@@ -1,5 +1,6 @@
-"""Smart charging (use cases K01–K10, K15–K17): profiles from the CSMS, composite schedules, and the
-limit that the charge controller must obey.
+"""Smart charging (use cases K01, K02, K05–K10): profiles from the CSMS, composite schedules, and
+the limit that the charge controller must obey (also offline, K06/K07).  External limits are
+applied but not reported (no NotifyChargingLimit, K11–K13); nothing of ISO 15118 (K15–K17).
 
 Validation, storage and schedule maths are pure (``validation.py``, ``store.py``,
 ``composite.py``); enforcement is ``enforcement.py``; this block

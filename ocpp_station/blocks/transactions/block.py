@@ -1,5 +1,5 @@
-"""Transactions (E01–E15), with remote control (F01–F05, ``remote.py``) and meter values (J01–J02,
-``meter_values.py``).
+"""Transactions (E01–E14), with remote control (F01–F03, F05, ``remote.py``) and meter values
+(J01–J02, ``meter_values.py``).
 
 One pure :class:`~ocpp_station.blocks.transactions.engine.EvseTransaction` per EVSE decides every
 TransactionEvent from the HAL's events, the authorization results and the CSMS's requests; this

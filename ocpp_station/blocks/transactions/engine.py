@@ -10,7 +10,7 @@ input returns a list of outputs for the caller to carry out, in order:
   :mod:`~ocpp_station.blocks.transactions.locks`),
 * :class:`TransactionFinished` - the transaction ended (availability / reset scheduling).
 
-Rules (part 2, E01-E15, F01-F03): each input updates the EVSE's state (``state.py``, which also
+Rules (part 2, E01-E14, F01-F03): each input updates the EVSE's state (``state.py``, which also
 derives chargingState and the energy offer), then ``lifecycle.step`` starts or ends the
 transaction per TxStartPoint/TxStopPoint; payloads come from ``events.py``, the record kept over
 a restart from ``persist.py``.

@@ -42,6 +42,8 @@ class MeterValues:
             instant = next_aligned(max(now, last), interval)  # a timer may fire a hair early
             last = instant
             await self.ctx.clock.sleep(max(0.0, instant - now))
+            if not dm.get_bool("AlignedDataCtrlr", "Enabled", default=True):
+                continue  # switched off while waiting: not one value more
             # J01: stamped with the aligned instant itself, not the moment the timer fired
             await self.send("Sample.Clock", at=instant)
 

@@ -1,4 +1,4 @@
-"""Remote control (F01–F05): RequestStartTransaction, RequestStopTransaction, UnlockConnector,
+"""Remote control (F01–F03, F05): RequestStartTransaction, RequestStopTransaction, UnlockConnector,
 GetTransactionStatus (E14)."""
 
 from __future__ import annotations

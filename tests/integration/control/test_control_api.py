@@ -105,11 +105,11 @@ async def test_set_variables_every_status(
                 set_req("TxCtrlr", "EVConnectionTimeOut", "33"),
                 set_req("SecurityCtrlr", "SecurityProfile", "3"),  # ReadOnly
                 set_req("TxCtrlr", "EVConnectionTimeOut", "3601"),  # maxLimit 3600
-                set_req("OCPPCommCtrlr", "PublicKeyWithSignedMeterValue", "Always"),
+                set_req("AuthCacheCtrlr", "Policy", "CUSTOM"),  # not in valuesList
                 set_req("NoSuchCtrlr", "Enabled", "true"),
                 set_req("AuthCtrlr", "NoSuchVariable", "true"),
                 set_req("TxCtrlr", "EVConnectionTimeOut", "20", attribute_type="Target"),
-                set_req("OCPPCommCtrlr", "NetworkConfigurationPriority", "1"),
+                set_req("OCPPCommCtrlr", "NetworkConfigurationPriority", "1"),  # ReadOnly
             ],
         },
     )
@@ -122,7 +122,7 @@ async def test_set_variables_every_status(
         "UnknownComponent",
         "UnknownVariable",
         "NotSupportedAttributeType",
-        "RebootRequired",
+        "Rejected",
     ]
     reasons = [r.get("status_info", {}).get("reason_code") for r in results]
     assert reasons[1:4] == ["ReadOnly", "ValueTooHigh", "InvalidValue"]

@@ -59,7 +59,7 @@ def gv(component: str, variable: str, **kw: Any) -> dict[str, Any]:
         ("SmartChargingCtrlr", "LimitChangeSignificance", "2.5", "2.5"),
         ("TxCtrlr", "TxStopPoint", "Authorized, EVConnected", "Authorized,EVConnected"),
         ("AlignedDataCtrlr", "TxEndedMeasurands", "", ""),
-        ("ClockCtrlr", "TimeSource", "NTP,Heartbeat", "NTP,Heartbeat"),
+        ("TxCtrlr", "TxStartPoint", "Authorized,EVConnected", "Authorized,EVConnected"),
         ("ClockCtrlr", "DateTime", "2026-01-01T10:00:00.5+01:00", "2026-01-01T10:00:00.5+01:00"),
         # A00.FR.205 with the 2025-01 errata: any characters, 16 up to maxLimit (64)
         ("SecurityCtrlr", "BasicAuthPassword", "sixteen chars pw!", "sixteen chars pw!"),
@@ -88,7 +88,7 @@ def test_check_value_accepts_and_normalises(
         ("ClockCtrlr", "TimeSource", "", "InvalidValue"),  # SequenceList needs an entry
         ("SecurityCtrlr", "BasicAuthPassword", "short", "ValueOutOfRange"),
         ("SecurityCtrlr", "BasicAuthPassword", "x" * 65, "ValueOutOfRange"),  # maxLimit 64
-        ("ClockCtrlr", "TimeOffset", "1:00", "InvalidValue"),
+        ("ClockCtrlr", "TimeSource", "NTP", "InvalidValue"),  # the only source is Heartbeat
     ],
 )
 def test_check_value_refuses(component: str, variable: str, text: str, reason: str) -> None:
@@ -112,7 +112,7 @@ def test_defaults_and_typed_getters(dm: DeviceModel) -> None:
     assert dm.get_bool("AuthCtrlr", "Enabled") is True
     assert dm.get_float("SmartChargingCtrlr", "LimitChangeSignificance") == 10.0
     assert dm.get_list("SmartChargingCtrlr", "RateUnit") == ["A", "W"]
-    assert dm.get_str("Connector", "ConnectorType", evse=2, connector=2) == "cType2"
+    assert dm.get_str("Connector", "ConnectorType", evse=2, connector=2) == "sType2"
     assert dm.get("EVSE", "Power", evse=2, attribute="Actual") == "0"
     # unknown or unset: None / default / KeyError
     assert dm.get("EVSE", "Power", evse=3) is None
@@ -161,7 +161,7 @@ def test_internal_set_ignores_mutability_but_checks_values(dm: DeviceModel) -> N
     assert dm.set("AuthCtrlr", "Nope", 1) == "UnknownVariable"
     assert dm.set("AuthCtrlr", "Enabled", True, attribute="MaxSet") == "NotSupportedAttributeType"
     assert dm.set("ChargingStation", "Model", "Other") == "Rejected"  # constant: config only
-    assert dm.set("OCPPCommCtrlr", "NetworkConfigurationPriority", "1,0") == "RebootRequired"
+    assert dm.set("OCPPCommCtrlr", "NetworkConfigurationPriority", "1,0") == "Rejected"  # slot 0
 
 
 def test_clock_ctrlr_datetime_reads_the_clock(tmp_path: Path) -> None:
@@ -211,7 +211,7 @@ def test_get_variables_statuses(dm: DeviceModel) -> None:
         "Accepted",
         "Accepted",
     ]
-    assert [r.get("attributeValue") for r in results[:3]] == ["300", "30", "cType2"]
+    assert [r.get("attributeValue") for r in results[:3]] == ["300", "30", "sType2"]
     for r, req in zip(results, request):
         assert r["component"] == req["component"] and r["variable"] == req["variable"]  # B06.FR.02
         assert r["attributeType"] == req.get("attributeType", "Actual")  # B06.FR.03/11
@@ -246,7 +246,7 @@ def test_set_variables_statuses(dm: DeviceModel) -> None:
         gv("AuthCacheCtrlr", "Policy", value="CUSTOM"),  # not in valuesList
         gv("SecurityCtrlr", "SecurityProfile", value="2"),  # B05.FR.09: ReadOnly
         gv("ChargingStation", "VendorName", value="Acme"),  # ReadOnly constant
-        gv("OCPPCommCtrlr", "NetworkConfigurationPriority", value="1,0"),  # B10.FR.01
+        gv("OCPPCommCtrlr", "NetworkConfigurationPriority", value="0"),  # ReadOnly: one slot
         gv("SecurityCtrlr", "BasicAuthPassword", value="0123456789abcdef"),  # WriteOnly: settable
         gv("TxCtrlr", "TxStartPoint", value="EVConnected,Authorized"),
     ]
@@ -262,27 +262,57 @@ def test_set_variables_statuses(dm: DeviceModel) -> None:
         "Rejected",
         "Rejected",
         "Rejected",
-        "RebootRequired",
+        "Rejected",
         "Accepted",
         "Accepted",
     ]
     reasons = [r.get("attributeStatusInfo", {}).get("reasonCode") for r in results]
-    assert reasons[4:9] == ["InvalidValue", "ValueTooHigh", "InvalidValue", "ReadOnly", "ReadOnly"]
+    assert reasons[4:10] == [
+        "InvalidValue",
+        "ValueTooHigh",
+        "InvalidValue",
+        "ReadOnly",
+        "ReadOnly",
+        "ReadOnly",
+    ]
     assert "maxLimit 10" in results[5]["attributeStatusInfo"]["additionalInfo"]
     for r, req in zip(results, request):
         assert r["component"] == req["component"] and r["variable"] == req["variable"]  # B05.FR.02
         assert r["attributeType"] == req.get("attributeType", "Actual")  # B05.FR.03/12
     assert dm.get_int("OCPPCommCtrlr", "HeartbeatInterval") == 120
-    assert dm.get("OCPPCommCtrlr", "ResetRetries") == "2"
+    assert dm.get("OCPPCommCtrlr", "ResetRetries") == "0"
     assert dm.get("SecurityCtrlr", "SecurityProfile") == "1"
     assert dm.get("SecurityCtrlr", "BasicAuthPassword") == "0123456789abcdef"
-    assert dm.get("OCPPCommCtrlr", "NetworkConfigurationPriority") == "1,0"
+    assert dm.get("OCPPCommCtrlr", "NetworkConfigurationPriority") == "0"
     _official("SetVariablesResponse").validate({"setVariableResult": results})
+
+
+def test_set_variables_reboot_required(tmp_path: Path) -> None:
+    """B10.FR.01/B05: a variable with ``rebootRequired`` is stored and answered RebootRequired
+    (definitions of an integrator's own, here a copy with one such variable)."""
+    folder = tmp_path / "defs"
+    shutil.copytree(Path(__file__).parents[3] / "device_model" / "definitions", folder)
+    path = folder / "ocpp_comm_ctrlr.json"
+    data = json.loads(path.read_text())
+    var = next(v for v in data["variables"] if v["name"] == "NetworkConfigurationPriority")
+    var["rebootRequired"] = True
+    var["characteristics"]["valuesList"] = "0,1"
+    var["attributes"][0].update(mutability="ReadWrite", constant=False)
+    path.write_text(json.dumps(data))
+    model = DeviceModel.open(tmp_path / "dm.db", EVSES, definitions=folder)
+    try:
+        [result] = model.set_variables(
+            [gv("OCPPCommCtrlr", "NetworkConfigurationPriority", value="1,0")]
+        )
+        assert result["attributeStatus"] == "RebootRequired"
+        assert model.get("OCPPCommCtrlr", "NetworkConfigurationPriority") == "1,0"
+    finally:
+        model.close()
 
 
 def test_set_variables_value_size_limit(dm: DeviceModel) -> None:
     long_value = "x" * 1001  # DeviceDataCtrlr.ConfigurationValueSize = 1000
-    [result] = dm.set_variables([gv("ClockCtrlr", "TimeZone", value=long_value)])
+    [result] = dm.set_variables([gv("AuthCtrlr", "MasterPassGroupId", value=long_value)])
     assert result["attributeStatus"] == "Rejected"
     assert result["attributeStatusInfo"]["reasonCode"] == "TooLargeElement"
 

@@ -50,8 +50,8 @@ def test_full_inventory_is_every_variable_with_characteristics(dm: DeviceModel) 
     by_name = {(d["component"]["name"], d["variable"]["name"]): d for d in data}
     password = by_name[("SecurityCtrlr", "BasicAuthPassword")]["variableAttribute"][0]
     assert "value" not in password and password["mutability"] == "WriteOnly"
-    org = by_name[("SecurityCtrlr", "OrganizationName")]["variableAttribute"][0]
-    assert org == {
+    unset = by_name[("AuthCtrlr", "MasterPassGroupId")]["variableAttribute"][0]
+    assert unset == {
         "type": "Actual",
         "mutability": "ReadWrite",
         "persistent": True,

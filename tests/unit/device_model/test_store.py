@@ -72,7 +72,7 @@ def test_seed_applies_on_first_start_only(tmp_path: Path) -> None:
     assert dm.get("EVSE", "Power", evse=2) == "11000"
     assert dm.get("EVSE", "Power", evse=1) == "0"
     assert dm.get("Connector", "ConnectorType", evse=2, connector=2) == "cCCS2"
-    assert dm.get("Connector", "ConnectorType", evse=2, connector=1) == "cType2"
+    assert dm.get("Connector", "ConnectorType", evse=2, connector=1) == "sType2"
     dm.set("OCPPCommCtrlr", "HeartbeatInterval", 999)
     dm.close()
 
@@ -193,18 +193,18 @@ def test_stored_value_invalid_under_new_limits_falls_back(tmp_path: Path) -> Non
     old_defs = _copy_definitions(tmp_path / "v1")
     path = tmp_path / "dm.db"
     dm = DeviceModel.open(path, EVSES, definitions=old_defs)
-    dm.set("OCPPCommCtrlr", "ResetRetries", 9)
+    dm.set("OCPPCommCtrlr", "HeartbeatInterval", 9000)
     dm.close()
     new_defs = _copy_definitions(tmp_path / "v2")
     comm_file = new_defs / "ocpp_comm_ctrlr.json"
     comm = json.loads(comm_file.read_text())
     for var in comm["variables"]:
-        if var["name"] == "ResetRetries":
-            var["characteristics"]["maxLimit"] = 5
+        if var["name"] == "HeartbeatInterval":
+            var["characteristics"]["maxLimit"] = 5000
     comm_file.write_text(json.dumps(comm))
     dm = DeviceModel.open(path, EVSES, definitions=new_defs)
     try:
-        assert dm.get_int("OCPPCommCtrlr", "ResetRetries") == 2  # the default again
+        assert dm.get_int("OCPPCommCtrlr", "HeartbeatInterval") == 300  # the default again
     finally:
         dm.close()
 
