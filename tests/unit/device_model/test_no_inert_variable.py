@@ -24,10 +24,10 @@ Key = tuple[str, str, str | None, str]  # component, variable, variable instance
 
 ALIGNED = "integration/provisioning/test_live_variables.py::"
 LINK = "integration/provisioning/test_live_link_variables.py::"
-CONFORMANCE = "integration/test_transactions_conformance.py::"
+CONFORMANCE = "integration/transactions/test_transactions_conformance.py::"
 TX = "integration/transactions/test_transactions.py::"
-CACHE = "integration/test_authorization_cache.py::"
-LOCK = "integration/test_transactions_lock.py::"
+CACHE = "integration/authorization/test_authorization_cache.py::"
+LOCK = "integration/transactions/test_transactions_lock.py::"
 OFFLINE_RULES = TX + "test_offline_rules_cache_and_clear_cache"
 BACK_OFF = (
     LINK + "test_reconnect_back_off_follows_the_retry_variables",
@@ -68,7 +68,7 @@ LIVE: dict[Key, tuple[str, ...]] = {
         CACHE + "test_disable_post_authorize",
     ),
     ("AuthCtrlr", "Enabled", None, "Actual"): (
-        "integration/test_authorization_disabled.py::"
+        "integration/authorization/test_authorization_disabled.py::"
         "test_plug_in_charges_with_no_authorization_token",
     ),
     ("AuthCtrlr", "AuthorizeRemoteStart", None, "Actual"): (
@@ -78,20 +78,20 @@ LIVE: dict[Key, tuple[str, ...]] = {
     ("AuthCtrlr", "LocalPreAuthorize", None, "Actual"): (OFFLINE_RULES,),
     ("AuthCtrlr", "OfflineTxForUnknownIdEnabled", None, "Actual"): (
         OFFLINE_RULES,
-        "integration/test_authorization_offline_unknown.py::"
+        "integration/authorization/test_authorization_offline_unknown.py::"
         "test_unknown_token_let_in_offline_is_not_cached",
     ),
     ("AuthCtrlr", "DisableRemoteAuthorization", None, "Actual"): (
         ALIGNED + "test_disable_remote_authorization_never_asks_the_csms",
     ),
     ("AuthCtrlr", "MasterPassGroupId", None, "Actual"): (
-        "integration/test_authorization_evse_and_master_pass.py::"
+        "integration/authorization/test_authorization_evse_and_master_pass.py::"
         "test_master_pass_stops_every_transaction_and_starts_none",
     ),
     ("ChargingStation", "AllowNewSessionsPendingFirmwareUpdate", None, "Actual"): (
         "integration/test_firmware_new_sessions.py::"
         "test_new_sessions_while_an_installation_waits_l01_fr_07",
-        "integration/test_firmware_update.py::test_running_transaction_delays_the_installation",
+        "integration/firmware/test_firmware_update.py::test_running_transaction_delays_the_installation",
     ),
     ("ClockCtrlr", "TimeAdjustmentReportingThreshold", None, "Actual"): (
         ALIGNED + "test_time_adjustment_reporting_threshold",
@@ -108,8 +108,8 @@ LIVE: dict[Key, tuple[str, ...]] = {
         "integration/dispatch/test_queue.py::test_callerror_is_retried_growing_then_dropped",
     ),
     ("OCPPCommCtrlr", "OfflineThreshold", None, "Actual"): (
-        "integration/test_offline_threshold.py::test_offline_threshold_set_by_the_csms_takes_effect",
-        "integration/test_offline_threshold.py::test_long_outage_reports_every_connector_b04_fr_01",
+        "integration/provisioning/test_offline_threshold.py::test_offline_threshold_set_by_the_csms_takes_effect",
+        "integration/provisioning/test_offline_threshold.py::test_long_outage_reports_every_connector_b04_fr_01",
     ),
     ("OCPPCommCtrlr", "QueueAllMessages", None, "Actual"): (
         ALIGNED + "test_queue_all_messages_keeps_what_happened_offline",
@@ -145,7 +145,7 @@ LIVE: dict[Key, tuple[str, ...]] = {
         CONFORMANCE + "test_tx_ended_interval_samples_in_the_ended_event_j02",
     ),
     ("SecurityCtrlr", "BasicAuthPassword", None, "Actual"): (
-        "integration/test_password_change.py::test_new_password_reconnects_and_sticks_a01",
+        "integration/security/test_password_change.py::test_new_password_reconnects_and_sticks_a01",
     ),
     ("SmartChargingCtrlr", "Enabled", None, "Actual"): (
         ALIGNED + "test_smart_charging_disabled_rejects_profiles",
@@ -167,8 +167,8 @@ LIVE: dict[Key, tuple[str, ...]] = {
         TX + "test_invalid_token_without_stop_tx_on_invalid_id_suspends",
     ),
     ("TxCtrlr", "TxBeforeAcceptedEnabled", None, "Actual"): (
-        "integration/test_registration_rules.py::test_transaction_before_accepted_when_enabled",
-        "integration/test_registration_rules.py::test_no_transaction_before_accepted_by_default",
+        "integration/provisioning/test_registration_rules.py::test_transaction_before_accepted_when_enabled",
+        "integration/provisioning/test_registration_rules.py::test_no_transaction_before_accepted_by_default",
     ),
 }
 
