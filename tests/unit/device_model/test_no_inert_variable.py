@@ -89,7 +89,7 @@ LIVE: dict[Key, tuple[str, ...]] = {
         "test_master_pass_stops_every_transaction_and_starts_none",
     ),
     ("ChargingStation", "AllowNewSessionsPendingFirmwareUpdate", None, "Actual"): (
-        "integration/test_firmware_new_sessions.py::"
+        "integration/firmware/test_firmware_new_sessions.py::"
         "test_new_sessions_while_an_installation_waits_l01_fr_07",
         "integration/firmware/test_firmware_update.py::test_running_transaction_delays_the_installation",
     ),
