@@ -16,7 +16,10 @@ from ocpp_station.blocks.data_transfer.handlers import DataTransferRegistry
 from ocpp_station.blocks.diagnostics.block import DiagnosticsBlock
 from ocpp_station.blocks.firmware import install
 from ocpp_station.blocks.firmware.block import FirmwareBlock
+from ocpp_station.blocks.local_list.block import LocalListBlock
+from ocpp_station.blocks.local_list.store import ListStore
 from ocpp_station.blocks.provisioning.block import Provisioning
+from ocpp_station.blocks.reservation.block import ReservationBlock
 from ocpp_station.blocks.reset.block import ResetBlock
 from ocpp_station.blocks.security.block import SecurityBlock
 from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
@@ -34,8 +37,10 @@ class Blocks:
 
     provisioning: Provisioning
     security: SecurityBlock
+    local_list: LocalListBlock
     authorization: AuthorizationBlock
     availability: AvailabilityBlock
+    reservation: ReservationBlock
     smart_charging: SmartChargingBlock
     transactions: TransactionsBlock
     reset: ResetBlock
@@ -49,8 +54,10 @@ class Blocks:
         return [
             self.provisioning,
             self.security,
+            self.local_list,
             self.authorization,
             self.availability,
+            self.reservation,
             self.smart_charging,
             self.transactions,
             self.reset,
@@ -95,8 +102,10 @@ def build_blocks(
         await reconnect()
 
     provisioning = Provisioning(ctx, on_accepted=on_accepted, on_password_changed=password_changed)
-    authorization = AuthorizationBlock(ctx)
+    local_list = LocalListBlock(ctx, open_store=lambda: ListStore(store.connection))
+    authorization = AuthorizationBlock(ctx, local_list)
     availability = AvailabilityBlock(ctx, sessions)
+    reservation = ReservationBlock(ctx, availability)
     smart_charging = SmartChargingBlock(
         ctx, sessions, open_store=lambda: ProfileStore(store.connection)
     )
@@ -107,6 +116,7 @@ def build_blocks(
         availability=availability,
         smart_charging=smart_charging,
         queue=store.messages,
+        reservations=reservation,
     )
     reset = ResetBlock(
         ctx,
@@ -142,8 +152,10 @@ def build_blocks(
     return Blocks(
         provisioning=provisioning,
         security=security,
+        local_list=local_list,
         authorization=authorization,
         availability=availability,
+        reservation=reservation,
         smart_charging=smart_charging,
         transactions=transactions,
         reset=reset,
