@@ -140,15 +140,18 @@ class ReservationBlock(Block):
     # -- ending unused -------------------------------------------------------------------------
     async def _status_changed(self, changes: list[StatusChange]) -> None:
         """H01.FR.16/17: a reserved EVSE that became Faulted or Unavailable ends its reservation
-        (ReservationStatusUpdate Removed)."""
+        (ReservationStatusUpdate Removed).  Every change may move the Reserved flags of the
+        reservations without an EVSE."""
         lost = {c.evse for c in changes if c.status in ("Faulted", "Unavailable")}
         gone = [r for r in self.held if r.evse in lost]
-        if not gone:
-            return
         for r in gone:
             self._end(r, "Removed")
-        self._save()
-        await self._apply_flags()
+        if gone:
+            self._save()
+        if gone or any(r.evse is None for r in self.held):
+            # H01.FR.20: with reservations without an EVSE, which EVSEs report Reserved depends
+            # on how many others are free
+            await self._apply_flags()
         await self._send_pending()
 
     def _expire(self) -> bool:

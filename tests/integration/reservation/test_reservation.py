@@ -209,3 +209,27 @@ async def test_remote_start_on_a_reserved_evse(
     sim(station).plug_in(1, 1)
     (first,) = await csms.wait_for(lambda: started(csms, sid))
     assert first["reservationId"] == 30 and first["transactionInfo"]["remoteStartId"] == 2
+
+
+async def test_unspecified_reservation_follows_the_free_evses(
+    csms: LocalCSMS, make_station: StationFactory
+) -> None:
+    """H01.FR.07/20: one reservation without an EVSE and two free EVSEs: nothing Reserved; once
+    EVSE 2 is taken, EVSE 1 is the last free one and reports Reserved; another token is refused
+    there, the reservation's token uses it."""
+    station = await booted(csms, make_station, **{"ReservationCtrlr.NonEvseSpecific": True})
+    sid = station.config.id
+    assert await reserve(csms, sid, 40, evse=None) == {"status": "Accepted"}
+    sim(station).plug_in(2, 1)
+    sim(station).present_id_token(2, "BOB")
+    await csms.wait_for(lambda: started(csms, sid))
+    await csms.wait_for(lambda: (1, 1, "Reserved") in statuses(csms, sid))
+    sim(station).plug_in(1, 1)
+    sim(station).present_id_token(1, "CAROL")
+    await csms.wait_for(
+        lambda: any(a["idToken"]["idToken"] == "CAROL" for a in csms.received("Authorize", sid))
+    )
+    sim(station).present_id_token(1, "ALICE")
+    await csms.wait_for(lambda: len(started(csms, sid)) == 2)
+    second = started(csms, sid)[1]
+    assert second["idToken"] == ALICE and second["reservationId"] == 40
