@@ -188,6 +188,10 @@ class _StationLink(ChargePoint):
     async def on_log_status(self, **_: Any) -> Any:
         return call_result.LogStatusNotification()
 
+    @on("ReservationStatusUpdate")
+    async def on_reservation_status_update(self, **_: Any) -> Any:
+        return call_result.ReservationStatusUpdate()
+
     @on("NotifyCustomerInformation")
     async def on_notify_customer_information(self, **_: Any) -> Any:
         return call_result.NotifyCustomerInformation()

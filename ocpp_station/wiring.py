@@ -16,7 +16,10 @@ from ocpp_station.blocks.data_transfer.handlers import DataTransferRegistry
 from ocpp_station.blocks.diagnostics.block import DiagnosticsBlock
 from ocpp_station.blocks.firmware import install
 from ocpp_station.blocks.firmware.block import FirmwareBlock
+from ocpp_station.blocks.local_list.block import LocalListBlock
+from ocpp_station.blocks.local_list.store import ListStore
 from ocpp_station.blocks.provisioning.block import Provisioning
+from ocpp_station.blocks.reservation.block import ReservationBlock
 from ocpp_station.blocks.reset.block import ResetBlock
 from ocpp_station.blocks.security.block import SecurityBlock
 from ocpp_station.blocks.security.events import time_adjustment_reported
@@ -35,8 +38,10 @@ class Blocks:
 
     provisioning: Provisioning
     security: SecurityBlock
+    local_list: LocalListBlock
     authorization: AuthorizationBlock
     availability: AvailabilityBlock
+    reservation: ReservationBlock
     smart_charging: SmartChargingBlock
     transactions: TransactionsBlock
     reset: ResetBlock
@@ -50,8 +55,10 @@ class Blocks:
         return [
             self.provisioning,
             self.security,
+            self.local_list,
             self.authorization,
             self.availability,
+            self.reservation,
             self.smart_charging,
             self.transactions,
             self.reset,
@@ -108,8 +115,10 @@ def build_blocks(
         on_password_changed=password_changed,
         on_clock_adjusted=clock_adjusted,
     )
-    authorization = AuthorizationBlock(ctx)
+    local_list = LocalListBlock(ctx, open_store=lambda: ListStore(store.connection))
+    authorization = AuthorizationBlock(ctx, local_list)
     availability = AvailabilityBlock(ctx, sessions)
+    reservation = ReservationBlock(ctx, availability)
     smart_charging = SmartChargingBlock(
         ctx, sessions, open_store=lambda: ProfileStore(store.connection)
     )
@@ -120,6 +129,7 @@ def build_blocks(
         availability=availability,
         smart_charging=smart_charging,
         queue=store.messages,
+        reservations=reservation,
     )
     reset = ResetBlock(
         ctx,
@@ -155,8 +165,10 @@ def build_blocks(
     return Blocks(
         provisioning=provisioning,
         security=security,
+        local_list=local_list,
         authorization=authorization,
         availability=availability,
+        reservation=reservation,
         smart_charging=smart_charging,
         transactions=transactions,
         reset=reset,

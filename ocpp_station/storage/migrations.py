@@ -11,6 +11,9 @@ Version 1 is the 0.1.0 data of the three former files in one: the device model's
 ``charging_profiles``.  Its statements use ``IF NOT EXISTS`` because an import from 0.1.0
 (:mod:`ocpp_station.storage.legacy`) creates the tables it copies from their old DDL first.
 Version 2 adds ``dead_letters``: queued messages that can never be valid, kept for inspection.
+Version 3 adds the local authorization list (D01): ``local_auth_list`` (one row per token, keyed
+by a hash of the token, with its IdTokenInfo) and ``local_auth_list_version`` (one row: the
+list's version), both changed in one transaction per SendLocalList.
 """
 
 from __future__ import annotations
@@ -93,7 +96,26 @@ _V2 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
+_V3 = Migration(
+    3,
+    "local authorization list: its entries and its version",
+    (
+        """
+        CREATE TABLE IF NOT EXISTS local_auth_list (
+            token_key TEXT PRIMARY KEY,
+            id_token_info TEXT NOT NULL
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS local_auth_list_version (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version INTEGER NOT NULL
+        )
+        """,
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 

@@ -1,23 +1,26 @@
 """Authorization (use cases C01-C06, C09-C12, C15, C16): Authorize, the cache, the offline rules.
 
-Online, a presented token is authorized by the CSMS (``Authorize``, C01), unless the cache decides
-first (:func:`~.decision.without_csms`: ``LocalPreAuthorize``, ``AuthCacheCtrlr.
+A token on the local authorization list (C13, C14: the local list block, through
+:class:`ListLookup`) is decided by the list and never by the cache (C13.FR.01/C14.FR.01).
+Otherwise, online, a presented token is authorized by the CSMS (``Authorize``, C01), unless the
+cache decides first (:func:`~.decision.without_csms`: ``LocalPreAuthorize``, ``AuthCacheCtrlr.
 DisablePostAuthorize``, ``DisableRemoteAuthorization``).  Offline, or when the Authorize fails,
 :func:`~.decision.offline` applies (``LocalAuthorizeOffline`` C12, ``OfflineTxForUnknownIdEnabled``
 C15).  ``AuthCtrlr.Enabled`` false means no authorization at all: every token is Accepted without
 an Authorize, and the transactions block charges a plugged EV with the NoAuthorization token.
 
 Every IdTokenInfo the CSMS returns (Authorize or TransactionEventResponse) updates the cache when
-``AuthCacheCtrlr.Enabled`` (C10.FR.01/04/05), except for NoAuthorization and Central tokens and for
-a token let in as unknown while offline (C15.FR.01).  The cache (:mod:`.cache`) is bounded by
-``AuthCacheCtrlr.Storage`` (maxLimit, or the MaxSet attribute), evicts by ``AuthCacheCtrlr.Policy``
-(C10.FR.07), reports the bytes it uses as ``Storage``'s Actual value and lives in the station's
-SQLite state store, so it survives restarts (C10.FR.02).
+``AuthCacheCtrlr.Enabled`` (C10.FR.01/04/05), except for NoAuthorization and Central tokens, for
+a token let in as unknown while offline (C15.FR.01) and for a listed token (the list decides
+it).  The cache (:mod:`.cache`) is bounded by ``AuthCacheCtrlr.Storage`` (maxLimit, or the
+MaxSet attribute), evicts by ``AuthCacheCtrlr.Policy`` (C10.FR.07), reports the bytes it uses as
+``Storage``'s Actual value and lives in the station's SQLite state store, so it survives restarts
+(C10.FR.02).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from device_model import VariableChange
 from ocpp_station.blocks.authorization import decision
@@ -38,9 +41,20 @@ DEFAULT_MAX_BYTES = 1_048_576
 __all__ = ["CACHE_KEY", "AuthorizationBlock", "token_key"]
 
 
+class ListLookup(Protocol):
+    """The local authorization list as authorization reads it."""
+
+    def lookup(self, id_token: dict[str, Any]) -> dict[str, Any] | None:
+        """The listed IdTokenInfo (None: not listed, or the list is disabled)."""
+        ...
+
+    def disable_post_authorize(self) -> bool: ...
+
+
 class AuthorizationBlock(Block):
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, local_list: ListLookup | None = None) -> None:
         super().__init__(ctx)
+        self._list = local_list
         ctx.handlers.register("ClearCache", self.on_clear_cache)
         self.cache = AuthCache()
         self._unknown_offline: set[str] = set()  # keys let in by C15, kept out of the cache
@@ -77,6 +91,9 @@ class AuthorizationBlock(Block):
                 "AuthCtrlr", "DisableRemoteAuthorization", False
             ),
             disable_post_authorize=self._flag(CACHE, "DisablePostAuthorize", False),
+            list_disable_post_authorize=(
+                self._list is not None and self._list.disable_post_authorize()
+            ),
         )
 
     def limits(self) -> CacheLimits:
@@ -107,28 +124,46 @@ class AuthorizationBlock(Block):
         if decision.needs_no_authorize(id_token):
             return {"status": decision.ACCEPTED}  # C03.FR.01 / C05.FR.01: never an Authorize
         settings = self.settings()
+        listed = self.listed(id_token)
+        if listed is not None:  # C13.FR.01 / C14.FR.01: the list, not the cache
+            local = decision.listed_online(listed, settings) if self.ctx.link.online else None
+            if local is not None:
+                return local
+            answer = await self._ask_csms(id_token) if self.ctx.link.online else None
+            return answer if answer is not None else decision.listed_offline(listed, settings)
         cached = self.cached(id_token)
         if self.ctx.link.online:
             local = decision.without_csms(cached, settings)
             if local is not None:
                 return local
-            try:
-                response = await self.ctx.dispatcher.call("Authorize", {"idToken": id_token})
-            except (CallTimeout, OCPPError, ConnectionLost) as exc:
-                self.ctx.log.warning("Authorize failed (%s): deciding offline", exc)
-            except NotReady as exc:  # the connection went between check and call
-                self.ctx.log.info("Authorize not sent (%s): deciding offline", exc)
-            else:
-                info: dict[str, Any] = response["idTokenInfo"]
-                self._unknown_offline.discard(token_key(id_token))
-                self._store(id_token, info)
-                return info
+            answer = await self._ask_csms(id_token)
+            if answer is not None:
+                return answer
         result = decision.offline(cached, settings)
         if result.unknown_offline:  # C15.FR.01: not cached, not even from the later answer
             self._unknown_offline.add(token_key(id_token))
             self._save()
             self.ctx.log.info("%s let in offline as unknown", token_text(id_token))
         return result.info
+
+    async def _ask_csms(self, id_token: dict[str, Any]) -> dict[str, Any] | None:
+        """An AuthorizeRequest; the IdTokenInfo, or None when it failed (decide offline)."""
+        try:
+            response = await self.ctx.dispatcher.call("Authorize", {"idToken": id_token})
+        except (CallTimeout, OCPPError, ConnectionLost) as exc:
+            self.ctx.log.warning("Authorize failed (%s): deciding offline", exc)
+            return None
+        except NotReady as exc:  # the connection went between check and call
+            self.ctx.log.info("Authorize not sent (%s): deciding offline", exc)
+            return None
+        info: dict[str, Any] = response["idTokenInfo"]
+        self._unknown_offline.discard(token_key(id_token))
+        self._store(id_token, info)
+        return info
+
+    def listed(self, id_token: dict[str, Any]) -> dict[str, Any] | None:
+        """The local list's IdTokenInfo of ``id_token`` (None: not listed or no enabled list)."""
+        return None if self._list is None else self._list.lookup(id_token)
 
     # -- the cache -----------------------------------------------------------------------------
     def cached(self, id_token: dict[str, Any]) -> dict[str, Any] | None:
@@ -159,6 +194,8 @@ class AuthorizationBlock(Block):
     def _store(self, id_token: dict[str, Any], info: dict[str, Any]) -> None:
         if not self._flag(CACHE, "Enabled", True) or not decision.cacheable(id_token):
             return
+        if self.listed(id_token) is not None:
+            return  # the list decides this token: the cache never holds a second opinion
         stored = self.cache.store(token_key(id_token), info, self.ctx.now(), self.limits())
         if not stored:
             self.ctx.log.info("%s not cached (expired or too large)", token_text(id_token))

@@ -5,6 +5,14 @@
   is not Accepted is sent to the CSMS again (C10.FR.03, C12.FR.05) unless
   ``AuthCacheCtrlr.DisablePostAuthorize`` is true, when the cached status stands;
   ``DisableRemoteAuthorization`` never asks the CSMS.
+* :func:`listed_online` / :func:`listed_offline` - a token on the local authorization list is
+  decided by the list, never by the cache (C13.FR.01, C14.FR.01): online a listed Accepted token
+  starts at once with ``LocalPreAuthorize`` (C14.FR.02), a listed token that is not Accepted
+  (Blocked, Expired...) is sent to the CSMS (C14.FR.03) unless
+  ``LocalAuthListCtrlr.DisablePostAuthorize``; offline a listed Accepted token counts with
+  ``LocalAuthorizeOffline`` and a listed refusal always counts (C13.FR.02).  The station has no
+  ``LocalAuthListSupportsExpiryDateTime``: a listed entry's ``cacheExpiryDateTime`` is not checked
+  (C13.FR.02, C14.FR.02).
 * :func:`offline` - offline, a cached Accepted token counts with ``LocalAuthorizeOffline``
   (a cached refusal always counts), an unknown token with ``OfflineTxForUnknownIdEnabled``
   (C15.FR.08), and such a token is then kept out of the cache (C15.FR.01).
@@ -39,6 +47,7 @@ class AuthSettings:
     offline_tx_for_unknown: bool = False  # AuthCtrlr.OfflineTxForUnknownIdEnabled
     disable_remote_authorization: bool = False  # AuthCtrlr.DisableRemoteAuthorization
     disable_post_authorize: bool = False  # AuthCacheCtrlr.DisablePostAuthorize
+    list_disable_post_authorize: bool = False  # LocalAuthListCtrlr.DisablePostAuthorize
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,25 @@ def without_csms(cached: Mapping[str, Any] | None, settings: AuthSettings) -> di
     if settings.disable_remote_authorization:
         return dict(cached) if cached is not None else dict(UNKNOWN)
     return None
+
+
+def listed_online(listed: Mapping[str, Any], settings: AuthSettings) -> dict[str, Any] | None:
+    """Online, a token on the local list: the IdTokenInfo the station uses without asking the
+    CSMS, or None to send an AuthorizeRequest."""
+    if accepted(listed) and settings.local_pre_authorize:
+        return dict(listed)  # C14.FR.02
+    if not accepted(listed) and settings.list_disable_post_authorize:
+        return dict(listed)  # DisablePostAuthorize switches C14.FR.03 off
+    if settings.disable_remote_authorization:
+        return dict(listed)
+    return None
+
+
+def listed_offline(listed: Mapping[str, Any], settings: AuthSettings) -> dict[str, Any]:
+    """Offline (or the AuthorizeRequest failed), a token on the local list (C13)."""
+    if not accepted(listed) or settings.local_authorize_offline:
+        return dict(listed)  # C13.FR.02: only a listed Accepted token starts
+    return dict(UNKNOWN)
 
 
 def offline(cached: Mapping[str, Any] | None, settings: AuthSettings) -> Decision:

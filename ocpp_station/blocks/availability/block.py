@@ -10,7 +10,7 @@ changes) are persisted so an Inoperative EVSE stays out after a restart or power
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from hal.types import FaultChanged, HalEvent, PlugChanged
@@ -22,6 +22,7 @@ from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
 
 STATE_KEY = "availability"
+StatusListener = Callable[[list[StatusChange]], Awaitable[None]]
 
 
 class BusyEvses(Protocol):
@@ -38,6 +39,7 @@ class AvailabilityBlock(Block):
         self.sm: Availability
         self._enabled: dict[int, bool] = {}
         self._persisted: dict[str, Any] | None = None
+        self._listeners: list[StatusListener] = []
 
     async def start(self) -> None:
         persisted = self.ctx.state.load(STATE_KEY)
@@ -59,6 +61,21 @@ class AvailabilityBlock(Block):
     def plugged(self, evse: int) -> bool:
         """Is a cable plugged into one of this EVSE's connectors?"""
         return any(self.sm.is_plugged(evse, c) for c in self.ctx.layout.connectors(evse))
+
+    def evse_condition(self, evse: int) -> str:
+        """Available, Occupied, Faulted or Unavailable, a reservation left aside (ReserveNow)."""
+        return self.sm.evse_condition(evse, evse in self._sessions.busy_evses())
+
+    async def reserve(self, reserved: set[int]) -> None:
+        """The reservation block's Reserved flags: ``reserved`` EVSEs report Reserved (H01.FR.20/
+        23), the others no longer; one StatusNotification per connector that changed."""
+        for evse in self.ctx.layout.ids():
+            self.sm.reserve(evse, evse in reserved)
+        await self.flush()
+
+    def add_status_listener(self, listener: StatusListener) -> None:
+        """``listener`` hears every batch of effective status changes (after they were sent)."""
+        self._listeners.append(listener)
 
     # -- CSMS / control API --------------------------------------------------------------------
     async def on_change_availability(self, payload: dict[str, Any]) -> Reply:
@@ -122,6 +139,9 @@ class AvailabilityBlock(Block):
         if self.ctx.link.online:
             for change in changes:
                 await self.notify(change)
+        if changes:
+            for listener in self._listeners:
+                await listener(changes)
 
     async def online(self, first: bool) -> None:
         # B01.FR.05: after an Accepted boot, every connector's status.  After a reconnect (B04):

@@ -17,9 +17,12 @@ Model
   ``Unavailable`` (Inoperative at any level; G03.FR.06/G04.FR.07 turn every operative connector,
   Occupied ones included, Unavailable, and a plug-in does not change an Unavailable connector,
   G01 state table) >
+  ``Reserved`` (the reservation block reserved the EVSE, H01.FR.20/23: every connector of it;
+  a plug-in does not change a Reserved connector, G01.FR.09, until the reservation is used,
+  H03.FR.10) >
+  ``Occupied`` (plugged) >
   ``Unavailable`` (the station's own hold, e.g. a pending Reset OnIdle, B12 scenario 3a; it only
-  turns connectors that would be Available) >
-  ``Occupied`` (plugged) > ``Available``.  (``Reserved`` comes with the reservation block.)
+  turns connectors that would be Available) > ``Available``.
 * Other connectors of an EVSE keep their own status when one is plugged (G01.FR.08: no
   StatusNotification for them, although they are no longer usable).
 * Only a change to ``Inoperative`` waits for a running transaction (``Scheduled``, G03.FR.05,
@@ -30,7 +33,8 @@ Model
   the operational statuses in force and the scheduled ones.  On restore the scheduled changes are
   applied at once: OCPP 2.0.1 has no transaction resumption, so the transaction a change waited
   for ended with the restart (the station reports it with stoppedReason PowerLoss or a reset
-  reason).  Plug, fault and hold state are not persisted: the HAL reports its full state on open.
+  reason).  Plug, fault and hold state are not persisted: the HAL reports its full state on open;
+  the reservation block keeps its reservations and sets the Reserved flags again at start.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ class Availability:
         self._plugged: set[Conn] = set()
         self._faults: dict[int, set[str]] = {}
         self._held: set[int] = set()
+        self._reserved: set[int] = set()
         self._delivered: dict[Conn, ConnectorStatus] = {}
         self.restore_notes: list[str] = []
         """What a restore skipped (targets no longer configured) or applied (scheduled changes)."""
@@ -196,6 +201,18 @@ class Availability:
         else:
             self._held.discard(evse)
 
+    def reserve(self, evse: int, reserved: bool) -> None:
+        """The reservation block's flag: the EVSE is held for a reservation (not persisted
+        here).  Its connectors report Reserved unless Faulted or Unavailable."""
+        self._check_evse(evse)
+        if reserved:
+            self._reserved.add(evse)
+        else:
+            self._reserved.discard(evse)
+
+    def is_reserved(self, evse: int) -> bool:
+        return self._check_evse(evse) in self._reserved
+
     # ---- queries --------------------------------------------------------------------------------
 
     def status(self, evse: int, connector: int) -> ConnectorStatus:
@@ -226,6 +243,19 @@ class Availability:
         if self._station[evse] == INOPERATIVE or self._evse[evse] == INOPERATIVE:
             return False
         return any(self._conn[(evse, c)] == OPERATIVE for c in self._connectors[evse])
+
+    def evse_condition(self, evse: int, busy: bool) -> ConnectorStatus:
+        """What a ReserveNow finds on an EVSE, its Reserved flag left aside (H01.FR.11/12/14):
+        Faulted, Unavailable (Inoperative, no Operative connector, or held by the station),
+        Occupied (plugged, or ``busy``: a transaction runs), else Available."""
+        self._check_evse(evse)
+        if self._faults.get(evse) or self._faults.get(0):
+            return "Faulted"
+        if not self.usable(evse) or evse in self._held:
+            return "Unavailable"
+        if busy or any((evse, c) in self._plugged for c in self._connectors[evse]):
+            return "Occupied"
+        return "Available"
 
     def pending(self) -> dict[int, dict[str, str]]:
         """Scheduled changes per EVSE: ``{evse: {"station"|"evse"|"connector:<id>": status}}``."""
@@ -285,6 +315,8 @@ class Availability:
             return "Faulted"
         if INOPERATIVE in (self._station[evse], self._evse[evse], self._conn[key]):
             return "Unavailable"
+        if evse in self._reserved:
+            return "Reserved"
         if key in self._plugged:
             return "Occupied"
         if evse in self._held:

@@ -40,7 +40,7 @@ from ocpp_station.blocks.transactions.engine import (
 from ocpp_station.blocks.transactions.meter_values import MeterValues
 from ocpp_station.blocks.transactions.remote import RemoteControl, SmartChargingHooks
 from ocpp_station.blocks.transactions.sessions import FinishedListener, Sessions
-from ocpp_station.blocks.transactions.tokens import Tokens
+from ocpp_station.blocks.transactions.tokens import NoReservations, Reservations, Tokens
 from ocpp_station.blocks.transactions.unsaved import Unsaved, powers_off
 from ocpp_station.clock import sleep_or_wake
 from ocpp_station.context import Context
@@ -96,8 +96,10 @@ class TransactionsBlock(Block):
         availability: EvseAvailability,
         smart_charging: SmartChargingHooks,
         queue: QueueDepth,
+        reservations: Reservations | None = None,
     ) -> None:
         super().__init__(ctx)
+        held = reservations if reservations is not None else NoReservations()
         self.sessions = sessions
         self._auth = authorization
         self._availability = availability
@@ -105,9 +107,11 @@ class TransactionsBlock(Block):
         self._queue = queue
         self.readings: dict[int, MeterReading] = {}
         self.locks: dict[tuple[int, int], bool] = {}  # (evse, connector): as the HAL reports
-        self.remote = RemoteControl(ctx, self, authorization, availability, smart_charging, queue)
+        self.remote = RemoteControl(
+            ctx, self, authorization, availability, smart_charging, queue, held
+        )
         self.meter_values = MeterValues(ctx, self)
-        self.tokens = Tokens(ctx, self, authorization, availability)
+        self.tokens = Tokens(ctx, self, authorization, availability, held)
         self._tick_task: asyncio.Task[Any] | None = None
         self._wake = asyncio.Event()
         self._saved: dict[int, tuple[dict[str, Any], float]] = {}  # last state written per EVSE

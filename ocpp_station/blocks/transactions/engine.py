@@ -48,6 +48,7 @@ from ocpp_station.blocks.transactions.types import (
     TxConfig,
     TxStateError,
     check_id_token,
+    check_optional_int,
     check_reason,
     check_trigger,
     new_transaction_id,
@@ -233,18 +234,17 @@ class EvseTransaction:
         *,
         remote_start_id: int | None = None,
         group_id_token: Mapping[str, Any] | None = None,
+        reservation_id: int | None = None,
     ) -> list[Output]:
         """A token was accepted (local list/cache/AuthorizeResponse, or a remote start).
 
         The same token again, or one with the same group id (E07.FR.01), while authorized ends
-        the authorization (StopAuthorized, stoppedReason Local).  Another token is ignored.
-        """
+        the authorization (StopAuthorized, stoppedReason Local).  Another token is ignored.  The
+        next event carries ``reservation_id``, the reservation the token uses (H01.FR.15)."""
         token = check_id_token(id_token)
         group = check_id_token(group_id_token, "group_id_token") if group_id_token else None
-        if remote_start_id is not None and (
-            isinstance(remote_start_id, bool) or not isinstance(remote_start_id, int)
-        ):
-            raise ValueError(f"remote_start_id must be an integer, not {remote_start_id!r}")
+        check_optional_int(remote_start_id, "remote_start_id")
+        check_optional_int(reservation_id, "reservation_id")
         self._cfg, s = cfg, self._s
         if s.id_token is not None:
             if s.same_token(token, group):
@@ -257,6 +257,7 @@ class EvseTransaction:
         s.id_token, s.group = token, group
         s.token_reported = False
         s.invalid_suspended, s.invalid_energy_limit = False, None
+        s.pending_reservation_id = reservation_id
         trigger = "Authorized"
         if remote_start_id is not None:
             trigger = "RemoteStart"  # F01.FR.19 / F02.FR.21
@@ -271,13 +272,15 @@ class EvseTransaction:
         return self._step(now, cfg, trigger, force=True)
 
     def remote_start(
-        self, id_token: Mapping[str, Any], remote_start_id: int, now: float, cfg: TxConfig
-    ) -> list[Output]:
+        self, id_token: Mapping[str, Any], remote_start_id: int, now: float, cfg: TxConfig,
+        reservation_id: int | None = None) -> list[Output]:  # fmt: skip
         """RequestStartTransaction accepted without a further authorization check (F02.FR.10)
         or after it (F02.FR.09).  Raises :class:`TxStateError` if a session is authorized."""
         if self._s.id_token is not None:
             raise TxStateError(f"EVSE {self.evse_id} already has an authorized session")
-        return self.authorized(id_token, now, cfg, remote_start_id=remote_start_id)
+        return self.authorized(
+            id_token, now, cfg, remote_start_id=remote_start_id, reservation_id=reservation_id
+        )
 
     def remote_stop(self, now: float, cfg: TxConfig) -> list[Output]:
         """RequestStopTransaction (F03).  Raises :class:`TxStateError` without a transaction."""

@@ -1,10 +1,10 @@
 """TransactionEventRequest payloads of one EVSE, built from its :class:`EvseState`.
 
 Pure, no I/O.  :func:`transaction_event` also records in the state what it reported (seqNo,
-chargingState, idToken, evse.connectorId, remoteStartId, a pending trigger), so that each is sent
-exactly when the rules below ask for it.  ``numberOfPhasesUsed`` is sent, in the next event,
-whenever the number of phases carrying current (from the meter's per-phase currents while energy
-flows) differs from the last one sent (E02.FR.18/19).
+chargingState, idToken, evse.connectorId, remoteStartId, reservationId, a pending trigger), so
+that each is sent exactly when the rules below ask for it.  ``numberOfPhasesUsed`` is sent, in
+the next event, whenever the number of phases carrying current (from the meter's per-phase
+currents while energy flows) differs from the last one sent (E02.FR.18/19).
 """
 
 from __future__ import annotations
@@ -114,6 +114,9 @@ def transaction_event(
         "transactionInfo": info,
     }
     s.seq_no += 1
+    if s.pending_reservation_id is not None:  # H01.FR.15: the reservation this session used
+        payload["reservationId"] = s.pending_reservation_id
+        s.pending_reservation_id = None
     if event_type == "Started" or (s.connector is not None and not tx.connector_reported):
         evse: dict[str, Any] = {"id": s.evse_id}
         if s.connector is not None:  # E01.FR.16

@@ -6,8 +6,9 @@ records written by earlier releases no longer load.  A new field needs a new ver
 conversion of version 1 records.
 
 Optional keys extend version 1 without changing it: ``lock_owner`` (a cable held locked for its
-owner's token) and, in ``tx``, ``ended_samples`` with ``last_ended`` (the TxEndedInterval samples
-for the Ended event) are written only when set, so a record without them is byte for byte what
+owner's token), ``pending_reservation_id`` (a used reservation not reported yet) and, in ``tx``,
+``ended_samples`` with ``last_ended`` (the TxEndedInterval samples for the Ended event) are
+written only when set, so a record without them is byte for byte what
 earlier releases wrote, and those releases read a record with them (ignoring the keys).
 
 Not stored: the energy offer (the hardware comes up with it off), whether a meter reading
@@ -95,6 +96,8 @@ def to_record(s: EvseState) -> dict[str, Any]:
         tx_record["last_ended"] = tx.last_ended
     if s.lock_owner is not None:
         record["lock_owner"] = dict(s.lock_owner)
+    if s.pending_reservation_id is not None:
+        record["pending_reservation_id"] = s.pending_reservation_id
     return record
 
 
@@ -135,6 +138,8 @@ def from_record(evse_id: int, d: Mapping[str, Any]) -> EvseState:
             s.tx.ended_samples = [dict(m) for m in samples]
             last = t.get("last_ended")
             s.tx.last_ended = None if last is None else float(last)
+        reservation = d.get("pending_reservation_id")
+        s.pending_reservation_id = None if reservation is None else int(reservation)
         owner = d.get("lock_owner")
         s.lock_owner = check_id_token(owner, "lock_owner") if owner else None
     except (KeyError, TypeError, ValueError) as exc:

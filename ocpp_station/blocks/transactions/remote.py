@@ -1,5 +1,6 @@
 """Remote control (F01–F03, F05): RequestStartTransaction, RequestStopTransaction, UnlockConnector,
-GetTransactionStatus (E14)."""
+GetTransactionStatus (E14).  A remote start on a reserved EVSE needs the reservation's token (or,
+with AuthorizeRemoteStart, its group) and uses the reservation up (H03.FR.09)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ocpp_station.blocks.transactions import rules
 from ocpp_station.blocks.transactions.engine import TxStateError
+from ocpp_station.blocks.transactions.tokens import Reservations
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 
@@ -46,6 +48,7 @@ class RemoteControl:
         availability: EvseAvailability,
         smart_charging: SmartChargingHooks,
         queue: QueueDepth,
+        reservations: Reservations,
     ) -> None:
         self.ctx = ctx
         self._block = block
@@ -53,6 +56,7 @@ class RemoteControl:
         self._availability = availability
         self._smart = smart_charging
         self._queue = queue
+        self._reservations = reservations
         handlers = ctx.handlers
         handlers.register("RequestStartTransaction", self.on_request_start)
         handlers.register("RequestStopTransaction", self.on_request_stop)
@@ -85,19 +89,27 @@ class RemoteControl:
             problem = self._smart.check_remote_start_profile(evse, profile)
             if problem is not None:
                 return {"status": "Rejected", "statusInfo": problem}
+        group = None
         if self.ctx.dm.get_bool("AuthCtrlr", "AuthorizeRemoteStart", default=False):
             # F02 (TC_F_02_CS): AuthorizeRemoteStart true: Authorize first, like a local swipe.
             info = await self._auth.authorize(id_token)
             if info.get("status") != "Accepted":
                 return {"status": "Rejected", "statusInfo": {"reasonCode": "InvalidIdToken"}}
+            group = info.get("groupIdToken")
+        admission = self._reservations.admission(evse, id_token, group)
+        if not admission.allowed:
+            return _rejected("InvalidIdToken", f"EVSE {evse} is reserved for another idToken")
         tx_before = engine.transaction_id
         try:
             outputs = engine.remote_start(
-                id_token, payload["remoteStartId"], self.ctx.now(), block.config()
-            )
+                id_token, payload["remoteStartId"], self.ctx.now(), block.config(),
+                reservation_id=admission.reservation_id,
+            )  # fmt: skip
         except TxStateError as exc:
             return _rejected("TxInProgress", str(exc))
         block.apply(evse, outputs)
+        if admission.reservation_id is not None:
+            await self._reservations.consume(admission.reservation_id)  # H03.FR.09
         if profile is not None and engine.transaction_id is not None:
             await self._smart.install_tx_profile(evse, engine.transaction_id, profile)
         elif profile is not None:

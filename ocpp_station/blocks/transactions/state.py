@@ -58,6 +58,7 @@ class EvseState:
     auth_deadline: float | None = None  # EVConnectionTimeOut
     pending_trigger: str | None = None  # Authorized / RemoteStart not yet reported
     pending_remote_id: int | None = None
+    pending_reservation_id: int | None = None  # the reservation the token used (H01.FR.15)
     invalid_suspended: bool = False
     invalid_energy_limit: float | None = None
     # energy offer

@@ -1,11 +1,14 @@
 """A presented token (E07, C01–C16 at the transaction's edge): the same token again ends the
 authorization, a Master Pass stops every transaction, a token restricted to other EVSEs is
-refused here, a cable held for its owner opens; with authorization off a plugged EV charges
-without one."""
+refused here, a reserved EVSE admits only its reservation's token or group (H03) and a used
+reservation's id goes into the transaction (H01.FR.15), a cable held for its owner opens; with
+authorization off a plugged EV charges without one."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hal.types import IdTokenPresented
 from ocpp_station.blocks.authorization.decision import NO_AUTHORIZATION, allowed_on_evse
@@ -22,6 +25,42 @@ if TYPE_CHECKING:  # typing only: the block owns this helper and passes itself
     )
 
 
+class Admission(Protocol):
+    @property
+    def allowed(self) -> bool: ...
+
+    @property
+    def reservation_id(self) -> int | None: ...
+
+
+class Reservations(Protocol):
+    """What the transactions block asks of the reservation block."""
+
+    def admission(
+        self, evse: int, id_token: Mapping[str, Any], group: Mapping[str, Any] | None
+    ) -> Admission: ...
+
+    async def consume(self, reservation_id: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class Admitted:
+    allowed: bool = True
+    reservation_id: int | None = None
+
+
+class NoReservations:
+    """A station without reservations: every EVSE admits every token."""
+
+    def admission(
+        self, evse: int, id_token: Mapping[str, Any], group: Mapping[str, Any] | None
+    ) -> Admission:
+        return Admitted()
+
+    async def consume(self, reservation_id: int) -> None:
+        return None
+
+
 class Tokens:
     def __init__(
         self,
@@ -29,11 +68,13 @@ class Tokens:
         block: TransactionsBlock,
         authorization: Authorizer,
         availability: EvseAvailability,
+        reservations: Reservations,
     ) -> None:
         self.ctx = ctx
         self._block = block
         self._auth = authorization
         self._availability = availability
+        self._reservations = reservations
 
     async def presented(self, event: IdTokenPresented) -> None:
         id_token = {"idToken": event.id_token, "type": event.type}
@@ -70,6 +111,11 @@ class Tokens:
             # C01.FR.21: Accepted only for other EVSEs is not authorized here
             self.ctx.log.info("%s not allowed on EVSE %s (evseId %s)", shown, evse, info["evseId"])
             return
+        admission = self._reservations.admission(evse, id_token, info.get("groupIdToken"))
+        if current is None and not admission.allowed:  # H03: the EVSE is reserved for another
+            self.ctx.log.info("%s refused on EVSE %s: it is reserved", shown, evse)
+            return
+        reservation = admission.reservation_id if current is None else None
         self._block.apply(
             evse,
             engine.authorized(
@@ -77,8 +123,11 @@ class Tokens:
                 self.ctx.now(),
                 self._block.config(),
                 group_id_token=info.get("groupIdToken"),
+                reservation_id=reservation,
             ),
         )
+        if reservation is not None:
+            await self._reservations.consume(reservation)  # H03.FR.09
 
     def release_lock(self, event: IdTokenPresented, cfg: TxConfig) -> bool:
         """A cable held locked for its owner (E05.FR.11, E09.FR.03) opens for the owner's token,
@@ -109,6 +158,8 @@ class Tokens:
             return
         if not self._availability.usable(evse):
             return
+        if not self._reservations.admission(evse, NO_AUTHORIZATION, None).allowed:
+            return  # a reserved EVSE waits for its reservation's token
         self._block.apply(
             evse, engine.authorized(NO_AUTHORIZATION, self.ctx.now(), self._block.config())
         )

@@ -118,6 +118,12 @@ class TransactionFinished:
 Output = SendTransactionEvent | SetPower | SetLock | TransactionFinished
 
 
+def check_optional_int(value: object, what: str) -> None:
+    """``value`` must be None or an integer (a remoteStartId, a reservationId)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError(f"{what} must be an integer, not {value!r}")
+
+
 def check_id_token(token: Any, what: str = "id_token") -> dict[str, Any]:
     """A clean copy of the IdTokenType ``token``; :class:`ValueError` if it is not one."""
     if not isinstance(token, Mapping):

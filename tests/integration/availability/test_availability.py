@@ -293,7 +293,7 @@ async def test_unsupported_action_is_not_supported(
 ) -> None:
     station = await booted(csms, make_station)
     with pytest.raises(PackageOCPPError) as info:
-        await csms.send(station.config.id, "GetLocalListVersion", {})
+        await csms.send(station.config.id, "ClearDisplayMessage", {"id": 1})
     assert type(info.value).__name__ == "NotSupportedError"
 
 

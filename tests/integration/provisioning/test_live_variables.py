@@ -4,7 +4,7 @@ simulated controller (issue 14: no inert variable).  The table of
 test exercised: the meter-value settings (J01, J02), ``AuthCtrlr.DisableRemoteAuthorization``,
 ``SmartChargingCtrlr.Enabled``, ``OCPPCommCtrlr.QueueAllMessages``,
 ``ClockCtrlr.TimeAdjustmentReportingThreshold``; and the values made ReadOnly because the station
-has no behaviour for them (``EVSE.AllowReset``, B11.FR.10; ``LocalAuthListCtrlr``)."""
+has no behaviour for them (``EVSE.AllowReset``, B11.FR.10)."""
 
 from __future__ import annotations
 
@@ -261,18 +261,3 @@ async def test_evse_reset_follows_allow_reset_b11_fr_10(
     assert answer["attributeStatus"] == "Rejected"  # ReadOnly: what the hardware can do
     reset = await csms.send("CS001", "Reset", {"type": "Immediate", "evseId": 2})
     assert reset["status"] == "Accepted"
-
-
-async def test_no_local_authorization_list_is_claimed(
-    csms: LocalCSMS, make_station: StationFactory
-) -> None:
-    """LocalAuthListCtrlr: no local list yet, so Available and Enabled are false and ReadOnly."""
-    await online(csms, make_station)
-    data = [
-        {"component": {"name": "LocalAuthListCtrlr"}, "variable": {"name": name}}
-        for name in ("Available", "Enabled", "DisablePostAuthorize")
-    ]
-    result = await csms.send("CS001", "GetVariables", {"getVariableData": data})
-    assert [r["attributeValue"] for r in result["getVariableResult"]] == ["false"] * 3
-    answer = await set_var(csms, "LocalAuthListCtrlr", "Enabled", "true")
-    assert answer["attributeStatus"] == "Rejected"

@@ -24,7 +24,7 @@ CASES: list[tuple[str, str, str]] = [
     ("[2]", "RpcFrameworkError", "-1"),
     ('[7, "m-type", "Heartbeat", {}]', "MessageTypeNotSupported", "m-type"),
     ('[2, "m-undef", "FlyToTheMoon", {}]', "NotImplemented", "m-undef"),
-    ('[2, "m-unsup", "GetLocalListVersion", {}]', "NotSupported", "m-unsup"),
+    ('[2, "m-unsup", "ClearDisplayMessage", {"id": 1}]', "NotSupported", "m-unsup"),
     (
         '[2, "m-type16", "ChangeAvailability", {"operationalStatus": "Available"}]',
         "TypeConstraintViolation",

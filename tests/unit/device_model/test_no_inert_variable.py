@@ -26,6 +26,8 @@ ALIGNED = "integration/provisioning/test_live_variables.py::"
 LINK = "integration/provisioning/test_live_link_variables.py::"
 CONFORMANCE = "integration/transactions/test_transactions_conformance.py::"
 TX = "integration/transactions/test_transactions.py::"
+LOCAL_LIST = "integration/local_list/test_local_list.py::"
+RESERVATION = "integration/reservation/test_reservation.py::"
 CACHE = "integration/authorization/test_authorization_cache.py::"
 LOCK = "integration/transactions/test_transactions_lock.py::"
 OFFLINE_RULES = TX + "test_offline_rules_cache_and_clear_cache"
@@ -66,6 +68,17 @@ LIVE: dict[Key, tuple[str, ...]] = {
     ),
     ("AuthCacheCtrlr", "DisablePostAuthorize", None, "Actual"): (
         CACHE + "test_disable_post_authorize",
+    ),
+    ("LocalAuthListCtrlr", "Enabled", None, "Actual"): (LOCAL_LIST + "test_disabled_list",),
+    ("LocalAuthListCtrlr", "DisablePostAuthorize", None, "Actual"): (
+        LOCAL_LIST + "test_disable_post_authorize_of_the_list",
+    ),
+    ("ReservationCtrlr", "Enabled", None, "Actual"): (
+        RESERVATION + "test_enabled_and_non_evse_specific",
+    ),
+    ("ReservationCtrlr", "NonEvseSpecific", None, "Actual"): (
+        RESERVATION + "test_enabled_and_non_evse_specific",
+        RESERVATION + "test_unspecified_reservation_follows_the_free_evses",
     ),
     ("AuthCtrlr", "Enabled", None, "Actual"): (
         "integration/authorization/test_authorization_disabled.py::"

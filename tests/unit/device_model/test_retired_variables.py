@@ -21,7 +21,7 @@ EVSES = {1: [1]}
 
 def _earlier_definitions(folder: Path) -> Path:
     """The packaged definitions as the release before had them, in the parts that matter here:
-    ClockCtrlr.TimeZone ReadWrite, LocalAuthListCtrlr.Enabled ReadWrite and persistent."""
+    ClockCtrlr.TimeZone ReadWrite, OCPPCommCtrlr.ResetRetries ReadWrite and persistent."""
     shutil.copytree(Path(str(resources.files("device_model.definitions"))), folder)
     clock_file = folder / "clock_ctrlr.json"
     clock = json.loads(clock_file.read_text())
@@ -43,12 +43,12 @@ def _earlier_definitions(folder: Path) -> Path:
         }
     )
     clock_file.write_text(json.dumps(clock))
-    local_file = folder / "local_auth_list_ctrlr.json"
-    local = json.loads(local_file.read_text())
-    for var in local["variables"]:
-        if var["name"] == "Enabled":
-            var["attributes"][0].update(mutability="ReadWrite", constant=False, default="true")
-    local_file.write_text(json.dumps(local))
+    comm_file = folder / "ocpp_comm_ctrlr.json"
+    comm = json.loads(comm_file.read_text())
+    for var in comm["variables"]:
+        if var["name"] == "ResetRetries":
+            var["attributes"][0].update(mutability="ReadWrite", constant=False, default="2")
+    comm_file.write_text(json.dumps(comm))
     return folder
 
 
@@ -56,13 +56,13 @@ def test_stored_values_of_retired_or_read_only_variables_do_not_apply(tmp_path: 
     path = tmp_path / "dm.db"
     old = DeviceModel.open(path, EVSES, definitions=_earlier_definitions(tmp_path / "v1"))
     assert old.set("ClockCtrlr", "TimeZone", "Europe/Oslo") == "Accepted"
-    assert old.set("LocalAuthListCtrlr", "Enabled", True) == "Accepted"
+    assert old.set("OCPPCommCtrlr", "ResetRetries", 5) == "Accepted"
     old.close()
     dm = DeviceModel.open(path, EVSES)  # the packaged definitions of this release
     try:
         assert dm.get("ClockCtrlr", "TimeZone") is None  # no longer in the device model
-        assert dm.get("LocalAuthListCtrlr", "Enabled") == "false"  # constant: the definition's
-        assert dm.set("LocalAuthListCtrlr", "Enabled", True) == "Rejected"  # config only
+        assert dm.get("OCPPCommCtrlr", "ResetRetries") == "0"  # constant: the definition's
+        assert dm.set("OCPPCommCtrlr", "ResetRetries", 3) == "Rejected"  # config only
     finally:
         dm.close()
 

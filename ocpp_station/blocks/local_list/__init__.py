@@ -1,0 +1,1 @@
+"""local authorization list (D01-D04)"""

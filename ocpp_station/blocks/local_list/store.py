@@ -1,0 +1,67 @@
+"""The local authorization list in the station store (tables ``local_auth_list`` and
+``local_auth_list_version``, schema version 3).
+
+Every SendLocalList that is Accepted is applied in ONE SQLite transaction — the entries and the
+new version together — under the store's ``synchronous=FULL`` policy, before the answer leaves:
+a power loss mid-update leaves the old list or the new one, never half of it (D01.FR.10).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from ocpp_station.blocks.local_list.list import Outcome
+from ocpp_station.blocks.local_list.versions import NO_LIST
+from ocpp_station.storage.connection import transaction
+
+
+class ListStore:
+    """The list's rows on the store's connection (which it does not own)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    def load(self) -> tuple[int, dict[str, dict[str, Any]]]:
+        """The installed version (0: none) and the entries by token key; an unreadable entry is
+        skipped."""
+        row = self._db.execute(
+            "SELECT version FROM local_auth_list_version WHERE id = 1"
+        ).fetchone()
+        version = NO_LIST if row is None else int(row[0])
+        entries: dict[str, dict[str, Any]] = {}
+        for key, text in self._db.execute("SELECT token_key, id_token_info FROM local_auth_list"):
+            try:
+                info = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(info, dict):
+                entries[str(key)] = info
+        return version, entries
+
+    def apply(self, outcome: Outcome) -> None:
+        """Write an Accepted update: all of it, or (on any error, raised) nothing."""
+        assert outcome.accepted
+        db = self._db
+        with transaction(db):
+            if outcome.replace:
+                db.execute("DELETE FROM local_auth_list")
+            if outcome.removals:
+                db.executemany(
+                    "DELETE FROM local_auth_list WHERE token_key = ?",
+                    [(k,) for k in sorted(outcome.removals)],
+                )
+            if outcome.upserts:
+                db.executemany(
+                    "INSERT OR REPLACE INTO local_auth_list (token_key, id_token_info) "
+                    "VALUES (?, ?)",
+                    [
+                        (k, json.dumps(v, separators=(",", ":"), allow_nan=False))
+                        for k, v in outcome.upserts.items()
+                    ],
+                )
+            db.execute(
+                "INSERT OR REPLACE INTO local_auth_list_version (id, version) VALUES (1, ?)",
+                (outcome.version,),
+            )

@@ -1,0 +1,1 @@
+"""reservation (H01-H04)"""
