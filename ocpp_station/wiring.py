@@ -16,6 +16,8 @@ from ocpp_station.blocks.data_transfer.handlers import DataTransferRegistry
 from ocpp_station.blocks.diagnostics.block import DiagnosticsBlock
 from ocpp_station.blocks.firmware import install
 from ocpp_station.blocks.firmware.block import FirmwareBlock
+from ocpp_station.blocks.monitoring.block import MonitoringBlock
+from ocpp_station.blocks.monitoring.store import MonitorStore
 from ocpp_station.blocks.provisioning.block import Provisioning
 from ocpp_station.blocks.reset.block import ResetBlock
 from ocpp_station.blocks.security.block import SecurityBlock
@@ -44,6 +46,7 @@ class Blocks:
     customer: CustomerBlock
     trigger: TriggerBlock
     data_transfer: DataTransferBlock
+    monitoring: MonitoringBlock
 
     def all(self) -> list[Block]:
         return [
@@ -59,13 +62,15 @@ class Blocks:
             self.customer,
             self.trigger,
             self.data_transfer,
+            self.monitoring,
         ]
 
     def hal_consumers(self) -> list[Block]:
         """Who hears a HAL event, in this order: availability first, so a connector's status
         (and the unplug rule, which asks whether a transaction is still running) sees the plug
-        change before the transaction engine reacts to it and possibly ends the transaction."""
-        return [self.availability, self.transactions]
+        change before the transaction engine reacts to it and possibly ends the transaction.
+        Monitoring comes last: it writes the readings as device-model values for the monitors."""
+        return [self.availability, self.transactions, self.monitoring]
 
 
 def build_blocks(
@@ -152,4 +157,5 @@ def build_blocks(
         customer=customer,
         trigger=trigger,
         data_transfer=data_transfer,
+        monitoring=MonitoringBlock(ctx, sessions, MonitorStore(store.connection)),
     )

@@ -11,6 +11,9 @@ Version 1 is the 0.1.0 data of the three former files in one: the device model's
 ``charging_profiles``.  Its statements use ``IF NOT EXISTS`` because an import from 0.1.0
 (:mod:`ocpp_station.storage.legacy`) creates the tables it copies from their old DDL first.
 Version 2 adds ``dead_letters``: queued messages that can never be valid, kept for inspection.
+Version 3 belongs to the local authorization list.  Version 4 adds ``variable_monitors``: the
+custom and preconfigured variable monitors in force (N04 remark, N07.FR.13: they persist across a
+reboot), with the tripped state of threshold monitors (N07.FR.14).
 """
 
 from __future__ import annotations
@@ -93,7 +96,35 @@ _V2 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2)
+# Placeholder for the local authorization list's migration, made on another branch: the merge
+# replaces it with that migration (same number), which must come before version 4.
+_V3 = Migration(3, "reserved: local authorization list", ())
+
+_V4 = Migration(
+    4,
+    "variable monitors: the custom and preconfigured monitors in force",
+    (
+        """
+        CREATE TABLE IF NOT EXISTS variable_monitors (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            component TEXT NOT NULL,
+            component_instance TEXT NOT NULL,
+            evse INTEGER NOT NULL,
+            connector INTEGER NOT NULL,
+            variable TEXT NOT NULL,
+            variable_instance TEXT NOT NULL,
+            type TEXT NOT NULL,
+            value REAL NOT NULL,
+            severity INTEGER NOT NULL,
+            tx INTEGER NOT NULL,
+            tripped INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 

@@ -11,7 +11,14 @@ import pytest
 from ocpp_station.blocks.smart_charging.store import STATION_MAX, ProfileStore
 from ocpp_station.storage import SCHEMA_VERSION, STORE_FILE, StationStore, StorageError
 
-TABLES = {"attribute_value", "messages", "state", "charging_profiles", "dead_letters"}
+TABLES = {
+    "attribute_value",
+    "messages",
+    "state",
+    "charging_profiles",
+    "dead_letters",
+    "variable_monitors",
+}
 
 
 def tables(conn: sqlite3.Connection) -> set[str]:
@@ -27,7 +34,7 @@ def test_one_file_wal_full_and_versioned(tmp_path: Path) -> None:
         assert conn.isolation_level is None
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 4
         assert tables(conn) == TABLES
     finally:
         store.close()
