@@ -31,7 +31,8 @@ from ocpp_station.blocks.monitoring.monitors import (
     Monitor,
     MonitorSet,
     resolve,
-    supported_types,
+    still_valid,
+    write_only,
 )
 from ocpp_station.blocks.monitoring.predefined import predefined
 from ocpp_station.blocks.monitoring.store import MonitorStore
@@ -66,6 +67,7 @@ class MonitoringBlock(Block):
         self._wake = asyncio.Event()
         self._next_event_id = 1
         self._unsubscribe: Any = None
+        self._unsubscribe_bus: Any = None
         for action, handler in (
             ("SetVariableMonitoring", self.on_set_variable_monitoring),
             ("ClearVariableMonitoring", self.on_clear_variable_monitoring),
@@ -89,15 +91,17 @@ class MonitoringBlock(Block):
         for monitor in self.monitors:
             self._prime(monitor, now)  # Part 1 4.4: a reboot sets a new Delta reference
         self._unsubscribe = self.ctx.dm.subscribe(self._on_change)
+        self._unsubscribe_bus = self.ctx.bus.subscribe(self._on_publication)
         spawn = self.ctx.spawn
         spawn(self._periodic_loop(), "monitoring.periodic", restart=self._periodic_loop)
         spawn(self._send_loop(), "monitoring.notify", restart=self._send_loop)
         spawn(self._publish_loop(), "monitoring.publish", restart=self._publish_loop)
 
     async def stop(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        for unsubscribe in (self._unsubscribe, self._unsubscribe_bus):
+            if unsubscribe is not None:
+                unsubscribe()
+        self._unsubscribe = self._unsubscribe_bus = None
 
     async def online(self, first: bool) -> None:
         self._evaluate_all()
@@ -119,10 +123,16 @@ class MonitoringBlock(Block):
         reserved = [m.id for m in self._predefined]
         for item in items:  # N04.FR.01/02: one result per item, same component and variable
             result = {k: item[k] for k in ("type", "severity", "component", "variable")}
-            status, var = resolve(self.ctx.dm.definitions, self.ctx.dm, self._address(item))
+            address = Address.of(item["component"], item["variable"])
+            status, var = resolve(self.ctx.dm.definitions, self.ctx.dm, address)
             if var is None:  # N04.FR.03, N04.FR.04
+                what = (
+                    f"no component {address.component} here"
+                    if status == "UnknownComponent"
+                    else f"{address.component} has no variable {address.variable}"
+                )
                 result["status"] = status
-                result["statusInfo"] = status_info("NotFound", f"{status}")
+                result["statusInfo"] = status_info("NotFound", what)
                 results.append(result)
                 continue
             outcome = self.monitors.check(item, var, reserved=reserved)
@@ -213,11 +223,12 @@ class MonitoringBlock(Block):
         var = self.ctx.dm.definitions.by_key.get(address.variable_key)
         if var is None:
             return
-        if not _write_only(var) and any(matches(k, address) for k in self._watched):
+        if not write_only(var) and any(matches(k, address) for k in self._watched):
             event = events.watched_event(
                 address, change.new, event_id=self._event_id(), timestamp=self.ctx.timestamp()
             )
             self._publications.put_nowait(event)
+            self._save_record()
         firings = []
         for monitor in self.monitors.on(address):
             if self._evaluated(monitor):
@@ -225,6 +236,11 @@ class MonitoringBlock(Block):
                 if firing is not None:
                     firings.append(firing)
         self._deliver(firings, self._tech.get(address))
+
+    def _on_publication(self, topic: str, data: Any) -> None:
+        """A transaction started: its transaction monitors become active and are checked."""
+        if topic == "ocpp_transaction_event" and data.get("eventType") == "Started":
+            self._evaluate([m for m in self.monitors if m.transaction])
 
     def _evaluated(self, monitor: Monitor) -> bool:
         """Whether a value monitor is evaluated now: monitoring is enabled, the monitor active,
@@ -253,7 +269,7 @@ class MonitoringBlock(Block):
         self._deliver(firings, None)
 
     async def _after(self, monitors: list[Monitor]) -> None:
-        self._evaluate(monitors)
+        self._evaluate(monitors)  # N07.FR.11: a new or modified threshold is checked at once
 
     def _fire_periodic(self) -> None:
         now = self.ctx.now()
@@ -286,7 +302,7 @@ class MonitoringBlock(Block):
                 firing,
                 event_id=self._event_id(),
                 timestamp=stamp,
-                write_only=_write_only(var),
+                write_only=write_only(var),
                 value_size=value_size,
                 tech=tech,
                 transaction_id=events.transaction_for(monitor.address, transactions)
@@ -349,14 +365,7 @@ class MonitoringBlock(Block):
         return self.ctx.dm.value_of(var, "Actual", address.evse, address.connector)
 
     def _stored(self) -> list[Monitor]:
-        """The stored monitors whose variable still exists and allows their type (N04 remark:
-        after a firmware update the others are removed)."""
-        kept: list[Monitor] = []
-        gone: list[Monitor] = []
-        for monitor in self._store.load():
-            _, var = resolve(self.ctx.dm.definitions, self.ctx.dm, monitor.address)
-            ok = var is not None and monitor.type in supported_types(var)
-            (kept if ok else gone).append(monitor)
+        kept, gone = still_valid(self.ctx.dm.definitions, self.ctx.dm, self._store.load())
         if gone:
             self._store.delete(m.id for m in gone)
         return kept
@@ -372,9 +381,6 @@ class MonitoringBlock(Block):
     def _save_record(self) -> None:
         self.ctx.state.save(STATE_KEY, {"initialised": True, "next_event_id": self._next_event_id})
 
-    def _address(self, item: dict[str, Any]) -> Address:
-        return Address.of(item["component"], item["variable"])
-
     def _enabled(self) -> bool:
         return self.ctx.dm.get_bool(CTRLR, "Enabled", default=True)
 
@@ -386,8 +392,3 @@ class MonitoringBlock(Block):
 
     def _limit(self, component: str, variable: str, instance: str | None) -> int:
         return limits.limit(self.ctx.dm, component, variable, instance)
-
-
-def _write_only(var: VariableDef) -> bool:
-    actual = var.attributes.get("Actual")
-    return actual is not None and actual.mutability == "WriteOnly"

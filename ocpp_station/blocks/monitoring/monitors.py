@@ -142,6 +142,25 @@ def resolve(defs: Definitions, layout: Any, address: Address) -> tuple[str, Vari
     return "", var
 
 
+def still_valid(
+    defs: Definitions, layout: Any, monitors: Iterable[Monitor]
+) -> tuple[list[Monitor], list[Monitor]]:
+    """(kept, gone): stored monitors whose variable still exists here and allows their type,
+    and the others (N04 remark: after a firmware update they are removed)."""
+    kept: list[Monitor] = []
+    gone: list[Monitor] = []
+    for monitor in monitors:
+        _, var = resolve(defs, layout, monitor.address)
+        ok = var is not None and monitor.type in supported_types(var)
+        (kept if ok else gone).append(monitor)
+    return kept, gone
+
+
+def write_only(var: VariableDef) -> bool:
+    actual = var.attributes.get("Actual")
+    return actual is not None and actual.mutability == "WriteOnly"
+
+
 @dataclass(frozen=True)
 class Outcome:
     """The result of one SetMonitoringData: the status, a StatusInfoType when refused, and the
@@ -170,7 +189,8 @@ class MonitorSet:
         return len(self.by_id)
 
     def on(self, address: Address) -> list[Monitor]:
-        return [m for m in self if m.address == address]
+        found = [m for m in self.by_id.values() if m.address == address]
+        return sorted(found, key=lambda m: m.id) if len(found) > 1 else found
 
     def next_id(self, reserved: Iterable[int] = ()) -> int:
         """N04.FR.11: a new id, above every id in force or reserved by a predefined monitor."""

@@ -298,3 +298,40 @@ async def test_periodic_monitors_report_the_value_every_interval(
     assert 0.5 < second - first < 2.0
     first, second = (parse_iso(e["timestamp"]) for e in by(aligned_id)[:2])
     assert round(second - first) == 1
+
+
+async def test_transaction_monitor_on_hal_power_fires_only_during_a_transaction(
+    csms: LocalCSMS, make_station: StationFactory
+) -> None:
+    """A monitor with the transaction flag is active only while a transaction runs on its EVSE,
+    and its event carries the transactionId; EVSE.Power is the charge controller's reading."""
+    station = await make_station()
+    sid = station.config.id
+    await csms.wait_received("StatusNotification", station=sid)
+    power = ({"name": "EVSE", "evse": {"id": 1}}, {"name": "Power"})
+    results = await set_monitors(
+        csms,
+        sid,
+        monitor(*power, "UpperThreshold", 1000, 4, transaction=True),
+        monitor(*power, "UpperThreshold", 1000, 5),  # the same without the flag
+    )
+    with_tx, without = (r["id"] for r in results)
+    sim(station).plug_in(1)
+    sim(station).present_id_token(1, "CARD")
+    started = await csms.wait_for(
+        lambda: [e for e in csms.received("TransactionEvent", sid) if e["eventType"] == "Started"]
+    )
+    tx_id = started[0]["transactionInfo"]["transactionId"]
+    event = await next_event(csms, sid, 1, with_tx)
+    assert (event["trigger"], event["cleared"], event["transactionId"]) == (
+        "Alerting",
+        False,
+        tx_id,
+    )
+    assert float(event["actualValue"]) > 1000
+    plain = await next_event(csms, sid, 1, without)
+    assert "transactionId" not in plain
+    sim(station).unplug(1)  # the transaction ends, power drops
+    back = await next_event(csms, sid, 2, without)
+    assert (back["cleared"], float(back["actualValue"])) == (True, 0.0)
+    assert fired(csms, sid, with_tx) == 1  # not active any more: no cleared event
