@@ -98,7 +98,7 @@ async def test_every_set_monitoring_status(csms: LocalCSMS, make_station: Statio
         monitor(*HEARTBEAT, "UpperThreshold", 100000, 6),  # N04.FR.06: above maxLimit
         monitor(*HEARTBEAT, "Delta", -1, 5),  # N04.FR.14
         monitor(*HEARTBEAT, "Delta", 1, 5, id=9999),  # N04.FR.13
-        monitor({"name": "ChargingStation"}, {"name": "Problem"}, "Delta", 1, 4, id=1),  # .18
+        monitor({"name": "EVSE", "evse": {"id": 1}}, {"name": "Problem"}, "Delta", 1, 4, id=100),
         monitor(*HEARTBEAT, "UpperThreshold", 700, 5),  # N04.FR.10: same type and severity
     ]
     results = await set_monitors(csms, sid, *items)
@@ -112,7 +112,7 @@ async def test_every_set_monitoring_status(csms: LocalCSMS, make_station: Statio
         "Rejected",
         "Rejected",
         "Rejected",
-        "Rejected",
+        "Rejected",  # N04.FR.18: a hard-wired monitor
         "Duplicate",
     ]
     for item, result in zip(items, results):  # N04.FR.02

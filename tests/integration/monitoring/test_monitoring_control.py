@@ -1,9 +1,9 @@
 """Monitoring base (N03), level (N05), clear (N06) and the monitoring report (N02), through the
 ``ocpp``-package CSMS and the station's publications.
 
-The station's predefined monitors (``device_model/definitions/monitors``): hard-wired id 1 on
-ChargingStation.Problem and 100 on EVSE[1].Problem; preconfigured 200 (factory default) on
-ChargingStation.AvailabilityState and 300 (base All only) on Connector[1,1].AvailabilityState."""
+The station's predefined monitors (``device_model/definitions/monitors``): hard-wired 100 on
+EVSE[1].Problem; preconfigured 1 (factory default) on ChargingStation.Problem, 200 and 300 (base
+All only) on ChargingStation.AvailabilityState and Connector[1,1].AvailabilityState."""
 
 from __future__ import annotations
 
@@ -67,25 +67,26 @@ async def test_monitoring_bases(csms: LocalCSMS, make_station: StationFactory) -
     hard-wired monitors only."""
     sid = (await started(make_station, csms)).config.id
     assert await active(csms, sid, "ActiveMonitoringBase") == "FactoryDefault"
-    assert monitor_ids(await report(csms, sid, 1)) == [1, 100, 200]
+    assert monitor_ids(await report(csms, sid, 1)) == [1, 100]
     mine = await custom(csms, sid, "UpperThreshold", 900, 5)
     await base(csms, sid, "All")
     assert monitor_ids(await report(csms, sid, 2)) == [1, 100, 200, 300, mine]
     assert await active(csms, sid, "ActiveMonitoringBase") == "All"
     await base(csms, sid, "FactoryDefault")
-    assert monitor_ids(await report(csms, sid, 3)) == [1, 100, 200]
+    assert monitor_ids(await report(csms, sid, 3)) == [1, 100]
     await base(csms, sid, "HardWiredOnly")
-    assert monitor_ids(await report(csms, sid, 4)) == [1, 100]
+    assert monitor_ids(await report(csms, sid, 4)) == [100]
     assert await active(csms, sid, "MonitoringBase") == "HardWiredOnly"
 
 
 async def test_replaced_preconfigured_monitor_becomes_custom_and_all_keeps_it(
     csms: LocalCSMS, make_station: StationFactory
 ) -> None:
-    """N04.FR.15, N03.FR.03: the replaced preconfigured monitor reports as CustomMonitor and the
-    base All leaves it as it is; FactoryDefault restores the preconfigured one."""
+    """N04.FR.15, N03.FR.03: a replaced preconfigured monitor is a CustomMonitor, and the base
+    All leaves it as it is; FactoryDefault removes it, All brings the preconfigured one back."""
     station = await started(make_station, csms)
     sid = station.config.id
+    await base(csms, sid, "All")
     item = {
         "id": 200,
         "component": {"name": "ChargingStation"},
@@ -97,14 +98,9 @@ async def test_replaced_preconfigured_monitor_becomes_custom_and_all_keeps_it(
     response = await csms.send(sid, "SetVariableMonitoring", {"setMonitoringData": [item]})
     assert response["setMonitoringResult"][0]["status"] == "Accepted"
     await base(csms, sid, "All")
-    (part,) = [p for p in await report(csms, sid, 7) if p.get("monitor")]
-    replaced = next(
-        m
-        for m in part["monitor"]
-        if m["variable"]["name"] == "AvailabilityState"
-        and m["component"]["name"] == "ChargingStation"
-    )
-    assert replaced["variableMonitoring"] == [
+    station_only = [{"component": {"name": "ChargingStation"}, "variable": item["variable"]}]
+    (part,) = await report(csms, sid, 7, componentVariable=station_only)
+    assert part["monitor"][0]["variableMonitoring"] == [
         {"id": 200, "transaction": False, "value": 1, "type": "Delta", "severity": 2}
     ]
     change = {"operationalStatus": "Inoperative"}
@@ -124,13 +120,10 @@ async def test_replaced_preconfigured_monitor_becomes_custom_and_all_keeps_it(
         "Unavailable",
     )
     await base(csms, sid, "FactoryDefault")
-    parts = await report(
-        csms, sid, 8, componentVariable=[{"component": {"name": "ChargingStation"}}]
-    )
-    restored = next(
-        m for p in parts for m in p["monitor"] if m["variable"]["name"] == "AvailabilityState"
-    )
-    assert restored["variableMonitoring"] == [
+    assert monitor_ids(await report(csms, sid, 8)) == [1, 100]
+    await base(csms, sid, "All")
+    (part,) = await report(csms, sid, 9, componentVariable=station_only)
+    assert part["monitor"][0]["variableMonitoring"] == [
         {"id": 200, "transaction": False, "value": 1, "type": "Delta", "severity": 6}
     ]
 
@@ -167,16 +160,16 @@ async def test_clear_variable_monitoring_statuses(
     station = await started(make_station, csms)
     sid = station.config.id
     mine = await custom(csms, sid, "Delta", 0, 5)
-    response = await csms.send(sid, "ClearVariableMonitoring", {"id": [mine, 9999, 1, 200]})
+    response = await csms.send(sid, "ClearVariableMonitoring", {"id": [mine, 9999, 100, 1]})
     results = response["clearMonitoringResult"]
     assert [(r["id"], r["status"]) for r in results] == [
         (mine, "Accepted"),
         (9999, "NotFound"),
-        (1, "Rejected"),
-        (200, "Accepted"),
+        (100, "Rejected"),  # hard-wired
+        (1, "Accepted"),  # preconfigured: may be cleared
     ]
     assert results[1]["statusInfo"]["reasonCode"] == "NotFound"
-    assert monitor_ids(await report(csms, sid, 5)) == [1, 100]
+    assert monitor_ids(await report(csms, sid, 5)) == [100]
     again = await csms.send(sid, "ClearVariableMonitoring", {"id": [mine]})
     assert again["clearMonitoringResult"][0]["status"] == "NotFound"
     item = {**HEARTBEAT, "attributeValue": "120"}

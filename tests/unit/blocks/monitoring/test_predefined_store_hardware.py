@@ -26,9 +26,9 @@ def test_packaged_monitors_expand_per_instance() -> None:
     assert sorted(by_id) == [1, 100, 101, 200, 300, 301, 302]
     assert by_id[101].address == Address("EVSE", None, 2, 0, "Problem", None)
     assert by_id[302].address == Address("Connector", None, 2, 1, "AvailabilityState", None)
-    assert {by_id[1].kind, by_id[100].kind} == {HARD_WIRED}
-    assert by_id[200].kind == PRECONFIGURED and by_id[200].factory_default
-    assert not by_id[300].factory_default
+    assert {by_id[100].kind, by_id[101].kind} == {HARD_WIRED}
+    assert by_id[1].kind == PRECONFIGURED and by_id[1].factory_default
+    assert not by_id[200].factory_default and not by_id[300].factory_default
 
 
 def entry(monitor_id: int, component: str, variable: str, kind: str) -> dict[str, object]:
@@ -64,7 +64,7 @@ def test_store_round_trip_skips_hard_wired(tmp_path: Path) -> None:
         rows = MonitorStore(store.connection)
         monitors = predefined(DEFS, EvseLayout({1: [1]}))
         rows.replace_all(monitors)
-        assert sorted(m.id for m in rows.load()) == [200, 300]
+        assert sorted(m.id for m in rows.load()) == [1, 200, 300]
         [pre] = [m for m in monitors if m.id == 200]
         pre.kind, pre.tripped = CUSTOM, True
         rows.save([pre])
@@ -72,7 +72,7 @@ def test_store_round_trip_skips_hard_wired(tmp_path: Path) -> None:
         assert (loaded[200].kind, loaded[200].tripped) == (CUSTOM, True)
         assert loaded[200].address == pre.address
         rows.delete([200])
-        assert [m.id for m in rows.load()] == [300]
+        assert [m.id for m in rows.load()] == [1, 300]
     finally:
         store.close()
 
