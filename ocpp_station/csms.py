@@ -157,6 +157,10 @@ class _StationLink(ChargePoint):
     async def on_notify_event(self, **_: Any) -> Any:
         return call_result.NotifyEvent()
 
+    @on("NotifyMonitoringReport")
+    async def on_notify_monitoring_report(self, **_: Any) -> Any:
+        return call_result.NotifyMonitoringReport()
+
     @on("SecurityEventNotification")
     async def on_security_event(self, **_: Any) -> Any:
         return call_result.SecurityEventNotification()

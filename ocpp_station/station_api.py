@@ -4,10 +4,11 @@ DataTransfer both ways.  :class:`~ocpp_station.station.StationCore` inherits the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ocpp_station.blocks.data_transfer.handlers import DataTransferHandler, DataTransferRegistry
+from ocpp_station.blocks.monitoring.watch import WatchKey
 from ocpp_station.dispatch.dispatcher import NotReady
 from ocpp_station.events import EventBus, Listener
 
@@ -43,6 +44,13 @@ class StationApi:
         return await self.blocks.security.raise_event(
             kind, timestamp=timestamp, tech_info=tech_info, critical=critical
         )
+
+    def watch_variables(self, keys: Iterable[WatchKey]) -> None:
+        """From now on publish ``event_data`` (an OCPP EventDataType, trigger ``Delta``) whenever
+        the Actual value of one of these variables changes, whoever changed it.  A key is
+        ``(component, component instance, evse, connector, variable, variable instance)``;
+        ``None`` for the EVSE or connector matches every one."""
+        self.blocks.monitoring.watch(keys)
 
     def register_data_transfer(
         self, vendor_id: str, handler: DataTransferHandler, message_id: str | None = None

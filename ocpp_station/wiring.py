@@ -18,6 +18,8 @@ from ocpp_station.blocks.firmware import install
 from ocpp_station.blocks.firmware.block import FirmwareBlock
 from ocpp_station.blocks.local_list.block import LocalListBlock
 from ocpp_station.blocks.local_list.store import ListStore
+from ocpp_station.blocks.monitoring.block import MonitoringBlock
+from ocpp_station.blocks.monitoring.store import MonitorStore
 from ocpp_station.blocks.provisioning.block import Provisioning
 from ocpp_station.blocks.reservation.block import ReservationBlock
 from ocpp_station.blocks.reset.block import ResetBlock
@@ -50,6 +52,7 @@ class Blocks:
     customer: CustomerBlock
     trigger: TriggerBlock
     data_transfer: DataTransferBlock
+    monitoring: MonitoringBlock
 
     def all(self) -> list[Block]:
         return [
@@ -67,13 +70,15 @@ class Blocks:
             self.customer,
             self.trigger,
             self.data_transfer,
+            self.monitoring,
         ]
 
     def hal_consumers(self) -> list[Block]:
         """Who hears a HAL event, in this order: availability first, so a connector's status
         (and the unplug rule, which asks whether a transaction is still running) sees the plug
-        change before the transaction engine reacts to it and possibly ends the transaction."""
-        return [self.availability, self.transactions]
+        change before the transaction engine reacts to it and possibly ends the transaction.
+        Monitoring comes last: it writes the readings as device-model values for the monitors."""
+        return [self.availability, self.transactions, self.monitoring]
 
 
 def build_blocks(
@@ -177,4 +182,5 @@ def build_blocks(
         customer=customer,
         trigger=trigger,
         data_transfer=data_transfer,
+        monitoring=MonitoringBlock(ctx, sessions, MonitorStore(store.connection)),
     )

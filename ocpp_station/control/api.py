@@ -10,12 +10,11 @@ the same file describes the results and publications.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from device_model import MalformedRequest, VariableChange
-from ocpp_station.clock import iso
+from device_model import MalformedRequest
+from ocpp_station.blocks.monitoring.watch import WatchKey
 from ocpp_station.control.data_transfer import (
     DEFAULT_REPLY_TIMEOUT,
     INCOMING_TOPIC,
@@ -40,10 +39,6 @@ SIM_METHODS = ("plug_in", "unplug", "present_id_token", "ev_state", "fault", "cl
 # The station's publications, plus the DataTransfer requests for control-API handlers.
 CONTROL_TOPICS = (*TOPICS, INCOMING_TOPIC)
 
-# (component, component instance, evse id, connector id, variable, variable instance); None in
-# the evse/connector places matches every EVSE/connector.
-MonitorKey = tuple[str, str | None, int | None, int | None, str, str | None]
-
 
 def _write_only(var: Any) -> bool:
     actual = var.attributes.get("Actual")
@@ -58,7 +53,7 @@ def _ocpp_item(item: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def _monitor_key(cv: dict[str, Any]) -> MonitorKey:
+def _watch_key(cv: dict[str, Any]) -> WatchKey:
     comp, var = cv["component"], cv["variable"]
     evse = comp.get("evse") or {}
     return (
@@ -71,27 +66,13 @@ def _monitor_key(cv: dict[str, Any]) -> MonitorKey:
     )
 
 
-def _matches(key: MonitorKey, change: VariableChange) -> bool:
-    comp, var = change.component, change.variable
-    evse = comp.get("evse") or {}
-    return (
-        key[0] == comp.get("name")
-        and key[1] == (comp.get("instance") or None)
-        and (key[2] is None or key[2] == evse.get("id"))
-        and (key[3] is None or key[3] == evse.get("connectorId"))
-        and key[4] == var.get("name")
-        and key[5] == (var.get("instance") or None)
-    )
-
-
 class ControlApi:
     """Registers the station's methods on a :class:`ControlServer` and forwards publications."""
 
     def __init__(self, station: Station, server: ControlServer) -> None:
         self.st = station
         self.server = server
-        self._monitored: set[MonitorKey] = set()  # kept across a reset (the core restarts)
-        self._event_ids = itertools.count(1)
+        self._monitored: set[WatchKey] = set()  # kept across a reset (the core restarts)
         methods = {
             "get_variables": self.get_variables,
             "set_variables": self.set_variables,
@@ -111,7 +92,6 @@ class ControlApi:
             server.add(f"sim.{name}", self._sim_method(name))
         server.check_params = check_params
         self._unsubscribe_bus = station.subscribe(self._forward)
-        self._unsubscribe_dm: Callable[[], None] | None = None
         self._client_handlers = ClientHandlers(server.publish, station.clock)
         self._registrations: dict[tuple[str, str | None], Callable[[], None]] = {}
 
@@ -119,14 +99,11 @@ class ControlApi:
         await self.server.publish(topic, shape(topic, data))
 
     def attach(self) -> None:
-        """The station core (re)started: watch its device model for monitored variables."""
-        self.detach()
-        self._unsubscribe_dm = self.st.dm.subscribe(self._on_change)
+        """The station core (re)started: it watches the monitored variables again."""
+        self.st.watch_variables(self._monitored)
 
     def detach(self) -> None:
-        if self._unsubscribe_dm is not None:
-            self._unsubscribe_dm()
-            self._unsubscribe_dm = None
+        """The station core stops (its blocks go; what was asked for stays here)."""
 
     def close(self) -> None:
         """Detach from the station; the server stays up."""
@@ -180,13 +157,14 @@ class ControlApi:
 
     async def monitor_variables(self, params: dict[str, Any]) -> None:
         """EVerest ``monitor_variables``: from now on publish ``event_data`` when the Actual value
-        of one of these variables changes, whoever changed it.  An unknown variable is refused
-        (it could never fire)."""
+        of one of these variables changes, whoever changed it (the station's monitoring block
+        publishes it on the bus, shaped by :mod:`ocpp_station.control.publications`).  An
+        unknown variable is refused (it could never fire), and so is a write-only one."""
         cvs = require(params, "component_variables", list)
         keys = []
         definitions = self.st.dm.definitions
         for i, cv in enumerate(cvs):
-            key = _monitor_key(cv)
+            key = _watch_key(cv)
             if (key[0], key[1]) not in definitions.components:
                 raise ControlError(
                     "InvalidParams",
@@ -208,31 +186,7 @@ class ControlApi:
                 )
             keys.append(key)
         self._monitored.update(keys)
-
-    def _on_change(self, change: VariableChange) -> None:
-        if change.attribute != "Actual" or not any(_matches(k, change) for k in self._monitored):
-            return
-        key = (
-            change.component.get("name"),
-            change.component.get("instance"),
-            change.variable.get("name"),
-            change.variable.get("instance"),
-        )
-        var = self.st.dm.definitions.by_key.get(key)  # type: ignore[arg-type]
-        if var is None or _write_only(var):
-            return  # a WriteOnly value (a password) is never published
-        data = {
-            "component_variable": {
-                "component": to_snake(change.component),
-                "variable": to_snake(change.variable),
-            },
-            "event_id": next(self._event_ids),
-            "timestamp": iso(self.st.now()),
-            "trigger": "Delta",
-            "actual_value": change.new,
-            "event_notification_type": "CustomMonitor",
-        }
-        self.st.spawn(self.server.publish("event_data", data), "event_data")
+        self.st.watch_variables(keys)
 
     # -- availability, security, lifecycle -------------------------------------------------------
     async def change_availability(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -80,6 +80,20 @@ def security_event(event: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def event_data(event: dict[str, Any]) -> dict[str, Any]:
+    """An OCPP EventDataType as EVerest's EventData: snake_case, the component and variable
+    under ``component_variable``."""
+    rest = {k: v for k, v in event.items() if k not in ("component", "variable")}
+    out: dict[str, Any] = {
+        "component_variable": {
+            "component": to_snake(event["component"]),
+            "variable": to_snake(event["variable"]),
+        }
+    }
+    out.update(to_snake(rest))
+    return out
+
+
 def shape(topic: str, data: Any) -> Any:
     """The control-API form of one publication."""
     if topic == "ocpp_transaction_event":
@@ -90,6 +104,8 @@ def shape(topic: str, data: Any) -> Any:
         return charging_schedules(data)
     if topic == "security_event":
         return security_event(data)
-    if topic in ("boot_notification_response", "event_data"):
+    if topic == "event_data":
+        return event_data(data)
+    if topic == "boot_notification_response":
         return to_snake(data)
     return data  # is_connected: a bool

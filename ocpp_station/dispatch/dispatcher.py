@@ -84,11 +84,18 @@ class Dispatcher:
         *,
         triggered: bool = False,
         reply: bool = False,
+        keep: bool = False,
     ) -> dict[str, Any] | None:
         """Send as the policy says; the answer, or None when the message was queued, was not
-        allowed now, or failed (logged here, once)."""
+        allowed now, or failed (logged here, once).  ``keep``: queue it rather than drop it when
+        it may not go now."""
         how = route(
-            action, self.link, queue_all=self._queue_all(), triggered=triggered, reply=reply
+            action,
+            self.link,
+            queue_all=self._queue_all(),
+            triggered=triggered,
+            reply=reply,
+            keep=keep,
         )
         if how is Route.QUEUE:
             self.enqueue(action, payload)

@@ -12,8 +12,11 @@ Inputs are the link state (connected, registration), what kind of message it is 
 - Transaction-related messages (TransactionEvent, E04.FR.01/E11.FR.01) and security events
   (A04.FR.02: critical events must reach the CSMS) always go through the persistent queue, which
   delivers them in order once the station may send; with ``QueueAllMessages`` true the messages
-  of :data:`QUEUE_ALL_ELIGIBLE` do too.  Any other message the station may not send now is not
-  sent at all (the caller learns so: ``NotReady`` from ``call``, ``None`` from ``send``).
+  of :data:`QUEUE_ALL_ELIGIBLE` do too.  A message the caller asks to ``keep`` goes through the
+  queue when it may not be sent now (a NotifyEvent of a monitor whose severity number is at most
+  ``MonitoringCtrlr.OfflineQueuingSeverity``, N07.FR.04/N08.FR.03).  Any other message the
+  station may not send now is not sent at all (the caller learns so: ``NotReady`` from ``call``,
+  ``None`` from ``send``).
 """
 
 from __future__ import annotations
@@ -93,10 +96,11 @@ def route(
     queue_all: bool,
     triggered: bool = False,
     reply: bool = False,
+    keep: bool = False,
 ) -> Route:
     """How a new message goes (see the module docstring)."""
     if is_queued(action, queue_all=queue_all):
         return Route.QUEUE
     if may_send_now(action, link, triggered=triggered, reply=reply):
         return Route.NOW
-    return Route.NOT_NOW
+    return Route.QUEUE if keep else Route.NOT_NOW

@@ -13,7 +13,10 @@ Version 1 is the 0.1.0 data of the three former files in one: the device model's
 Version 2 adds ``dead_letters``: queued messages that can never be valid, kept for inspection.
 Version 3 adds the local authorization list (D01): ``local_auth_list`` (one row per token, keyed
 by a hash of the token, with its IdTokenInfo) and ``local_auth_list_version`` (one row: the
-list's version), both changed in one transaction per SendLocalList.
+list's version), both changed in one transaction per SendLocalList.  Version 4 adds
+``variable_monitors``: the custom and preconfigured variable monitors in force (N04 remark,
+N07.FR.13: they persist across a reboot), with the tripped state of threshold monitors
+(N07.FR.14).
 """
 
 from __future__ import annotations
@@ -115,7 +118,31 @@ _V3 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3)
+_V4 = Migration(
+    4,
+    "variable monitors: the custom and preconfigured monitors in force",
+    (
+        """
+        CREATE TABLE IF NOT EXISTS variable_monitors (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            component TEXT NOT NULL,
+            component_instance TEXT NOT NULL,
+            evse INTEGER NOT NULL,
+            connector INTEGER NOT NULL,
+            variable TEXT NOT NULL,
+            variable_instance TEXT NOT NULL,
+            type TEXT NOT NULL,
+            value REAL NOT NULL,
+            severity INTEGER NOT NULL,
+            tx INTEGER NOT NULL,
+            tripped INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 

@@ -184,6 +184,9 @@ class AvailabilityBlock(Block):
         )
         statuses = [self.sm.status(change.evse, c) for c in self.ctx.layout.connectors(change.evse)]
         dm.set("EVSE", "AvailabilityState", _evse_state(statuses), evse=change.evse)
+        layout = self.ctx.layout
+        everything = [self.sm.status(e, c) for e in layout.ids() for c in layout.connectors(e)]
+        dm.set("ChargingStation", "AvailabilityState", _evse_state(everything))
 
     async def _apply_hal(self) -> None:
         for evse in self.ctx.layout.ids():
@@ -224,7 +227,8 @@ class AvailabilityBlock(Block):
 
 
 def _evse_state(statuses: Sequence[str]) -> str:
-    """The EVSE component's AvailabilityState from its connectors' statuses."""
+    """The EVSE component's AvailabilityState from its connectors' statuses (and the
+    ChargingStation's from every connector's)."""
     if not statuses:
         return "Unavailable"
     if len(set(statuses)) == 1:

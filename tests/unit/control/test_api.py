@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from device_model import VariableChange
-from ocpp_station.control.api import CONTROL_TOPICS, _matches, _monitor_key
+from ocpp_station.blocks.monitoring.monitors import Address
+from ocpp_station.blocks.monitoring.watch import matches
+from ocpp_station.control.api import CONTROL_TOPICS, _watch_key
 from ocpp_station.control.schema import check_params, control_schema
 from ocpp_station.control.server import ControlError
 from ocpp_station.events import TOPICS
@@ -86,18 +87,18 @@ def test_params_are_checked_against_the_schema(
 
 
 def test_monitor_key_matches_evse_and_connector() -> None:
-    def change(evse: dict[str, int] | None) -> VariableChange:
+    def change(evse: dict[str, int] | None) -> Address:
         comp: dict[str, Any] = {"name": "Connector"}
         if evse is not None:
             comp["evse"] = evse
-        return VariableChange(comp, {"name": "Enabled"}, "Actual", "true", "false", "t")
+        return Address.of(comp, {"name": "Enabled"})
 
-    any_connector = _monitor_key(cv("Connector", "Enabled"))
-    on_evse_2 = _monitor_key(cv("Connector", "Enabled", {"id": 2}))
-    exact = _monitor_key(cv("Connector", "Enabled", {"id": 2, "connector_id": 1}))
+    any_connector = _watch_key(cv("Connector", "Enabled"))
+    on_evse_2 = _watch_key(cv("Connector", "Enabled", {"id": 2}))
+    exact = _watch_key(cv("Connector", "Enabled", {"id": 2, "connector_id": 1}))
     c21 = change({"id": 2, "connectorId": 1})
     c12 = change({"id": 1, "connectorId": 2})
-    assert _matches(any_connector, c21) and _matches(any_connector, c12)
-    assert _matches(on_evse_2, c21) and not _matches(on_evse_2, c12)
-    assert _matches(exact, c21) and not _matches(exact, change({"id": 2, "connectorId": 2}))
-    assert not _matches(_monitor_key(cv("Connector", "Other")), c21)
+    assert matches(any_connector, c21) and matches(any_connector, c12)
+    assert matches(on_evse_2, c21) and not matches(on_evse_2, c12)
+    assert matches(exact, c21) and not matches(exact, change({"id": 2, "connectorId": 2}))
+    assert not matches(_watch_key(cv("Connector", "Other")), c21)

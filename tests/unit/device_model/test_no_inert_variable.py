@@ -80,6 +80,13 @@ LIVE: dict[Key, tuple[str, ...]] = {
         RESERVATION + "test_enabled_and_non_evse_specific",
         RESERVATION + "test_unspecified_reservation_follows_the_free_evses",
     ),
+    ("MonitoringCtrlr", "Enabled", None, "Actual"): (
+        "integration/monitoring/test_monitoring_control.py::test_monitoring_disabled_fires_nothing",
+    ),
+    ("MonitoringCtrlr", "OfflineQueuingSeverity", None, "Actual"): (
+        "integration/monitoring/test_monitoring_persistence.py::"
+        "test_offline_events_queued_by_severity",
+    ),
     ("AuthCtrlr", "Enabled", None, "Actual"): (
         "integration/authorization/test_authorization_disabled.py::"
         "test_plug_in_charges_with_no_authorization_token",

@@ -64,7 +64,7 @@ def test_full_inventory_is_every_variable_with_characteristics(dm: DeviceModel) 
         "unit": "s",
         "minLimit": 1.0,
         "maxLimit": 86400.0,
-        "supportsMonitoring": False,
+        "supportsMonitoring": True,  # a CSMS may set monitors on it (N04)
     }
     connectors = [d["component"] for d in data if d["component"]["name"] == "Connector"]
     assert {"name": "Connector", "evse": {"id": 2, "connectorId": 2}} in connectors

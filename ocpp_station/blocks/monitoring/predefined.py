@@ -1,0 +1,116 @@
+"""The hard-wired and preconfigured monitors: data beside the component definitions.
+
+The files ``device_model/definitions/monitors/*.json`` (JSON Schema ``monitors.schema.json`` of
+the ``ocpp_station.schemas`` resources) list them; a monitor on a component of scope ``evse`` or
+``connector`` given without ``evse`` applies to every instance of this station, with the ids
+``id``, ``id + 1`` ... in EVSE/connector order.  Every problem (schema, unknown variable, a type
+the variable does not allow, ids used twice) is reported at once in a :class:`ValueError`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from device_model import Definitions
+from ocpp_station.blocks.monitoring.monitors import (
+    PRECONFIGURED,
+    Address,
+    Monitor,
+    supported_types,
+)
+from ocpp_station.context import EvseLayout
+
+_lock = threading.Lock()
+_entries: list[dict[str, Any]] | None = None
+
+
+def _read() -> list[dict[str, Any]]:
+    """The packaged entries, parsed and schema-checked once per process."""
+    global _entries
+    with _lock:
+        if _entries is None:
+            schema = json.loads(
+                (resources.files("ocpp_station.schemas") / "monitors.schema.json").read_text(
+                    encoding="utf-8"
+                )
+            )
+            validator = jsonschema.Draft7Validator(schema)
+            root = resources.files("device_model.definitions") / "monitors"
+            entries: list[dict[str, Any]] = []
+            errors: list[str] = []
+            for path in sorted(root.iterdir(), key=lambda p: p.name):
+                if not path.name.endswith(".json"):
+                    continue
+                data = json.loads(path.read_text(encoding="utf-8"))
+                errors += [f"{path.name}: {e.message}" for e in validator.iter_errors(data)]
+                entries += data.get("monitors", [])
+            if errors:
+                raise ValueError("predefined monitors: " + "; ".join(errors))
+            _entries = entries
+        return _entries
+
+
+def instances(
+    entry: dict[str, Any], defs: Definitions, layout: EvseLayout
+) -> list[tuple[int, int]]:
+    comp = entry["component"]
+    scope = defs.components.get((comp["name"], comp.get("instance")))
+    if "evse" in comp:
+        return [(comp["evse"]["id"], comp["evse"].get("connectorId", 0))]
+    if scope == "evse":
+        return [(e, 0) for e in sorted(layout.evses)]
+    if scope == "connector":
+        return [(e, c) for e in sorted(layout.evses) for c in sorted(layout.evses[e])]
+    return [(0, 0)]
+
+
+def predefined(
+    defs: Definitions, layout: EvseLayout, entries: list[dict[str, Any]] | None = None
+) -> list[Monitor]:
+    """The station's predefined monitors (fresh objects)."""
+    errors: list[str] = []
+    out: list[Monitor] = []
+    for entry in _read() if entries is None else entries:
+        comp, var_ref = entry["component"], entry["variable"]
+        key = (comp["name"], comp.get("instance"), var_ref["name"], var_ref.get("instance"))
+        var = defs.by_key.get(key)
+        where = f"monitor {entry['id']} on {comp['name']}.{var_ref['name']}"
+        if var is None:
+            errors.append(f"{where}: no such variable")
+            continue
+        if entry["type"] not in supported_types(var):
+            errors.append(f"{where}: {entry['type']} not supported by the variable")
+            continue
+        for n, (evse, connector) in enumerate(instances(entry, defs, layout)):
+            out.append(
+                Monitor(
+                    id=entry["id"] + n,
+                    kind=entry["kind"],
+                    address=Address(
+                        comp["name"],
+                        comp.get("instance"),
+                        evse,
+                        connector,
+                        var_ref["name"],
+                        var_ref.get("instance"),
+                    ),
+                    type=entry["type"],
+                    value=float(entry["value"]),
+                    severity=entry["severity"],
+                    transaction=entry.get("transaction", False),
+                    factory_default=entry["kind"] == PRECONFIGURED
+                    and entry.get("factoryDefault", False),
+                )
+            )
+    ids = [m.id for m in out]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        errors.append(f"monitor ids used twice: {twice}")
+    if errors:
+        raise ValueError("predefined monitors: " + "; ".join(errors))
+    return out

@@ -1,0 +1,86 @@
+"""The monitors in force, in the station store (table ``variable_monitors``, migration 4).
+
+Custom and preconfigured monitors persist across a reboot (N04 remark, N07.FR.13) with the
+tripped state of threshold monitors (N07.FR.14); hard-wired ones come from the firmware's data at
+every start and are not stored.  Each write is one committed transaction of the station store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from ocpp_station.blocks.monitoring.monitors import HARD_WIRED, Address, Monitor
+from ocpp_station.storage.connection import transaction
+
+_COLUMNS = (
+    "id, kind, component, component_instance, evse, connector, variable, variable_instance, "
+    "type, value, severity, tx, tripped"
+)
+
+
+def _row(m: Monitor) -> tuple[object, ...]:
+    a = m.address
+    return (
+        m.id,
+        m.kind,
+        a.component,
+        a.component_instance or "",
+        a.evse,
+        a.connector,
+        a.variable,
+        a.variable_instance or "",
+        m.type,
+        m.value,
+        m.severity,
+        int(m.transaction),
+        int(m.tripped),
+    )
+
+
+class MonitorStore:
+    """Monitor rows on the station store's connection (which it does not own)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    def load(self) -> list[Monitor]:
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM variable_monitors ORDER BY id")
+        return [
+            Monitor(
+                id=row[0],
+                kind=row[1],
+                address=Address(row[2], row[3] or None, row[4], row[5], row[6], row[7] or None),
+                type=row[8],
+                value=row[9],
+                severity=row[10],
+                transaction=bool(row[11]),
+                tripped=bool(row[12]),
+            )
+            for row in rows
+        ]
+
+    def save(self, monitors: Iterable[Monitor]) -> None:
+        """Insert or replace these monitors (hard-wired ones are skipped)."""
+        rows = [_row(m) for m in monitors if m.kind != HARD_WIRED]
+        if rows:
+            with transaction(self._db):
+                self._db.executemany(
+                    f"INSERT OR REPLACE INTO variable_monitors ({_COLUMNS}) "
+                    f"VALUES ({', '.join('?' * 13)})",
+                    rows,
+                )
+
+    def delete(self, ids: Iterable[int]) -> None:
+        with transaction(self._db):
+            self._db.executemany("DELETE FROM variable_monitors WHERE id = ?", [(i,) for i in ids])
+
+    def replace_all(self, monitors: Iterable[Monitor]) -> None:
+        """The whole set at once (SetMonitoringBase), in one transaction."""
+        rows = [_row(m) for m in monitors if m.kind != HARD_WIRED]
+        with transaction(self._db):
+            self._db.execute("DELETE FROM variable_monitors")
+            self._db.executemany(
+                f"INSERT INTO variable_monitors ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+                rows,
+            )
