@@ -17,6 +17,8 @@ from typing import Any
 
 import jsonschema
 
+from ocpp_station.layout import layout_problems
+
 
 class ConfigError(Exception):
     def __init__(self, errors: list[str]) -> None:
@@ -134,15 +136,9 @@ def config_from_dict(
     ids = [e["id"] for e in data["evse"]]
     if len(set(ids)) != len(ids):
         errors.append(f"{source}: evse: EVSE ids must be unique, got {ids}")
-    if sorted(ids) != list(range(1, len(ids) + 1)):
-        # OCPP 2.0.1 part 1: EVSEs are numbered 1..n without gaps.
-        errors.append(f"{source}: evse: EVSE ids must be 1..{len(ids)} without gaps, got {ids}")
-    for i, e in enumerate(data["evse"]):
-        conns = sorted(e["connectors"])
-        if conns != list(range(1, len(conns) + 1)):
-            errors.append(
-                f"{source}: evse[{i}].connectors: ids must be 1..{len(conns)}, got {conns}"
-            )
+    else:  # OCPP 2.0.1 part 1: EVSEs 1..n, connectors 1..m, without gaps (ocpp_station.layout)
+        layout = {e["id"]: e["connectors"] for e in data["evse"]}
+        errors += [f"{source}: evse: {problem}" for problem in layout_problems(layout)]
     listen = data.get("http", {}).get("listen")
     if listen is not None:
         port = int(listen.rsplit(":", 1)[1])  # the schema's pattern guarantees the digits

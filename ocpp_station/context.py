@@ -8,7 +8,6 @@ for its neighbours.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -19,6 +18,7 @@ from ocpp_station.config import StationConfig
 from ocpp_station.dispatch.dispatcher import Dispatcher
 from ocpp_station.dispatch.policy import LinkState
 from ocpp_station.events import TOPICS, EventBus
+from ocpp_station.layout import EvseLayout
 from ocpp_station.rpc.endpoint import Handler
 from ocpp_station.tasks import Spawn
 
@@ -35,24 +35,6 @@ class Handlers(Protocol):
     """Where a block registers its CSMS→station handlers (the RPC endpoint)."""
 
     def register(self, action: str, handler: Handler) -> None: ...
-
-
-@dataclass(frozen=True)
-class EvseLayout:
-    """The station's EVSEs and their connectors, validated once (by the config loader)."""
-
-    evses: Mapping[int, Sequence[int]]
-
-    def ids(self) -> list[int]:
-        return list(self.evses)
-
-    def connectors(self, evse: int) -> list[int]:
-        return list(self.evses.get(evse, ()))
-
-    def has(self, evse: int, connector: int | None = None) -> bool:
-        if evse not in self.evses:
-            return False
-        return connector is None or connector in self.evses[evse]
 
 
 @dataclass

@@ -23,11 +23,12 @@ from ocpp_station.blocks.data_transfer.handlers import DataTransferRegistry
 from ocpp_station.blocks.firmware.install import InstallStep
 from ocpp_station.clock import Clock, OffsetClock, SystemClock
 from ocpp_station.config import StationConfig
-from ocpp_station.context import Context, EvseLayout
+from ocpp_station.context import Context
 from ocpp_station.dispatch.dispatcher import Dispatcher
 from ocpp_station.dispatch.policy import LinkState
 from ocpp_station.dispatch.sender import QueueSender
 from ocpp_station.events import EventBus
+from ocpp_station.layout import EvseLayout
 from ocpp_station.rpc.endpoint import RpcEndpoint
 from ocpp_station.station_api import StationApi
 from ocpp_station.storage import QueuedMessage, StationStore
@@ -69,7 +70,7 @@ class StationCore(StationApi):
         self.clock = OffsetClock(self.base_clock)
         self.log = logger or logging.getLogger(f"ocpp_station.{config.id}")
         self.bus = EventBus(self.log)
-        self.layout = EvseLayout(config.evse_map)
+        self.layout = EvseLayout.of(config.evse_map)
         self.link = LinkState()
         self.on_reset = on_reset
         self.on_frame = on_frame

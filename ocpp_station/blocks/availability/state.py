@@ -58,26 +58,18 @@ from ocpp_station.blocks.availability.types import (
     _is_id,
     _operational,
 )
+from ocpp_station.layout import EvseLayout
 
 
 class Availability:
     def __init__(
         self, evses: Mapping[int, Sequence[int]], persisted: Mapping[str, Any] | None = None
     ) -> None:
-        if not evses:
-            raise AvailabilityError("a station needs at least one EVSE")
-        self._connectors: dict[int, tuple[int, ...]] = {}
-        for evse_id, conns in evses.items():
-            if not _is_id(evse_id) or evse_id <= 0:
-                raise AvailabilityError(f"EVSE id {evse_id!r} must be a positive integer")
-            ids = tuple(conns)
-            if not ids:
-                raise AvailabilityError(f"EVSE {evse_id} has no connectors")
-            if any(not _is_id(c) or c <= 0 for c in ids) or len(set(ids)) != len(ids):
-                raise AvailabilityError(
-                    f"EVSE {evse_id}: connector ids {list(ids)!r} must be distinct positive ints"
-                )
-            self._connectors[evse_id] = ids
+        try:
+            layout = EvseLayout.of(evses)
+        except ValueError as exc:
+            raise AvailabilityError(str(exc)) from None
+        self._connectors: dict[int, tuple[int, ...]] = dict(layout.evses)
         self._station: dict[int, OperationalStatus] = {e: OPERATIVE for e in self._connectors}
         self._evse: dict[int, OperationalStatus] = {e: OPERATIVE for e in self._connectors}
         self._conn: dict[Conn, OperationalStatus] = {k: OPERATIVE for k in self._all_conns()}

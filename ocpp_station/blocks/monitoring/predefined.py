@@ -23,7 +23,7 @@ from ocpp_station.blocks.monitoring.monitors import (
     Monitor,
     supported_types,
 )
-from ocpp_station.context import EvseLayout
+from ocpp_station.layout import EvseLayout
 
 _lock = threading.Lock()
 _entries: list[dict[str, Any]] | None = None

@@ -30,6 +30,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
+from ocpp_station.layout import layout_problems
+
 ResetType = Literal["Immediate", "OnIdle"]
 
 REASON_UNKNOWN_EVSE = "UnknownEvse"
@@ -69,14 +71,10 @@ class ResetNow:
 
 class ResetPlanner:
     def __init__(self, evse_ids: Collection[int]) -> None:
-        ids = set(evse_ids)
-        if not ids:
-            raise ValueError("a station needs at least one EVSE")
-        bad = sorted(
-            repr(e) for e in ids if isinstance(e, bool) or not isinstance(e, int) or e <= 0
-        )
-        if bad:
-            raise ValueError(f"EVSE ids must be positive integers: {', '.join(bad)}")
+        ids = list(evse_ids)
+        problems = layout_problems({e: [1] for e in ids}) if len(set(ids)) == len(ids) else []
+        if problems or len(set(ids)) != len(ids):
+            raise ValueError("; ".join(problems) or f"EVSE ids repeat: {ids!r}")
         self._evses = frozenset(ids)
         self._station: PendingReset | None = None
         self._per_evse: dict[int, PendingReset] = {}

@@ -44,10 +44,10 @@ def test_fresh_station_is_operative_and_available_with_nothing_to_report() -> No
     ("evses", "msg"),
     [
         ({}, "at least one EVSE"),
-        ({0: [1]}, "EVSE id 0"),
+        ({0: [1]}, r"EVSE ids must be 1\.\.1 without gaps, got \[0\]"),
         ({1: []}, "EVSE 1 has no connectors"),
-        ({1: [1, 1]}, "distinct"),
-        ({1: [0]}, "distinct"),
+        ({1: [1, 1]}, r"EVSE 1: connector ids must be 1\.\.2, got \[1, 1\]"),
+        ({1: [0]}, r"EVSE 1: connector ids must be 1\.\.1"),
     ],
 )
 def test_bad_layout_is_refused_with_a_precise_error(evses: dict[int, list[int]], msg: str) -> None:

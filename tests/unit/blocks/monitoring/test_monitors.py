@@ -18,7 +18,7 @@ from ocpp_station.blocks.monitoring.monitors import (
     resolve,
     supported_types,
 )
-from ocpp_station.context import EvseLayout
+from ocpp_station.layout import EvseLayout
 
 DEFS = load_definitions()
 HB = DEFS.by_key[("OCPPCommCtrlr", None, "HeartbeatInterval", None)]
@@ -27,7 +27,7 @@ HB_ADDRESS = Address("OCPPCommCtrlr", None, 0, 0, "HeartbeatInterval", None)
 
 class Layout:
     def address_ok(self, scope: str, evse: int | None, connector: int | None) -> bool:
-        layout = EvseLayout({1: [1]})
+        layout = EvseLayout.of({1: [1]})
         if scope == "station":
             return evse is None and connector is None
         if scope == "evse":

@@ -14,14 +14,14 @@ from ocpp_station.blocks.monitoring.limits import capped
 from ocpp_station.blocks.monitoring.monitors import CUSTOM, HARD_WIRED, PRECONFIGURED, Address
 from ocpp_station.blocks.monitoring.predefined import predefined
 from ocpp_station.blocks.monitoring.store import MonitorStore
-from ocpp_station.context import EvseLayout
+from ocpp_station.layout import EvseLayout
 from ocpp_station.storage import StationStore
 
 DEFS = load_definitions()
 
 
 def test_packaged_monitors_expand_per_instance() -> None:
-    monitors = predefined(DEFS, EvseLayout({1: [1, 2], 2: [1]}))
+    monitors = predefined(DEFS, EvseLayout.of({1: [1, 2], 2: [1]}))
     by_id = {m.id: m for m in monitors}
     assert sorted(by_id) == [1, 100, 101, 200, 300, 301, 302]
     assert by_id[101].address == Address("EVSE", None, 2, 0, "Problem", None)
@@ -51,7 +51,7 @@ def test_bad_predefined_entries_are_reported_together() -> None:
         entry(10, "ChargingStation", "AvailabilityState", "UpperThreshold"),
     ]
     with pytest.raises(ValueError) as info:
-        predefined(DEFS, EvseLayout({1: [1], 2: [1]}), entries)
+        predefined(DEFS, EvseLayout.of({1: [1], 2: [1]}), entries)
     text = str(info.value)
     assert "monitor 1 on Nope.X: no such variable" in text
     assert "monitor 10 on ChargingStation.AvailabilityState: UpperThreshold not supported" in text
@@ -62,7 +62,7 @@ def test_store_round_trip_skips_hard_wired(tmp_path: Path) -> None:
     store = StationStore.open(tmp_path)
     try:
         rows = MonitorStore(store.connection)
-        monitors = predefined(DEFS, EvseLayout({1: [1]}))
+        monitors = predefined(DEFS, EvseLayout.of({1: [1]}))
         rows.replace_all(monitors)
         assert sorted(m.id for m in rows.load()) == [1, 200, 300]
         [pre] = [m for m in monitors if m.id == 200]

@@ -139,7 +139,7 @@ def test_cancel_drops_everything() -> None:
 def test_bad_arguments_raise_precise_errors() -> None:
     with pytest.raises(ValueError, match="at least one EVSE"):
         ResetPlanner([])
-    with pytest.raises(ValueError, match="positive integers: 0"):
+    with pytest.raises(ValueError, match=r"EVSE ids must be 1\.\.2 without gaps, got \[0, 1\]"):
         ResetPlanner([0, 1])
     p = planner()
     with pytest.raises(ValueError, match="'Soft' is not Immediate or OnIdle"):
