@@ -28,6 +28,7 @@ from ocpp_station.blocks.authorization.cache import AuthCache, CacheLimits, toke
 from ocpp_station.blocks.base import Block
 from ocpp_station.context import Context
 from ocpp_station.dispatch.dispatcher import NotReady
+from ocpp_station.ocpp_types import status_info
 from ocpp_station.redact import token_text
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost
 from ocpp_station.rpc.errors import OCPPError
@@ -244,7 +245,7 @@ class AuthorizationBlock(Block):
     async def on_clear_cache(self, payload: dict[str, Any]) -> dict[str, Any]:
         # C11: Rejected when the cache is disabled (C11.FR.04), else emptied and Accepted.
         if not self._flag(CACHE, "Enabled", True):
-            return {"status": "Rejected", "statusInfo": {"reasonCode": "Disabled"}}
+            return {"status": "Rejected", "statusInfo": status_info("Disabled")}
         self.cache.clear()
         self._save()
         self._report_storage()

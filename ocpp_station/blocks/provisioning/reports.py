@@ -18,6 +18,7 @@ from ocpp_station.blocks.provisioning.variables import (
     request_id_of,
 )
 from ocpp_station.clock import iso
+from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.errors import ErrorCode, OCPPError
 
 
@@ -48,10 +49,7 @@ def handle_get_base_report(
     if base not in BASES:  # B07.FR.02, B07.FR.05: NotSupported and no NotifyReport
         return {
             "status": "NotSupported",
-            "statusInfo": {
-                "reasonCode": "UnsupportedParam",
-                "additionalInfo": f"reportBase {base!r}",
-            },
+            "statusInfo": status_info("UnsupportedParam", f"reportBase {base!r}"),
         }, []
     data = dm.report(base=base)
     return {"status": "Accepted"}, _parts(dm, request_id, data, now)  # B07.FR.01/03/04
@@ -69,10 +67,7 @@ def handle_get_report(
     if unknown:  # B08.FR.02
         return {
             "status": "NotSupported",
-            "statusInfo": {
-                "reasonCode": "UnsupportedParam",
-                "additionalInfo": f"criteria {unknown}"[:512],
-            },
+            "statusInfo": status_info("UnsupportedParam", f"criteria {unknown}"),
         }, []
     if any(not isinstance(cv, dict) or not isinstance(cv.get("component"), dict) for cv in cvs):
         raise OCPPError(
@@ -82,10 +77,7 @@ def handle_get_report(
     if not data:  # B08.FR.15
         return {
             "status": "EmptyResultSet",
-            "statusInfo": {
-                "reasonCode": "NotFound",
-                "additionalInfo": "nothing matches the criteria",
-            },
+            "statusInfo": status_info("NotFound", "nothing matches the criteria"),
         }, []
     return {"status": "Accepted"}, _parts(dm, request_id, data, now)  # B08.FR.01/03/04
 

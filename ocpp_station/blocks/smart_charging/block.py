@@ -32,6 +32,7 @@ from ocpp_station.blocks.smart_charging.store import (
 from ocpp_station.blocks.smart_charging.validation import ValidationContext, validate_profile
 from ocpp_station.blocks.transactions.sessions import Sessions
 from ocpp_station.context import Context
+from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
 from ocpp_station.storage import StorageUnavailable
 
@@ -150,7 +151,7 @@ class SmartChargingBlock(Block):
         self, evse: int, profile: dict[str, Any], source: Literal["csms", "local"]
     ) -> dict[str, Any]:
         if not self.ctx.dm.get_bool("SmartChargingCtrlr", "Enabled", default=True):
-            return {"status": "Rejected", "statusInfo": {"reasonCode": "NotEnabled"}}
+            return {"status": "Rejected", "statusInfo": status_info("NotEnabled")}
         if profile.get("chargingProfilePurpose") == TX_PROFILE and "transactionId" not in profile:
             running = self._transactions().get(evse)
             if running is not None:  # the TxProfile of the running transaction (K01.FR.03)
@@ -166,10 +167,9 @@ class SmartChargingBlock(Block):
             # the log and in ``status`` (the store's health).
             return {
                 "status": "Rejected",
-                "statusInfo": {
-                    "reasonCode": "OutOfStorage",
-                    "additionalInfo": f"the profile could not be stored: {exc}"[:512],
-                },
+                "statusInfo": status_info(
+                    "OutOfStorage", f"the profile could not be stored: {exc}"
+                ),
             }
         self.profiles_changed()
         return {"status": "Accepted"}
@@ -235,19 +235,18 @@ class SmartChargingBlock(Block):
     async def on_get_composite_schedule(self, payload: dict[str, Any]) -> dict[str, Any]:
         evse = payload["evseId"]
         if evse != 0 and evse not in self.ctx.layout.evses:
-            return {"status": "Rejected", "statusInfo": {"reasonCode": "UnknownEvse"}}
+            return {"status": "Rejected", "statusInfo": status_info("UnknownEvse")}
         if payload["duration"] < 0:
             return {
                 "status": "Rejected",
-                "statusInfo": {
-                    "reasonCode": "InvalidValue",
-                    "additionalInfo": f"duration {payload['duration']} is negative",
-                },
+                "statusInfo": status_info(
+                    "InvalidValue", f"duration {payload['duration']} is negative"
+                ),
             }
         unit = payload.get("chargingRateUnit", "A")
         rate_units = self.ctx.dm.get_list("SmartChargingCtrlr", "RateUnit") or ["A", "W"]
         if unit not in rate_units:
-            return {"status": "Rejected", "statusInfo": {"reasonCode": "UnsupportedRateUnit"}}
+            return {"status": "Rejected", "statusInfo": status_info("UnsupportedRateUnit")}
         schedule = composite_schedule(
             self.store.all(),
             evse,
@@ -271,10 +270,9 @@ class SmartChargingBlock(Block):
     ) -> dict[str, Any] | None:
         """A RequestStartTransaction's chargingProfile must be a valid TxProfile (F01.FR.08/09)."""
         if profile.get("chargingProfilePurpose") != TX_PROFILE:
-            return {
-                "reasonCode": "InvalidProfile",
-                "additionalInfo": "chargingProfilePurpose must be TxProfile (F01.FR.08)",
-            }
+            return status_info(
+                "InvalidProfile", "chargingProfilePurpose must be TxProfile (F01.FR.08)"
+            )
         # Judged as if the transaction were running already; a transactionId the CSMS may have
         # put in is replaced by the real one when the transaction starts.
         trial = {k: v for k, v in profile.items() if k != "transactionId"}

@@ -25,6 +25,7 @@ from ocpp_station.blocks.smart_charging.store import (
     same_slot,
 )
 from ocpp_station.clock import parse_iso
+from ocpp_station.ocpp_types import status_info
 
 KINDS = ("Absolute", "Recurring", "Relative")
 # How far above what the target can physically carry a limit may go and still be taken (and
@@ -40,7 +41,7 @@ class Rejection(NamedTuple):
 
     def status_info(self) -> dict[str, str]:
         """As a StatusInfoType (reasonCode <= 20 chars, additionalInfo <= 512 chars)."""
-        return {"reasonCode": self.reason_code[:20], "additionalInfo": self.additional_info[:512]}
+        return status_info(self.reason_code, self.additional_info)
 
 
 @dataclass(frozen=True)

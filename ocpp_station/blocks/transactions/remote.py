@@ -83,7 +83,7 @@ class RemoteControl:
         if refusal is not None:
             return {"status": "Rejected", "statusInfo": refusal}
         if not self._availability.usable(evse):
-            return {"status": "Rejected", "statusInfo": {"reasonCode": "Unavailable"}}
+            return {"status": "Rejected", "statusInfo": status_info("Unavailable")}
         profile = payload.get("chargingProfile")
         if profile is not None:
             problem = self._smart.check_remote_start_profile(evse, profile)
@@ -94,7 +94,7 @@ class RemoteControl:
             # F02 (TC_F_02_CS): AuthorizeRemoteStart true: Authorize first, like a local swipe.
             info = await self._auth.authorize(id_token)
             if info.get("status") != "Accepted":
-                return {"status": "Rejected", "statusInfo": {"reasonCode": "InvalidIdToken"}}
+                return {"status": "Rejected", "statusInfo": status_info("InvalidIdToken")}
             group = info.get("groupIdToken")
         admission = self._reservations.admission(evse, id_token, group)
         if not admission.allowed:
@@ -134,7 +134,7 @@ class RemoteControl:
                     return _rejected("TxNotFound", str(exc))
                 block.apply(evse, outputs)
                 return {"status": "Accepted"}
-        return {"status": "Rejected", "statusInfo": {"reasonCode": "TxNotFound"}}
+        return {"status": "Rejected", "statusInfo": status_info("TxNotFound")}
 
     def _not_registered(self) -> dict[str, Any] | None:
         """B02.FR.05: while the registration is Pending (or not answered yet), remote start and

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from ocpp_station.ocpp_types import status_info
+
 
 class EngineView(Protocol):
     """What these rules read of an :class:`~.engine.EvseTransaction`."""
@@ -34,7 +36,7 @@ def remote_start_refusal(engine: EngineView) -> dict[str, Any] | None:
     """F01/F02: an EVSE already in an authorized session refuses a second remote start
     (statusInfo reasonCode ``TxInProgress``); None when the start may go on."""
     if engine.active() and engine.id_token is not None:
-        return {"reasonCode": "TxInProgress"}
+        return status_info("TxInProgress")
     return None
 
 
