@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from ocpp_station.config import ConfigError, StationConfig, load_config
-from ocpp_station.http.server import ListenError
 from ocpp_station.service import ServiceManager, setup_logging
 from ocpp_station.service.redact import basic_token
 
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ocpp-station: {exc}", file=sys.stderr)
         return 2
     if args.command == "fleet" and args.http is not None:
-        from ocpp_station.http import parse_listen  # lazy: this subcommand only
+        from ocpp_station.http.server import parse_listen  # lazy: this subcommand only
 
         try:
             parse_listen(args.http)
@@ -104,6 +103,7 @@ async def _run(config: StationConfig) -> int:
     from device_model import DeviceModelConfigError  # lazy: this subcommand only
     from ocpp_station import Station  # lazy: this subcommand only
     from ocpp_station.control.server import SocketPathError  # lazy: this subcommand only
+    from ocpp_station.http.server import ListenError  # lazy: this subcommand only
     from ocpp_station.storage import StorageError  # lazy: this subcommand only
 
     station = Station(config)

@@ -32,8 +32,9 @@ from hal.backends.sim import MODEL_OPTIONS
 from ocpp_station import Station
 from ocpp_station.clock import SystemClock
 from ocpp_station.config import StationConfig
-from ocpp_station.http import FleetPage, FrameStats, PageServer
-from ocpp_station.http.server import ListenError
+from ocpp_station.http.frames import FrameStats
+from ocpp_station.http.pages import FleetPage
+from ocpp_station.http.server import ListenError, PageServer
 from ocpp_station.transport import STATION_ID_MAX_LENGTH
 
 LOG = logging.getLogger("ocpp_station.fleet")

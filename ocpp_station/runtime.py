@@ -24,24 +24,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ocpp_station.config import StationConfig
 from ocpp_station.control.api import CONTROL_TOPICS, ControlApi
 from ocpp_station.control.server import ControlServer
-from ocpp_station.http import PageServer, RecentFrames, StationPage
-from ocpp_station.http.frames import frame_head
-from ocpp_station.http.server import ListenError
+from ocpp_station.http.frames import RecentFrames, frame_head
 from ocpp_station.service import ServiceManager, redact, status_line
 from ocpp_station.service.logs import StationTag
 from ocpp_station.service.redact import basic_token
 from ocpp_station.station import StationCore
 
+if TYPE_CHECKING:  # typing only: the server module loads when a page is configured
+    from ocpp_station.http.server import PageServer
+
 
 class Station(StationCore):
     control_server: ControlServer | None = None
     control_api: ControlApi | None = None
-    status_page: PageServer | None = None
+    status_page: PageServer | None = None  # ocpp_station.http.server, loaded when configured
     service: ServiceManager | None = None  # set by `ocpp-station run` under systemd
 
     def __init__(self, config: StationConfig, **kwargs: Any) -> None:
@@ -96,6 +97,10 @@ class Station(StationCore):
 
     async def _start_page(self, listen: str) -> None:
         assert self.recent_frames is not None
+        # lazy: the page's server and websockets' server side load only when a page is configured
+        from ocpp_station.http.pages import StationPage  # lazy: only with [http] listen
+        from ocpp_station.http.server import ListenError, PageServer  # lazy: only with [http]
+
         page = StationPage(self, self.recent_frames, self.clock.time)
         server = PageServer(page, listen, clock=self.base_clock, logger=self.log)
         try:

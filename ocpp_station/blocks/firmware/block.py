@@ -22,10 +22,11 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.firmware import rules, signature, transfer
+from ocpp_station.blocks.firmware import rules, transfer
 from ocpp_station.blocks.firmware.install import (
     REBOOT,
     FirmwareImage,
@@ -126,11 +127,12 @@ class FirmwareBlock(Block):
             return "no signingCertificate to verify the signature with"
         root_file = self.ctx.config.manufacturer_root
         try:
+            signature = _signature()
             roots = signature.load_roots(root_file.read_bytes()) if root_file else []
         except (OSError, ValueError) as exc:
             return f"manufacturer root unreadable: {exc}"
         now = datetime.fromtimestamp(self.ctx.now(), tz=UTC)
-        return signature.check_signing_certificate(request.signing_certificate, roots, now)
+        return _signature().check_signing_certificate(request.signing_certificate, roots, now)
 
     async def _cancel_job(self) -> None:
         """L01.FR.24: the running update stops; its EVSEs are released."""
@@ -205,6 +207,7 @@ class FirmwareBlock(Block):
         if not request.secure:
             return True  # L02: nothing to verify against
         assert request.signing_certificate is not None  # checked before accepting
+        signature = _signature()
         digest = await asyncio.to_thread(signature.file_digest, image)
         if signature.verify_signature(digest, request.signature, request.signing_certificate):
             await self._status("SignatureVerified", request.request_id)
@@ -324,3 +327,11 @@ class FirmwareBlock(Block):
 
 def _answer(status: str, reason: str, info: str) -> dict[str, Any]:
     return {"status": status, "statusInfo": status_info(reason, info)}
+
+
+def _signature() -> ModuleType:
+    """The signature checks, with ``cryptography``: loaded when a signed update first arrives,
+    not at every start (start-up time and memory on a small board)."""
+    from ocpp_station.blocks.firmware import signature  # lazy: cryptography only when needed
+
+    return signature
