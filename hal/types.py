@@ -3,6 +3,12 @@
 One :class:`ChargeController` serves a whole station (all its EVSEs).  Every backend (``sim``,
 ``serial``, ``can`` or one a firmware team registers) implements the same abstract class and
 reports the same typed events, so the station core never knows which hardware it drives.
+
+Optional capability: a controller with a ``display`` attribute that has ``show(lines)`` (a list of
+dicts, most urgent first: the display messages of the CSMS and the tariff and cost lines, see
+``ocpp_station.blocks.display.interface``) gets what the station shows; the ``sim`` backend keeps
+the lines (``SimBackend.display.lines``, and ``display`` in its ``status()``).  Without it nothing
+is shown, and the station still publishes the lines (``display_messages``).
 """
 
 from __future__ import annotations

@@ -22,12 +22,7 @@ from http import HTTPStatus
 from typing import Any
 
 import websockets
-from ocpp.charge_point import (
-    camel_to_snake_case,
-    remove_nones,
-    serialize_as_dict,
-    snake_to_camel_case,
-)
+from ocpp import charge_point as package
 from ocpp.exceptions import OCPPError as PackageOCPPError
 from ocpp.messages import CallError, MessageType, unpack
 from ocpp.routing import on
@@ -66,6 +61,9 @@ class Policy:
     # that vendor; any other vendor is answered UnknownVendorId.
     data_transfer: dict[str, dict[str, Any]] = field(default_factory=dict)
     boot_time: str | None = None  # BootNotificationResponse.currentTime as sent (None: now, UTC)
+    # eventType ("Started"/"Updated"/"Ended", or "*" for all) -> more TransactionEventResponse
+    # fields (OCPP names, e.g. totalCost, updatedPersonalMessage); an eventType's win over "*"
+    transaction_response: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _now_iso() -> str:
@@ -73,7 +71,9 @@ def _now_iso() -> str:
 
 
 def _to_dict(obj: Any) -> dict[str, Any]:
-    result: dict[str, Any] = remove_nones(snake_to_camel_case(serialize_as_dict(obj)))
+    result: dict[str, Any] = package.remove_nones(
+        package.snake_to_camel_case(package.serialize_as_dict(obj))
+    )
     return result
 
 
@@ -141,9 +141,13 @@ class _StationLink(ChargePoint):
 
     @on("TransactionEvent")
     async def on_transaction_event(self, **kwargs: Any) -> Any:
+        extra = self.csms.policy.transaction_response
+        answer: dict[str, Any] = package.camel_to_snake_case(
+            {**extra.get("*", {}), **extra.get(kwargs.get("event_type", ""), {})}
+        )
         if "id_token" in kwargs:
-            return call_result.TransactionEvent(id_token_info=self._token_info(kwargs["id_token"]))
-        return call_result.TransactionEvent()
+            answer["id_token_info"] = self._token_info(kwargs["id_token"])
+        return call_result.TransactionEvent(**answer)
 
     @on("MeterValues")
     async def on_meter_values(self, **_: Any) -> Any:
@@ -160,6 +164,10 @@ class _StationLink(ChargePoint):
     @on("NotifyMonitoringReport")
     async def on_notify_monitoring_report(self, **_: Any) -> Any:
         return call_result.NotifyMonitoringReport()
+
+    @on("NotifyDisplayMessages")
+    async def on_notify_display_messages(self, **_: Any) -> Any:
+        return call_result.NotifyDisplayMessages()
 
     @on("SecurityEventNotification")
     async def on_security_event(self, **_: Any) -> Any:
@@ -182,7 +190,7 @@ class _StationLink(ChargePoint):
         answer = self.csms.policy.data_transfer.get(vendor_id)
         if answer is None:
             return call_result.DataTransfer(status="UnknownVendorId")
-        return call_result.DataTransfer(**camel_to_snake_case(answer))
+        return call_result.DataTransfer(**package.camel_to_snake_case(answer))
 
     @on("FirmwareStatusNotification")
     async def on_firmware_status(self, **_: Any) -> Any:
@@ -368,7 +376,7 @@ class LocalCSMS:
         Returns the camelCase CALLRESULT payload; raises the package's OCPPError for a CALLERROR.
         """
         link = self.links[station]
-        request = getattr(call, action)(**camel_to_snake_case(payload))
+        request = getattr(call, action)(**package.camel_to_snake_case(payload))
         response = await link.call(request, suppress=False)
         return _to_dict(response)
 

@@ -18,6 +18,7 @@ TOPICS = (
     "security_event",
     "event_data",
     "boot_notification_response",
+    "display_messages",
 )
 
 Listener = Callable[[str, Any], Awaitable[None] | None]

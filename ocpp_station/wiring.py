@@ -14,6 +14,8 @@ from ocpp_station.blocks.customer.block import CustomerBlock
 from ocpp_station.blocks.data_transfer.block import DataTransferBlock
 from ocpp_station.blocks.data_transfer.handlers import DataTransferRegistry
 from ocpp_station.blocks.diagnostics.block import DiagnosticsBlock
+from ocpp_station.blocks.display.block import DisplayBlock
+from ocpp_station.blocks.display.interface import display_of
 from ocpp_station.blocks.firmware import install
 from ocpp_station.blocks.firmware.block import FirmwareBlock
 from ocpp_station.blocks.local_list.block import LocalListBlock
@@ -27,6 +29,7 @@ from ocpp_station.blocks.security.block import SecurityBlock
 from ocpp_station.blocks.security.events import time_adjustment_reported
 from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
 from ocpp_station.blocks.smart_charging.store import ProfileStore
+from ocpp_station.blocks.tariff.block import TariffBlock
 from ocpp_station.blocks.transactions.block import TransactionsBlock
 from ocpp_station.blocks.transactions.sessions import Sessions
 from ocpp_station.blocks.trigger.block import TriggerBlock
@@ -53,6 +56,8 @@ class Blocks:
     trigger: TriggerBlock
     data_transfer: DataTransferBlock
     monitoring: MonitoringBlock
+    display: DisplayBlock
+    tariff: TariffBlock
 
     def all(self) -> list[Block]:
         return [
@@ -71,6 +76,8 @@ class Blocks:
             self.trigger,
             self.data_transfer,
             self.monitoring,
+            self.display,
+            self.tariff,
         ]
 
     def hal_consumers(self) -> list[Block]:
@@ -164,6 +171,10 @@ def build_blocks(
     data_transfer = DataTransferBlock(
         ctx, data_transfers if data_transfers is not None else DataTransferRegistry()
     )
+    # the display shows what the HAL (or the embedding application's controller) can show
+    display = DisplayBlock(ctx, sessions, display_of(ctx.hal))
+    tariff = TariffBlock(ctx, display)
+    authorization.on_answer(tariff.authorized)
     trigger = TriggerBlock(
         ctx, provisioning, availability, transactions, firmware=firmware, logs=diagnostics
     )
@@ -183,4 +194,6 @@ def build_blocks(
         trigger=trigger,
         data_transfer=data_transfer,
         monitoring=MonitoringBlock(ctx, sessions, MonitorStore(store.connection)),
+        display=display,
+        tariff=tariff,
     )

@@ -23,10 +23,23 @@ from hal.types import ChargeController, HalError, HalEvent
 MODEL_OPTIONS = ("voltage_v", "phases", "max_current_a", "ev_max_current_a", "meter_interval")
 
 
+class SimDisplay:
+    """The simulated station's display: keeps the lines the station shows (the ``display``
+    capability, see ``ocpp_station.blocks.display.interface``)."""
+
+    def __init__(self) -> None:
+        self.lines: list[dict[str, Any]] = []
+
+    def show(self, lines: list[dict[str, Any]]) -> None:
+        self.lines = [dict(line) for line in lines]
+
+
 class SimBackend(ChargeController):
     """A simulated charge controller and EVs; the test rig acts through the ``sim.*`` methods
     (``plug_in``, ``unplug``, ``unplug_ev``, ``present_id_token``, ``ev_state``, ``fault``,
     ``clear_fault``),
+    and reads what the station shows on :attr:`display` (also under ``display`` in
+    :meth:`status`),
     which raise :class:`~hal.sim_model.SimError` (a ``ValueError``) on bad input.  The
     ChargeController commands raise :class:`~hal.types.HalError` instead."""
 
@@ -57,6 +70,7 @@ class SimBackend(ChargeController):
         self._task: asyncio.Task[None] | None = None
         self._opened = False
         self._closed = False
+        self.display = SimDisplay()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -164,6 +178,7 @@ class SimBackend(ChargeController):
         self._act(lambda: self.model.clear_fault(evse))
 
     def status(self) -> dict[str, Any]:
-        """The model's JSON-able state, brought up to ``clock.time()`` first."""
+        """The model's JSON-able state, brought up to ``clock.time()`` first, with the lines on
+        the display under ``display``."""
         self._sync()
-        return self.model.status()
+        return {**self.model.status(), "display": [dict(line) for line in self.display.lines]}

@@ -94,6 +94,11 @@ def event_data(event: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def display_messages(data: dict[str, Any]) -> dict[str, Any]:
+    """The lines on the station's display (``{"lines": [...]}``), snake_case."""
+    return {"lines": [to_snake(line) for line in data["lines"]]}
+
+
 def shape(topic: str, data: Any) -> Any:
     """The control-API form of one publication."""
     if topic == "ocpp_transaction_event":
@@ -108,4 +113,6 @@ def shape(topic: str, data: Any) -> Any:
         return event_data(data)
     if topic == "boot_notification_response":
         return to_snake(data)
+    if topic == "display_messages":
+        return display_messages(data)
     return data  # is_connected: a bool

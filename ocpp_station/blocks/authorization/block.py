@@ -20,6 +20,7 @@ MaxSet attribute), evicts by ``AuthCacheCtrlr.Policy`` (C10.FR.07), reports the 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from device_model import VariableChange
@@ -52,6 +53,9 @@ class ListLookup(Protocol):
     def disable_post_authorize(self) -> bool: ...
 
 
+AnswerHook = Callable[[dict[str, Any], dict[str, Any]], Awaitable[None]]
+
+
 class AuthorizationBlock(Block):
     def __init__(self, ctx: Context, local_list: ListLookup | None = None) -> None:
         super().__init__(ctx)
@@ -60,6 +64,12 @@ class AuthorizationBlock(Block):
         self.cache = AuthCache()
         self._unknown_offline: set[str] = set()  # keys let in by C15, kept out of the cache
         self._unsubscribe = lambda: None
+        self._answer_hooks: list[AnswerHook] = []
+
+    def on_answer(self, hook: AnswerHook) -> None:
+        """Call ``hook(id_token, id_token_info)`` with every AuthorizeResponse (the tariff block
+        shows its personal message, I01)."""
+        self._answer_hooks.append(hook)
 
     async def start(self) -> None:
         record = self.ctx.state.load(CACHE_KEY)
@@ -160,6 +170,11 @@ class AuthorizationBlock(Block):
         info: dict[str, Any] = response["idTokenInfo"]
         self._unknown_offline.discard(token_key(id_token))
         self._store(id_token, info)
+        for hook in self._answer_hooks:
+            try:
+                await hook(id_token, info)
+            except Exception:  # a faulty listener must not change the decision
+                self.ctx.log.exception("an AuthorizeResponse listener failed")
         return info
 
     def listed(self, id_token: dict[str, Any]) -> dict[str, Any] | None:

@@ -293,7 +293,21 @@ async def test_unsupported_action_is_not_supported(
 ) -> None:
     station = await booted(csms, make_station)
     with pytest.raises(PackageOCPPError) as info:
-        await csms.send(station.config.id, "ClearDisplayMessage", {"id": 1})
+        await csms.send(
+            station.config.id,
+            "SetNetworkProfile",
+            {
+                "configurationSlot": 1,
+                "connectionData": {
+                    "ocppVersion": "OCPP20",
+                    "ocppTransport": "JSON",
+                    "ocppCsmsUrl": "ws://x",
+                    "messageTimeout": 30,
+                    "securityProfile": 1,
+                    "ocppInterface": "Wired0",
+                },
+            },
+        )
     assert type(info.value).__name__ == "NotSupportedError"
 
 

@@ -24,7 +24,13 @@ CASES: list[tuple[str, str, str]] = [
     ("[2]", "RpcFrameworkError", "-1"),
     ('[7, "m-type", "Heartbeat", {}]', "MessageTypeNotSupported", "m-type"),
     ('[2, "m-undef", "FlyToTheMoon", {}]', "NotImplemented", "m-undef"),
-    ('[2, "m-unsup", "ClearDisplayMessage", {"id": 1}]', "NotSupported", "m-unsup"),
+    (
+        '[2, "m-unsup", "SetNetworkProfile", {"configurationSlot": 1, "connectionData": '
+        '{"ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": "ws://x", '
+        '"messageTimeout": 30, "securityProfile": 1, "ocppInterface": "Wired0"}}]',
+        "NotSupported",
+        "m-unsup",
+    ),
     (
         '[2, "m-type16", "ChangeAvailability", {"operationalStatus": "Available"}]',
         "TypeConstraintViolation",

@@ -87,6 +87,24 @@ LIVE: dict[Key, tuple[str, ...]] = {
         "integration/monitoring/test_monitoring_persistence.py::"
         "test_offline_events_queued_by_severity",
     ),
+    ("DisplayMessageCtrlr", "Enabled", None, "Actual"): (
+        "integration/display/test_display_messages.py::test_refusal_statuses_o01",
+    ),
+    ("TariffCostCtrlr", "Enabled", "Tariff", "Actual"): (
+        "integration/tariff/test_tariff_cost.py::test_personal_message_from_authorize_and_transaction_event_i01_i06",
+    ),
+    ("TariffCostCtrlr", "Enabled", "Cost", "Actual"): (
+        "integration/tariff/test_tariff_cost.py::test_cost_updated_i02",
+    ),
+    ("TariffCostCtrlr", "Currency", None, "Actual"): (
+        "integration/tariff/test_tariff_cost.py::test_running_and_total_cost_i02_i03",
+    ),
+    ("TariffCostCtrlr", "TariffFallbackMessage", None, "Actual"): (
+        "integration/tariff/test_tariff_cost.py::test_fallback_messages_while_offline_i04_i05",
+    ),
+    ("TariffCostCtrlr", "TotalCostFallbackMessage", None, "Actual"): (
+        "integration/tariff/test_tariff_cost.py::test_fallback_messages_while_offline_i04_i05",
+    ),
     ("AuthCtrlr", "Enabled", None, "Actual"): (
         "integration/authorization/test_authorization_disabled.py::"
         "test_plug_in_charges_with_no_authorization_token",

@@ -1,0 +1,2 @@
+"""Display messages (O01-O06): SetDisplayMessage, GetDisplayMessages, ClearDisplayMessage, and
+what the station shows through its display interface."""
