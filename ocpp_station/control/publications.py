@@ -40,8 +40,12 @@ def transaction_event_response(data: dict[str, Any]) -> dict[str, Any]:
         out["total_cost"] = response["totalCost"]
     if "chargingPriority" in response:
         out["charging_priority"] = response["chargingPriority"]
-    if "updatedPersonalMessage" in response:
-        out["personal_message"] = message_content(response["updatedPersonalMessage"])
+    # the message for the driver: the update of this answer, else the one of its idTokenInfo
+    message = response.get("updatedPersonalMessage") or response.get("idTokenInfo", {}).get(
+        "personalMessage"
+    )
+    if message:
+        out["personal_message"] = message_content(message)
     return out
 
 
