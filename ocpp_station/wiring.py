@@ -167,7 +167,7 @@ def build_blocks(
         ),
     )
     diagnostics = DiagnosticsBlock(ctx)
-    customer = CustomerBlock(ctx, [authorization])
+    customer = CustomerBlock(ctx, [authorization, local_list])
     data_transfer = DataTransferBlock(
         ctx, data_transfers if data_transfers is not None else DataTransferRegistry()
     )

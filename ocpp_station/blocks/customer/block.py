@@ -1,8 +1,8 @@
 """Customer information (use cases N09 get, N10 clear): CustomerInformation.
 
-The station holds customer data in the blocks that keep tokens — today the authorization cache
-(each source is a :class:`CustomerData`: the local list will be one once it exists, and N10.FR.03
-keeps it out of a clear anyway).  The data is keyed by idToken; a request by
+The station holds customer data in the blocks that keep tokens — the authorization cache and
+the local authorization list (each a :class:`CustomerData`; N10.FR.03 keeps the list out of a
+clear: it is reported, not removed).  The data is keyed by idToken; a request by
 ``customerCertificate`` or ``customerIdentifier`` finds nothing the station keeps under those,
 and is answered with "no data" (N09.FR.06).  The rules and the report parts are
 :mod:`~ocpp_station.blocks.customer.report`.

@@ -80,6 +80,19 @@ class LocalListBlock(Block):
             return None
         return rules.lookup(self._entries, id_token)
 
+    # -- customer information (N09/N10, the customer block) --------------------------------------
+    def customer_records(self, id_token: dict[str, Any]) -> list[dict[str, Any]]:
+        """What the list holds about this token (N09), enabled or not."""
+        info = rules.lookup(self._entries, id_token)
+        if info is None:
+            return []
+        return [{"source": "LocalAuthorizationList", "idToken": id_token, "idTokenInfo": info}]
+
+    def clear_customer(self, id_token: dict[str, Any]) -> int:
+        """N10.FR.03: a clear leaves the local authorization list alone (the CSMS owns it and its
+        version); nothing is removed here."""
+        return 0
+
     # -- CSMS ----------------------------------------------------------------------------------
     async def on_get_local_list_version(self, payload: dict[str, Any]) -> dict[str, Any]:
         return {"versionNumber": reported_version(self.enabled(), self.version)}

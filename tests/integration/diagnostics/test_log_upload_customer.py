@@ -188,3 +188,23 @@ async def test_customer_information_needs_exactly_one_reference(
     assert (await csms.send("CS001", "CustomerInformation", both))["status"] == "Invalid"
     neither = {"requestId": 2, "report": False, "clear": False, "customerIdentifier": "c"}
     assert (await csms.send("CS001", "CustomerInformation", neither))["status"] == "Rejected"
+
+
+async def test_customer_information_reports_a_listed_token_and_keeps_the_list(
+    csms: LocalCSMS, make_station: StationFactory
+) -> None:
+    """N09: a token in the local authorization list is reported; N10.FR.03: a clear leaves the
+    list (and its version) as the CSMS sent it."""
+    await online(csms, make_station)
+    listed = {"idToken": {"idToken": "TOKEN1", "type": "ISO14443"}}
+    update = {
+        "versionNumber": 3,
+        "updateType": "Full",
+        "localAuthorizationList": [{**listed, "idTokenInfo": {"status": "Accepted"}}],
+    }
+    assert (await csms.send("CS001", "SendLocalList", update))["status"] == "Accepted"
+    parts = await ask(csms, 200, report=True, clear=True)
+    assert "LocalAuthorizationList" in parts[0]["data"] and "TOKEN1" in parts[0]["data"]
+    again = await ask(csms, 201, report=True)
+    assert "LocalAuthorizationList" in again[0]["data"]
+    assert (await csms.send("CS001", "GetLocalListVersion", {}))["versionNumber"] == 3
