@@ -63,6 +63,8 @@ async def test_a_presented_token_goes_into_the_transaction_without_authorize(
     sim(station).present_id_token(1, "CARD")
     sim(station).plug_in(1, 1)
     await csms.wait_for(lambda: sim(station).model.status()["evses"][0]["power_w"] > 0)
+    # energy flows at the station before its queued Started event has reached the CSMS
+    await csms.wait_for(lambda: any("idToken" in e for e in events(csms)))
     with_token = [e["idToken"] for e in events(csms) if "idToken" in e]
     assert with_token == [{"idToken": "CARD", "type": "ISO14443"}]
     assert csms.received("Authorize") == []
