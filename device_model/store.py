@@ -28,7 +28,8 @@ from device_model.addressing import RowKey
 
 SCHEMA_VERSION = 1
 
-_CREATE = """
+# The device model's table; the station store's first migration creates the same one.
+ATTRIBUTE_VALUE_TABLE = """
 CREATE TABLE IF NOT EXISTS attribute_value (
     component TEXT NOT NULL,
     component_instance TEXT NOT NULL,
@@ -91,7 +92,7 @@ class Store:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise _too_new(os.fspath(path), version)
-            conn.execute(_CREATE)
+            conn.execute(ATTRIBUTE_VALUE_TABLE)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             conn.close()
@@ -110,7 +111,7 @@ class Store:
             )
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute(_CREATE)
+            conn.execute(ATTRIBUTE_VALUE_TABLE)
             conn.execute(_CREATE_VERSION)
             row = conn.execute("SELECT version FROM device_model_schema WHERE id = 1").fetchone()
             if row is not None and row[0] > SCHEMA_VERSION:

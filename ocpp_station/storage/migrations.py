@@ -24,6 +24,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from device_model.store import ATTRIBUTE_VALUE_TABLE
 from ocpp_station.storage.connection import StorageError, transaction
 
 
@@ -38,20 +39,7 @@ _V1 = Migration(
     1,
     "device model, message queue, state records and charging profiles in one file",
     (
-        """
-        CREATE TABLE IF NOT EXISTS attribute_value (
-            component TEXT NOT NULL,
-            component_instance TEXT NOT NULL,
-            evse INTEGER NOT NULL,
-            connector INTEGER NOT NULL,
-            variable TEXT NOT NULL,
-            variable_instance TEXT NOT NULL,
-            attribute TEXT NOT NULL,
-            value TEXT,
-            PRIMARY KEY (component, component_instance, evse, connector, variable,
-                         variable_instance, attribute)
-        ) WITHOUT ROWID
-        """,
+        ATTRIBUTE_VALUE_TABLE,  # the device model's own DDL (device_model.store)
         """
         CREATE TABLE IF NOT EXISTS messages (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
