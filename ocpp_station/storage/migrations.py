@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from device_model.store import ATTRIBUTE_VALUE_TABLE
 from ocpp_station.storage.connection import StorageError, transaction
+from ocpp_station.storage.tables import CHARGING_PROFILES_TABLE
 
 
 @dataclass(frozen=True)
@@ -55,17 +56,7 @@ _V1 = Migration(
             value TEXT NOT NULL
         )
         """,
-        """
-        CREATE TABLE IF NOT EXISTS charging_profiles (
-            id INTEGER PRIMARY KEY,
-            evse_id INTEGER NOT NULL,
-            purpose TEXT NOT NULL,
-            stack_level INTEGER NOT NULL,
-            transaction_id TEXT,
-            source TEXT NOT NULL,
-            profile TEXT NOT NULL
-        )
-        """,
+        CHARGING_PROFILES_TABLE,
     ),
 )
 

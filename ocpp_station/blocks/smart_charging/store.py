@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocpp_station.clock import parse_iso
+from ocpp_station.storage.tables import CHARGING_PROFILES_TABLE
 
 EXTERNAL = "ChargingStationExternalConstraints"
 STATION_MAX = "ChargingStationMaxProfile"
@@ -33,18 +34,6 @@ TX_DEFAULT = "TxDefaultProfile"
 TX_PROFILE = "TxProfile"
 PURPOSES = (EXTERNAL, STATION_MAX, TX_DEFAULT, TX_PROFILE)
 LIMIT_SOURCES = ("EMS", "Other", "SO", "CSO")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS charging_profiles (
-    id INTEGER PRIMARY KEY,
-    evse_id INTEGER NOT NULL,
-    purpose TEXT NOT NULL,
-    stack_level INTEGER NOT NULL,
-    transaction_id TEXT,
-    source TEXT NOT NULL,
-    profile TEXT NOT NULL
-)
-"""
 
 
 @dataclass(frozen=True)
@@ -137,7 +126,7 @@ class ProfileStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")  # K01.FR.27: durable when answered
         with self._transaction():
-            self._conn.execute(_SCHEMA)
+            self._conn.execute(CHARGING_PROFILES_TABLE)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
