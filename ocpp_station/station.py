@@ -222,6 +222,8 @@ class StationCore(StationApi):
             ping_interval=lambda: settings.ping_interval(self.dm),
             clock=self.base_clock,
             logger=self.log,
+            select=self._next_connection,  # network connection profiles (B10)
+            on_attempt=self.blocks.networking.attempt_done,
         )
         await self.hal.open()
         for block in self.blocks.all():
@@ -309,6 +311,21 @@ class StationCore(StationApi):
 
     async def _on_queue_response(self, message: QueuedMessage, response: dict[str, Any]) -> None:
         await self.blocks.transactions.on_queue_response(message.action, message.payload, response)
+
+    def _next_connection(self) -> TransportConfig:
+        """The transport configuration of the next connection attempt: the network slot the
+        networking block chooses, with the station's credentials."""
+        cfg = self.config
+        profile = self.blocks.networking.next_connection()
+        return TransportConfig(
+            csms_url=profile.url,
+            station_id=cfg.id,
+            security_profile=profile.security_profile,
+            password=self._password(),
+            ca_file=str(cfg.ca_file) if cfg.ca_file else None,
+            cert_file=str(cfg.cert_file) if cfg.cert_file else None,
+            key_file=str(cfg.key_file) if cfg.key_file else None,
+        )
 
     def _password(self) -> str | None:
         # The device model's value wins: a CSMS may have set a new one (A01).

@@ -160,6 +160,9 @@ class Transport:
     message; ``on_disconnect`` is called once for every connection that was open and is now gone.
     ``backoff`` and ``ping_interval`` are read for every (re)connection, so device-model changes
     take effect on the next one.  ``ping_interval() == 0`` disables websocket pings.
+    ``select`` (optional) gives the configuration of each connection attempt in place of the
+    fixed ``config`` (network connection profiles, B10); ``on_attempt`` hears whether each
+    attempt opened a connection, before ``on_connect`` runs.
     """
 
     def __init__(
@@ -174,9 +177,13 @@ class Transport:
         clock: Clock | None = None,
         logger: logging.Logger | None = None,
         open_timeout: float = OPEN_TIMEOUT,
+        select: Callable[[], TransportConfig] | None = None,
+        on_attempt: Callable[[bool], None] | None = None,
     ) -> None:
         config.check()
         self.config = config
+        self._select = select
+        self._on_attempt = on_attempt
         self._on_connect = on_connect
         self._on_message = on_message
         self._on_disconnect = on_disconnect
@@ -204,7 +211,12 @@ class Transport:
         url = self.config.url()
         try:
             while not self._stopping.is_set():
-                ws = await self._connect(url)
+                ws = None
+                if self._choose():
+                    url = self.config.url()
+                    ws = await self._connect(url)
+                    if ws is not None or not self._stopping.is_set():
+                        self._attempted(ws is not None)
                 if ws is not None:
                     self.failed_attempts = 0
                     self._retries = 0
@@ -221,6 +233,29 @@ class Transport:
         finally:
             self._running = False
             self._done.set()
+
+    def _choose(self) -> bool:
+        """Take the configuration of the next attempt from ``select`` (network connection
+        profiles, B10); False (logged) when it cannot be used."""
+        if self._select is None:
+            return True
+        try:
+            config = self._select()
+            config.check()
+        except TransportError as exc:
+            self._log.error("cannot connect with the selected network profile: %s", exc)
+            self._attempted(False)
+            return False
+        self.config = config
+        return True
+
+    def _attempted(self, connected: bool) -> None:
+        if self._on_attempt is None:
+            return
+        try:
+            self._on_attempt(connected)
+        except Exception:
+            self._log.exception("on_attempt callback failed")
 
     async def _connect(self, url: str) -> ClientConnection | None:
         """Open one connection; None (logged) when it failed or the CSMS refused ocpp2.0.1."""

@@ -22,6 +22,7 @@ from ocpp_station.blocks.local_list.block import LocalListBlock
 from ocpp_station.blocks.local_list.store import ListStore
 from ocpp_station.blocks.monitoring.block import MonitoringBlock
 from ocpp_station.blocks.monitoring.store import MonitorStore
+from ocpp_station.blocks.networking.block import NetworkingBlock
 from ocpp_station.blocks.provisioning.block import Provisioning
 from ocpp_station.blocks.reservation.block import ReservationBlock
 from ocpp_station.blocks.reset.block import ResetBlock
@@ -33,6 +34,7 @@ from ocpp_station.blocks.tariff.block import TariffBlock
 from ocpp_station.blocks.transactions.block import TransactionsBlock
 from ocpp_station.blocks.transactions.sessions import Sessions
 from ocpp_station.blocks.trigger.block import TriggerBlock
+from ocpp_station.config import StationConfig
 from ocpp_station.context import Context
 from ocpp_station.storage import StationStore
 
@@ -43,6 +45,7 @@ class Blocks:
 
     provisioning: Provisioning
     security: SecurityBlock
+    networking: NetworkingBlock
     local_list: LocalListBlock
     authorization: AuthorizationBlock
     availability: AvailabilityBlock
@@ -63,6 +66,7 @@ class Blocks:
         return [
             self.provisioning,
             self.security,
+            self.networking,
             self.local_list,
             self.authorization,
             self.availability,
@@ -127,6 +131,12 @@ def build_blocks(
         on_password_changed=password_changed,
         on_clock_adjusted=clock_adjusted,
     )
+    networking = NetworkingBlock(
+        ctx,
+        registration=provisioning,
+        security=security,
+        missing_credentials=lambda level: missing_credentials(ctx.config, level),
+    )
     local_list = LocalListBlock(ctx, open_store=lambda: ListStore(store.connection))
     authorization = AuthorizationBlock(ctx, local_list)
     availability = AvailabilityBlock(ctx, sessions)
@@ -181,6 +191,7 @@ def build_blocks(
     return Blocks(
         provisioning=provisioning,
         security=security,
+        networking=networking,
         local_list=local_list,
         authorization=authorization,
         availability=availability,
@@ -197,3 +208,14 @@ def build_blocks(
         display=display,
         tariff=tariff,
     )
+
+
+def missing_credentials(cfg: StationConfig, level: int) -> str | None:
+    """What security profile ``level`` needs that this station lacks (A05.FR.02/03): a CSMS
+    root certificate for 2 and 3 (``[station] ca_file``), a station certificate and key for 3
+    (``cert_file``/``key_file``).  None when nothing is missing."""
+    if level >= 2 and cfg.ca_file is None:
+        return f"security profile {level} needs a CSMS root certificate (station.ca_file)"
+    if level == 3 and (cfg.cert_file is None or cfg.key_file is None):
+        return "security profile 3 needs a station certificate (station.cert_file, key_file)"
+    return None

@@ -33,3 +33,10 @@ class SecurityEvents(Protocol):
     async def raise_event(
         self, kind: str, *, tech_info: str | None = None, critical: bool | None = None
     ) -> dict[str, Any]: ...
+
+
+class Registration(Protocol):
+    """Start the registration again: the next connection sends BootNotification and, once
+    Accepted, goes online as after a boot (the provisioning block; B10.FR.10)."""
+
+    def forget_registration(self) -> None: ...

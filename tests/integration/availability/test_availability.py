@@ -295,17 +295,11 @@ async def test_unsupported_action_is_not_supported(
     with pytest.raises(PackageOCPPError) as info:
         await csms.send(
             station.config.id,
-            "SetNetworkProfile",
+            "PublishFirmware",  # a local controller's use case (L03): not a station's
             {
-                "configurationSlot": 1,
-                "connectionData": {
-                    "ocppVersion": "OCPP20",
-                    "ocppTransport": "JSON",
-                    "ocppCsmsUrl": "ws://x",
-                    "messageTimeout": 30,
-                    "securityProfile": 1,
-                    "ocppInterface": "Wired0",
-                },
+                "location": "https://x/fw.bin",
+                "checksum": "0123456789abcdef0123456789abcdef",
+                "requestId": 1,
             },
         )
     assert type(info.value).__name__ == "NotSupportedError"
