@@ -160,9 +160,8 @@ class Transport:
     message; ``on_disconnect`` is called once for every connection that was open and is now gone.
     ``backoff`` and ``ping_interval`` are read for every (re)connection, so device-model changes
     take effect on the next one.  ``ping_interval() == 0`` disables websocket pings.
-    ``select`` (optional) gives the configuration of each connection attempt in place of the
-    fixed ``config`` (network connection profiles, B10); ``on_attempt`` hears whether each
-    attempt opened a connection, before ``on_connect`` runs.
+    ``select`` (optional) gives the configuration of each attempt in place of ``config`` (B10);
+    ``on_attempt`` hears whether each attempt connected, before ``on_connect`` runs.
     """
 
     def __init__(
@@ -208,15 +207,11 @@ class Transport:
         self._running = True
         self._done.clear()
         self._stopping.clear()
-        url = self.config.url()
         try:
             while not self._stopping.is_set():
-                ws = None
-                if self._choose():
-                    url = self.config.url()
-                    ws = await self._connect(url)
-                    if ws is not None or not self._stopping.is_set():
-                        self._attempted(ws is not None)
+                ws = await self._connect(self.config.url()) if self._choose() else None
+                if self._on_attempt and (ws is not None or not self._stopping.is_set()):
+                    self._on_attempt(ws is not None)
                 if ws is not None:
                     self.failed_attempts = 0
                     self._retries = 0
@@ -228,34 +223,23 @@ class Transport:
                 # the first wait after a lost connection is attempt 0; each failure doubles it
                 delay = self._backoff().delay(self._retries)
                 self._retries += 1
-                self._log.info("reconnecting to %s in %.1f s", url, delay)
+                self._log.info("reconnecting to %s in %.1f s", self.config.url(), delay)
                 await self._unless_stopped(self._clock.sleep(delay))
         finally:
             self._running = False
             self._done.set()
 
     def _choose(self) -> bool:
-        """Take the configuration of the next attempt from ``select`` (network connection
-        profiles, B10); False (logged) when it cannot be used."""
-        if self._select is None:
-            return True
-        try:
-            config = self._select()
-            config.check()
-        except TransportError as exc:
-            self._log.error("cannot connect with the selected network profile: %s", exc)
-            self._attempted(False)
-            return False
-        self.config = config
+        """The configuration of the next attempt from ``select``; False (logged) if unusable."""
+        if self._select is not None:
+            try:
+                config = self._select()
+                config.check()
+            except TransportError as exc:
+                self._log.error("cannot connect with the selected network profile: %s", exc)
+                return False
+            self.config = config
         return True
-
-    def _attempted(self, connected: bool) -> None:
-        if self._on_attempt is None:
-            return
-        try:
-            self._on_attempt(connected)
-        except Exception:
-            self._log.exception("on_attempt callback failed")
 
     async def _connect(self, url: str) -> ClientConnection | None:
         """Open one connection; None (logged) when it failed or the CSMS refused ocpp2.0.1."""
