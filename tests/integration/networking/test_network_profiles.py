@@ -288,3 +288,28 @@ async def test_security_profile_upgrade_and_failed_upgrade_a05(
     finally:
         await wrong.stop()
         await right.stop()
+
+
+async def test_a_changed_config_connection_is_tried_first_again(
+    csms: LocalCSMS, csms_b: LocalCSMS, make_station: StationFactory, short_tmp: Path
+) -> None:
+    """The config file seeds slot 0; once the CSMS moved the station, the stored slots win over
+    a restart, until an operator changes the config file's connection: then slot 0 is that
+    connection again and comes first."""
+    station = await online_at_a(csms, make_station, data_dir=short_tmp / "cs")
+    sid = station.config.id
+    assert (await set_network_profile(csms, sid, 1, profile(csms_b.url)))["status"] == "Accepted"
+    result = await set_variable(csms, sid, "OCPPCommCtrlr", "NetworkConfigurationPriority", "1,0")
+    assert result["attributeStatus"] == "Accepted"
+    assert (await csms.send(sid, "Reset", {"type": "Immediate"}))["status"] == "Accepted"
+    await csms_b.wait_for(lambda: len(boots(csms_b, sid)) == 1 and station.online)
+    await station.stop()
+
+    site = csms.url.replace("/ocpp", "/site")  # the operator edits csms_url on site
+    again = await make_station(
+        url=site, station_id=sid, data_dir=short_tmp / "cs", device_model=FAST_RETRIES
+    )
+    await csms.wait_for(lambda: len(boots(csms, sid)) == 2 and again.online)
+    assert csms_b.connections == 1
+    assert await variable(csms, sid, "OCPPCommCtrlr", "NetworkConfigurationPriority") == "0,1"
+    assert await variable(csms, sid, "OCPPCommCtrlr", "ActiveNetworkProfile") == "0"

@@ -412,3 +412,36 @@ async def test_run_twice_is_refused() -> None:
         await asyncio.sleep(0)
         with pytest.raises(TransportError, match="already running"):
             await station.transport.run()
+
+
+async def test_select_gives_the_config_of_every_attempt_and_hears_the_outcome() -> None:
+    """Network connection profiles (B10): ``select`` is asked before every attempt, an unusable
+    choice is a failed attempt, ``on_attempt`` hears each outcome before ``on_connect``."""
+    with socket.socket() as probe:  # nothing listens here: attempts fail fast
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    recorder = Recorder()
+    async with csms(recorder) as (_, port):
+        choices = [
+            TransportConfig(f"ws://127.0.0.1:{dead}/ocpp", "CS001"),
+            TransportConfig("wss://127.0.0.1:1/ocpp", "CS001", security_profile=0),  # unusable
+            TransportConfig(f"ws://127.0.0.1:{port}/ocpp", "CS001"),
+        ]
+        outcomes: list[tuple[bool, int]] = []
+
+        def select() -> TransportConfig:
+            return choices[min(len(outcomes), 2)]
+
+        station = Station(
+            choices[0],
+            select=select,
+            on_attempt=lambda ok: outcomes.append((ok, station.connects)),
+        )
+        async with station:
+            await asyncio.wait_for(station.connected.wait(), 5)
+            assert station.transport.config is choices[2]
+        # the first attempt failed, the unusable one too (without a connection), then it worked,
+        # reported before on_connect ran (connects was still 0)
+        assert outcomes == [(False, 0), (False, 0), (True, 0)]
+        assert recorder.paths == ["/ocpp/CS001"]
+        assert station.transport.failed_attempts == 0
