@@ -234,6 +234,11 @@ async def test_bad_profiles_and_priorities_are_rejected_b09_fr_02_04_05_b10_fr_0
     result = await set_variable(csms, sid, "OCPPCommCtrlr", "NetworkConfigurationPriority", "2,0")
     assert result["attributeStatus"] == "Rejected"
     assert "CSMS root certificate" in result["attributeStatusInfo"]["additionalInfo"]
+    answer = await set_network_profile(csms, sid, 1, profile("wss://127.0.0.1:1/ocpp", 3))
+    assert answer == {"status": "Accepted"}
+    result = await set_variable(csms, sid, "OCPPCommCtrlr", "NetworkConfigurationPriority", "1,0")
+    assert result["attributeStatus"] == "Rejected"
+    assert "security profile 3 needs" in result["attributeStatusInfo"]["additionalInfo"]
     assert await variable(csms, sid, "SecurityCtrlr", "SecurityProfile") == "1"
     assert csms.connections == 1  # nothing of it touched the connection
 
@@ -281,6 +286,14 @@ async def test_security_profile_upgrade_and_failed_upgrade_a05(
             right, sid, "OCPPCommCtrlr", "NetworkConfigurationPriority", "1,0"
         )
         assert result["attributeStatus"] == "Rejected"
+        # A05.FR.03 (TC_A_21): profile 3 without a station certificate is Rejected
+        answer = await set_network_profile(right, sid, 2, profile(right.url, 3))
+        assert answer == {"status": "Accepted"}
+        result = await set_variable(
+            right, sid, "OCPPCommCtrlr", "NetworkConfigurationPriority", "2,1"
+        )
+        assert result["attributeStatus"] == "Rejected"
+        assert "station certificate" in result["attributeStatusInfo"]["additionalInfo"]
         # the change is a security event of the station's log (not a critical one: A04)
         await right.wait_for(
             lambda: [e["techInfo"] for e in events] == ["SecurityCtrlr.SecurityProfile 1 -> 2"]
