@@ -191,7 +191,7 @@ class NetworkingBlock(Block):
             self.store.put(slot, verdict.profile)  # durable before the answer (B09.FR.01)
         except sqlite3.Error as exc:  # B09.FR.03
             self.ctx.log.warning("network profile for slot %s not stored: %s", slot, exc)
-            return _answer("Failed", "WriteFailed", "the profile could not be stored")
+            return _answer("Failed", "InternalError", "the profile could not be stored")
         self.ctx.log.info(
             "network slot %s: %s, security profile %s (used from the next connection round)",
             slot,

@@ -128,12 +128,12 @@ def check_set_network_profile(
         )
     if data.get("ocppVersion") != "OCPP20":
         return Verdict(
-            "Rejected", "UnsupportedParam", f"ocppVersion {data.get('ocppVersion')}: OCPP20 only"
+            "Rejected", "InvalidNetworkConf", f"ocppVersion {data.get('ocppVersion')}: OCPP20 only"
         )
     if data.get("ocppTransport") != "JSON":
         return Verdict(
             "Rejected",
-            "UnsupportedParam",
+            "InvalidNetworkConf",
             f"ocppTransport {data.get('ocppTransport')}: JSON only",
         )
     interface = data.get("ocppInterface")
@@ -143,7 +143,7 @@ def check_set_network_profile(
         if data.get(field) is not None:
             return Verdict(
                 "Rejected",
-                "UnsupportedParam",
+                "InvalidNetworkConf",
                 f"{field}: this station sets up no {field.upper()} (the host's network is used)",
             )
     timeout = data.get("messageTimeout")
@@ -156,7 +156,7 @@ def check_set_network_profile(
     url = data.get("ocppCsmsUrl")
     problem = "ocppCsmsUrl is missing" if not isinstance(url, str) else url_problem(url, level)
     if problem is not None:
-        return Verdict("Rejected", "InvalidURL", problem)
+        return Verdict("Rejected", "InvalidNetworkConf", problem)
     assert isinstance(url, str)
     return Verdict("Accepted", profile=NetworkProfile(url, level, interface, timeout))
 

@@ -44,26 +44,38 @@ def test_a_valid_profile_is_accepted_with_what_the_slot_holds_b09_fr_01() -> Non
         (request(1, securityProfile=1), 2, "NoSecurityDowngrade"),  # B09.FR.04
         (request(1, securityProfile=0), 1, "NoSecurityDowngrade"),
         (request(1, securityProfile=4), 1, "InvalidNetworkConf"),
-        (request(1, ocppVersion="OCPP16"), 1, "UnsupportedParam"),
-        (request(1, ocppTransport="SOAP"), 1, "UnsupportedParam"),
+        (request(1, ocppVersion="OCPP16"), 1, "InvalidNetworkConf"),
+        (request(1, ocppTransport="SOAP"), 1, "InvalidNetworkConf"),
         (request(1, ocppInterface="Wired4"), 1, "InvalidNetworkConf"),
         (request(1, messageTimeout=0), 1, "InvalidNetworkConf"),
         (request(1, messageTimeout=100000), 1, "InvalidNetworkConf"),
-        (request(1, apn={"apn": "x", "apnAuthentication": "AUTO"}), 1, "UnsupportedParam"),
+        (request(1, apn={"apn": "x", "apnAuthentication": "AUTO"}), 1, "InvalidNetworkConf"),
         (
             request(
                 1, vpn={"server": "v", "user": "u", "key": "k", "password": "p", "type": "IPSec"}
             ),
             1,
-            "UnsupportedParam",
+            "InvalidNetworkConf",
         ),
-        (request(1, ocppCsmsUrl="wss://csms.example/ocpp"), 1, "InvalidURL"),  # profile 1: ws
-        (request(1, securityProfile=2, ocppCsmsUrl="ws://csms.example/ocpp"), 1, "InvalidURL"),
-        (request(1, securityProfile=3, ocppCsmsUrl="http://csms.example/"), 1, "InvalidURL"),
-        (request(1, ocppCsmsUrl="ws:///no-host"), 1, "InvalidURL"),
-        (request(1, ocppCsmsUrl="ws://h:99999/"), 1, "InvalidURL"),
-        (request(1, ocppCsmsUrl="ws://h/x?y=1"), 1, "InvalidURL"),
-        (request(1, ocppCsmsUrl="ws://h/" + "x" * 600), 1, "InvalidURL"),
+        (
+            request(1, ocppCsmsUrl="wss://csms.example/ocpp"),
+            1,
+            "InvalidNetworkConf",
+        ),  # profile 1: ws
+        (
+            request(1, securityProfile=2, ocppCsmsUrl="ws://csms.example/ocpp"),
+            1,
+            "InvalidNetworkConf",
+        ),
+        (
+            request(1, securityProfile=3, ocppCsmsUrl="http://csms.example/"),
+            1,
+            "InvalidNetworkConf",
+        ),
+        (request(1, ocppCsmsUrl="ws:///no-host"), 1, "InvalidNetworkConf"),
+        (request(1, ocppCsmsUrl="ws://h:99999/"), 1, "InvalidNetworkConf"),
+        (request(1, ocppCsmsUrl="ws://h/x?y=1"), 1, "InvalidNetworkConf"),
+        (request(1, ocppCsmsUrl="ws://h/" + "x" * 600), 1, "InvalidNetworkConf"),
     ],
 )
 def test_invalid_content_is_rejected_with_a_reason_b09_fr_02(
