@@ -55,6 +55,7 @@ class NetworkingBlock(Block):
         self._trying: tuple[int, NetworkProfile] | None = None
         self.active: tuple[int, NetworkProfile] | None = None
         self._unguard: Callable[[], None] = lambda: None
+        self._booted_with: dict[int, NetworkProfile] = {SEED_SLOT: self.seed}
         ctx.handlers.register("SetNetworkProfile", self.on_set_network_profile)
 
     async def start(self) -> None:
@@ -62,6 +63,9 @@ class NetworkingBlock(Block):
         self.store = store
         if reseeded:
             self._apply_new_seed()
+        # B09 remark: a profile stored while running, even in the slot in use, is used after
+        # the next reboot: the connections of this run use the slots as they are now.
+        self._booted_with = store.profiles()
         self.selector = SlotSelector(self._plan, self.attempts, store.last_good)
         self._unguard = self.ctx.dm.guard(COMM, PRIORITY, self._vet_priority)
 
@@ -108,7 +112,7 @@ class NetworkingBlock(Block):
         return profile.security_profile >= self.security_profile()  # never a downgrade
 
     def _plan(self) -> list[int]:
-        held = self.profiles()
+        held = self._booted_with
         return [s for s in self.priority() if s in held and self._usable(held[s])]
 
     # -- the transport's questions ---------------------------------------------------------------
@@ -116,7 +120,7 @@ class NetworkingBlock(Block):
         """The profile of the next connection attempt.  With no usable slot at all (it takes a
         damaged store), the config file's connection, logged as an error."""
         slot = self.selector.choose()
-        held = self.profiles()
+        held = self._booted_with
         if slot is None or slot not in held:
             self.ctx.log.error("no usable network configuration slot: using the config file's")
             self._trying = None

@@ -326,3 +326,20 @@ async def test_a_changed_config_connection_is_tried_first_again(
     assert csms_b.connections == 1
     assert await variable(csms, sid, "OCPPCommCtrlr", "NetworkConfigurationPriority") == "0,1"
     assert await variable(csms, sid, "OCPPCommCtrlr", "ActiveNetworkProfile") == "0"
+
+
+async def test_a_profile_stored_in_the_slot_in_use_applies_after_a_reboot_b09(
+    csms: LocalCSMS, csms_b: LocalCSMS, make_station: StationFactory
+) -> None:
+    """B09 remark: changing the profile of the slot in use does not change the connection, not
+    even a reconnect after a lost connection; the next reboot uses it."""
+    station = await online_at_a(csms, make_station)
+    sid = station.config.id
+    assert (await set_network_profile(csms, sid, 0, profile(csms_b.url)))["status"] == "Accepted"
+    await csms.drop(sid)
+    await csms.wait_for(lambda: csms.connections == 2 and station.online)
+    assert csms_b.connections == 0
+    assert (await csms.send(sid, "Reset", {"type": "Immediate"}))["status"] == "Accepted"
+    await csms_b.wait_for(lambda: boots(csms_b, sid) == ["RemoteReset"] and station.online)
+    assert csms.connections == 2
+    assert await variable(csms_b, sid, "OCPPCommCtrlr", "ActiveNetworkProfile") == "0"
