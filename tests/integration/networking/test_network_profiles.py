@@ -19,6 +19,7 @@ from support import StationFactory, variable
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
 
+WAIT = 30.0  # seconds: generous, the machine may be loaded
 FAST_RETRIES = {"OCPPCommCtrlr.RetryBackOffRepeatTimes": 0}  # every reconnect wait is 1 s
 
 
@@ -103,7 +104,7 @@ class DownCsms:
 async def online_at_a(csms: LocalCSMS, make_station: StationFactory, **kwargs: Any) -> Station:
     kwargs.setdefault("device_model", FAST_RETRIES)
     station = await make_station(**kwargs)
-    await csms.wait_for(lambda: station.online)
+    await csms.wait_for(lambda: station.online, WAIT)
     return station
 
 
@@ -144,7 +145,7 @@ async def test_set_network_profile_then_priority_and_reset_boots_at_the_new_csms
 
     assert (await csms.send(sid, "Reset", {"type": "OnIdle"}))["status"] == "Accepted"
     # B10.FR.04/06: after the reboot the station connects to the first entry: CSMS B
-    await csms_b.wait_for(lambda: boots(csms_b, sid) == ["RemoteReset"] and station.online)
+    await csms_b.wait_for(lambda: boots(csms_b, sid) == ["RemoteReset"] and station.online, WAIT)
     assert csms.connections == 1
     assert await variable(csms_b, sid, "OCPPCommCtrlr", "ActiveNetworkProfile") == "1"
     # the profile's messageTimeout is the one the station now waits for answers
@@ -156,7 +157,7 @@ async def test_set_network_profile_then_priority_and_reset_boots_at_the_new_csms
     # the profile and the priority survive a restart: the station comes back to B
     await station.stop()
     again = await make_station(station_id=sid, data_dir=short_tmp / "cs", device_model=FAST_RETRIES)
-    await csms_b.wait_for(lambda: len(boots(csms_b, sid)) == 2 and again.online)
+    await csms_b.wait_for(lambda: len(boots(csms_b, sid)) == 2 and again.online, WAIT)
     assert csms.connections == 1
     assert await variable(csms_b, sid, "OCPPCommCtrlr", "NetworkConfigurationPriority") == "1,0"
 
@@ -183,7 +184,7 @@ async def test_a_csms_that_is_down_falls_back_after_the_attempts_b10_fr_03_07_10
 
         # B10.FR.03: two attempts on slot 2, then slot 0, where the station boots again
         await csms.wait_for(
-            lambda: boots(csms, sid) == ["PowerUp", "RemoteReset"] and station.online, 30
+            lambda: boots(csms, sid) == ["PowerUp", "RemoteReset"] and station.online, WAIT
         )
         assert down.attempts == 2
         assert await variable(csms, sid, "OCPPCommCtrlr", "ActiveNetworkProfile") == "0"
@@ -196,7 +197,7 @@ async def test_a_csms_that_is_down_falls_back_after_the_attempts_b10_fr_03_07_10
         csms_b = await LocalCSMS(port=port).start()
         try:
             await csms.drop(sid)
-            await csms_b.wait_for(lambda: len(boots(csms_b, sid)) == 1 and station.online, 30)
+            await csms_b.wait_for(lambda: len(boots(csms_b, sid)) == 1 and station.online, WAIT)
             assert await variable(csms_b, sid, "OCPPCommCtrlr", "ActiveNetworkProfile") == "2"
             assert csms_b.received("StatusNotification", sid)
         finally:
@@ -266,7 +267,7 @@ async def test_security_profile_upgrade_and_failed_upgrade_a05(
         assert priority["attributeStatus"] == "Accepted"  # A05.FR.04
         assert (await csms.send(sid, "Reset", {"type": "Immediate"}))["status"] == "Accepted"
         # the upgrade fails (TLS refused, 3 attempts): back to the profile that worked
-        await csms.wait_for(lambda: len(boots(csms, sid)) == 2 and station.online, 40)
+        await csms.wait_for(lambda: len(boots(csms, sid)) == 2 and station.online, 2 * WAIT)
         assert wrong.connections == 0
         assert await variable(csms, sid, "SecurityCtrlr", "SecurityProfile") == "1"
 
@@ -275,7 +276,7 @@ async def test_security_profile_upgrade_and_failed_upgrade_a05(
             "Accepted"
         )
         assert (await csms.send(sid, "Reset", {"type": "Immediate"}))["status"] == "Accepted"
-        await right.wait_for(lambda: boots(right, sid) == ["RemoteReset"] and station.online, 30)
+        await right.wait_for(lambda: boots(right, sid) == ["RemoteReset"] and station.online, WAIT)
         # A05.FR.06: the new profile is the station's; the slot of profile 1 is gone
         assert await variable(right, sid, "SecurityCtrlr", "SecurityProfile") == "2"
         assert await variable(right, sid, "OCPPCommCtrlr", "NetworkConfigurationPriority") == "1"
@@ -315,14 +316,14 @@ async def test_a_changed_config_connection_is_tried_first_again(
     result = await set_variable(csms, sid, "OCPPCommCtrlr", "NetworkConfigurationPriority", "1,0")
     assert result["attributeStatus"] == "Accepted"
     assert (await csms.send(sid, "Reset", {"type": "Immediate"}))["status"] == "Accepted"
-    await csms_b.wait_for(lambda: len(boots(csms_b, sid)) == 1 and station.online)
+    await csms_b.wait_for(lambda: len(boots(csms_b, sid)) == 1 and station.online, WAIT)
     await station.stop()
 
     site = csms.url.replace("/ocpp", "/site")  # the operator edits csms_url on site
     again = await make_station(
         url=site, station_id=sid, data_dir=short_tmp / "cs", device_model=FAST_RETRIES
     )
-    await csms.wait_for(lambda: len(boots(csms, sid)) == 2 and again.online)
+    await csms.wait_for(lambda: len(boots(csms, sid)) == 2 and again.online, WAIT)
     assert csms_b.connections == 1
     assert await variable(csms, sid, "OCPPCommCtrlr", "NetworkConfigurationPriority") == "0,1"
     assert await variable(csms, sid, "OCPPCommCtrlr", "ActiveNetworkProfile") == "0"
@@ -337,9 +338,9 @@ async def test_a_profile_stored_in_the_slot_in_use_applies_after_a_reboot_b09(
     sid = station.config.id
     assert (await set_network_profile(csms, sid, 0, profile(csms_b.url)))["status"] == "Accepted"
     await csms.drop(sid)
-    await csms.wait_for(lambda: csms.connections == 2 and station.online)
+    await csms.wait_for(lambda: csms.connections == 2 and station.online, WAIT)
     assert csms_b.connections == 0
     assert (await csms.send(sid, "Reset", {"type": "Immediate"}))["status"] == "Accepted"
-    await csms_b.wait_for(lambda: boots(csms_b, sid) == ["RemoteReset"] and station.online)
+    await csms_b.wait_for(lambda: boots(csms_b, sid) == ["RemoteReset"] and station.online, WAIT)
     assert csms.connections == 2
     assert await variable(csms_b, sid, "OCPPCommCtrlr", "ActiveNetworkProfile") == "0"
