@@ -55,6 +55,9 @@ class TransportConfig:
     ca_file: str | None = None
     cert_file: str | None = None
     key_file: str | None = None
+    # PEM text of the installed CSMS root certificates (M05), trusted besides ``ca_file``; an
+    # empty string trusts nothing more (and, without ca_file, nothing: the last root deleted).
+    ca_data: str | None = None
 
     def url(self) -> str:
         """``<csms_url>/<station id>``: one slash, the id percent-encoded (Part 4 section 3.1.1)."""
@@ -93,7 +96,8 @@ class TransportConfig:
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """The TLS client context for a wss URL (None for ws): TLS 1.2 or newer, the CSMS
-        certificate verified against ``ca_file`` (system CAs when unset), and the client
+        certificate verified against ``ca_file`` and ``ca_data`` (system CAs when both are
+        unset), and the client
         certificate under profile 3.  Reads the files now, so renewed certificates are used."""
         if urlsplit(self.csms_url).scheme.lower() != "wss":
             return None
@@ -101,7 +105,12 @@ class TransportConfig:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         if self.ca_file:
             context.load_verify_locations(cafile=self.ca_file)
-        else:
+        if self.ca_data:
+            context.load_verify_locations(cadata=self.ca_data)
+            # an installed root may be signed by the root it replaced (M05.FR.10): a trust
+            # anchor of its own, whether or not the old one is still installed
+            context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        if not self.ca_file and self.ca_data is None:
             context.load_default_certs()
         if self.security_profile == 3:
             assert self.cert_file and self.key_file  # check() guarantees them
@@ -358,6 +367,17 @@ class Transport:
             await ws.send(data, text=True)
         except ConnectionClosed as exc:
             raise NotConnected(f"connection to the CSMS closed: {exc}") from exc
+
+    def peer_certificate(self) -> bytes | None:
+        """The DER of the server certificate of the open TLS connection (None: none open)."""
+        ws = self._ws
+        if ws is None:
+            return None
+        ssl_object = ws.transport.get_extra_info("ssl_object")
+        if ssl_object is None:
+            return None
+        der: bytes | None = ssl_object.getpeercert(binary_form=True)
+        return der
 
     async def reconnect(self) -> None:
         """Close the open connection cleanly; :meth:`run` connects again after the back-off, with
