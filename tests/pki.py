@@ -13,16 +13,21 @@ so a test can sign with it (a new root signed by the old one, a sub-CA, ...).
 from __future__ import annotations
 
 import datetime
+import hashlib
 import ipaddress
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric import rsa as rsa_keys
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+if TYPE_CHECKING:
+    from ocpp_station.csms import LocalCSMS
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa_keys.RSAPrivateKey
 DAY = datetime.timedelta(days=1)
@@ -184,3 +189,45 @@ def server_context(
         context.verify_mode = ssl.CERT_REQUIRED
         context.load_verify_locations(cadata=client_ca.pem)
     return context
+
+
+# -- certificate management (M03-M05) through a CSMS ----------------------------------------
+def hash_data(subject: Issued, issuer: Issued) -> dict[str, str]:
+    """CertificateHashDataType as Part 2 defines it: SHA-256 over the issuer's Name DER and the
+    issuer's public key (the subjectPublicKey BIT STRING content: the EC point; the test keys
+    are EC), the serial in hex without leading zeroes."""
+    public = issuer.certificate.public_key()
+    assert isinstance(public, ec.EllipticCurvePublicKey)
+    point = public.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return {
+        "hashAlgorithm": "SHA256",
+        "issuerNameHash": hashlib.sha256(issuer.certificate.subject.public_bytes()).hexdigest(),
+        "issuerKeyHash": hashlib.sha256(point).hexdigest(),
+        "serialNumber": format(subject.certificate.serial_number, "x"),
+    }
+
+
+async def install(csms: LocalCSMS, sid: str, use: str, pem: str) -> dict[str, Any]:
+    return await csms.send(sid, "InstallCertificate", {"certificateType": use, "certificate": pem})
+
+
+async def listed(csms: LocalCSMS, sid: str, *uses: str) -> dict[str, Any]:
+    payload: dict[str, Any] = {"certificateType": list(uses)} if uses else {}
+    return await csms.send(sid, "GetInstalledCertificateIds", payload)
+
+
+def chain_set(answer: dict[str, Any]) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    return sorted(
+        (c["certificateType"], tuple(sorted(c["certificateHashData"].items())))
+        for c in answer.get("certificateHashDataChain", [])
+    )
+
+
+def entries(*items: tuple[str, dict[str, str]]) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    return sorted((use, tuple(sorted(data.items()))) for use, data in items)
+
+
+async def delete(csms: LocalCSMS, sid: str, data: dict[str, str]) -> dict[str, Any]:
+    return await csms.send(sid, "DeleteCertificate", {"certificateHashData": data})

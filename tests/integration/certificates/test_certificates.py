@@ -11,55 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from pki import DAY, Issued, issue_client, make_ca
+from pki import DAY, chain_set, delete, entries, hash_data, install, issue_client, listed, make_ca
 from support import StationFactory, variable
 
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
 
 NOW = datetime.datetime.now(datetime.UTC)
-
-
-def hash_data(subject: Issued, issuer: Issued) -> dict[str, str]:
-    """CertificateHashDataType as Part 2 defines it: SHA-256 over the issuer's Name DER and the
-    issuer's public key (the subjectPublicKey BIT STRING content: the EC point), the serial in
-    hex without leading zeroes."""
-    public = issuer.certificate.public_key()
-    assert isinstance(public, ec.EllipticCurvePublicKey)
-    point = public.public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    return {
-        "hashAlgorithm": "SHA256",
-        "issuerNameHash": hashlib.sha256(issuer.certificate.subject.public_bytes()).hexdigest(),
-        "issuerKeyHash": hashlib.sha256(point).hexdigest(),
-        "serialNumber": format(subject.certificate.serial_number, "x"),
-    }
-
-
-async def install(csms: LocalCSMS, sid: str, use: str, pem: str) -> dict[str, Any]:
-    return await csms.send(sid, "InstallCertificate", {"certificateType": use, "certificate": pem})
-
-
-async def listed(csms: LocalCSMS, sid: str, *uses: str) -> dict[str, Any]:
-    payload: dict[str, Any] = {"certificateType": list(uses)} if uses else {}
-    return await csms.send(sid, "GetInstalledCertificateIds", payload)
-
-
-def chain_set(answer: dict[str, Any]) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
-    return sorted(
-        (c["certificateType"], tuple(sorted(c["certificateHashData"].items())))
-        for c in answer.get("certificateHashDataChain", [])
-    )
-
-
-def entries(*items: tuple[str, dict[str, str]]) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
-    return sorted((use, tuple(sorted(data.items()))) for use, data in items)
-
-
-async def delete(csms: LocalCSMS, sid: str, data: dict[str, str]) -> dict[str, Any]:
-    return await csms.send(sid, "DeleteCertificate", {"certificateHashData": data})
 
 
 async def online(csms: LocalCSMS, make_station: StationFactory, **kwargs: Any) -> Station:
