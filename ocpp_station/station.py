@@ -338,8 +338,11 @@ class StationCore(StationApi):
         if transport is None:
             return
         certificates = self.blocks.certificates
-        transport.config.ca_data = certificates.csms_roots_pem()
+        roots = certificates.csms_roots_pem()
         ca_file = self.config.ca_file
+        # Without a ca_file and without installed roots the system CAs verify the CSMS; with a
+        # ca_file whose roots were all deleted nothing does (M04 remark: no connection then).
+        transport.config.ca_data = roots if roots or ca_file else None
         transport.config.ca_file = (
             str(ca_file) if ca_file and certificates.config_ca_file_needed() else None
         )
