@@ -239,7 +239,8 @@ class CertificatesBlock(Block):
         assert self._store is not None
         changed = False
         for use, path in sources:
-            for certificate in _read_bundle(path, self.ctx.log):
+            bundle = _read_bundle(path, self.ctx.log)
+            for certificate in bundle:
                 key = fingerprint(certificate)
                 if key in imported:
                     continue
@@ -248,8 +249,18 @@ class CertificatesBlock(Block):
                 if not checks.is_ca(certificate):
                     self.ctx.log.warning("%s: a certificate that is not a CA is not imported", path)
                     continue
+                issuer = None
+                if not checks.directly_issued(certificate, certificate):  # a sub-CA in the file
+                    issuer = next(
+                        (
+                            c
+                            for c in [*bundle, *self.roots(use)]
+                            if c != certificate and checks.directly_issued(certificate, c)
+                        ),
+                        None,
+                    )
                 try:
-                    self._store.add(use, certificate)
+                    self._store.add(use, certificate, issuer)
                 except OSError as exc:
                     self.ctx.log.error("cannot import %s into the certificate store: %s", path, exc)
                     imported.discard(key)

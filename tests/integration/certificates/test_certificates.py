@@ -157,3 +157,20 @@ async def test_configured_roots_are_imported_once(
     assert chain_set(answer) == entries(
         ("ManufacturerRootCertificate", hash_data(manufacturer, manufacturer))
     )
+
+
+async def test_certificate_entries_max_limit(csms: LocalCSMS, make_station: StationFactory) -> None:
+    """M05.FR.06: once CertificateEntries reaches its maxLimit (100) a new certificate is
+    Rejected; replacing an installed one still works."""
+    station = await online(csms, make_station)
+    sid = station.config.id
+    roots = [make_ca(f"Root {n}") for n in range(100)]
+    for n, root in enumerate(roots):
+        use = "MORootCertificate" if n % 2 else "V2GRootCertificate"
+        assert await install(csms, sid, use, root.pem) == {"status": "Accepted"}, n
+    assert await variable(csms, sid, "SecurityCtrlr", "CertificateEntries") == "100"
+    full = await install(csms, sid, "CSMSRootCertificate", make_ca("One too many").pem)
+    assert (full["status"], full["statusInfo"]["reasonCode"]) == ("Rejected", "MaxEntries")
+    again = await install(csms, sid, "MORootCertificate", roots[1].pem)
+    assert again == {"status": "Accepted"}
+    assert await variable(csms, sid, "SecurityCtrlr", "CertificateEntries") == "100"
