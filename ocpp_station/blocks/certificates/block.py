@@ -96,7 +96,11 @@ class CertificatesBlock(Block):
                 continue
             if checks.directly_issued(leaf, entry.certificate):
                 old = [e for e in self._installed if e.fingerprint == fallback]
-                self._remove(old, "fallback CSMS root after a connection with the new one")
+                try:
+                    self._remove(old, "fallback CSMS root after a connection with the new one")
+                except OSError as exc:
+                    self.ctx.log.warning("fallback CSMS root not removed: %s", exc)
+                    return
                 self._save_state(fallback=None)
                 return
 
@@ -127,9 +131,11 @@ class CertificatesBlock(Block):
                 "Rejected",
                 checks.Refusal("MaxEntries", "CertificateEntries.maxLimit reached"),
             )
-        issuer = None
-        if not checks.directly_issued(certificate, certificate):
-            issuer = next(c for c in self.roots(use) if checks.directly_issued(certificate, c))
+        issuer = next((e.issuer for e in self._installed if e.fingerprint == new), None)
+        if issuer is None and not checks.directly_issued(certificate, certificate):
+            issuer = next(
+                (c for c in self.roots(use) if checks.directly_issued(certificate, c)), None
+            )
         assert self._store is not None
         try:
             self._store.add(use, certificate, issuer)
@@ -217,6 +223,8 @@ class CertificatesBlock(Block):
     def _replace_csms_root(self, new: x509.Certificate, replaced: list[x509.Certificate]) -> None:
         """M05.FR.09/12: the new root stays with the one it replaced as the (only) fallback."""
         old = checks.replacing_root(new, replaced) if replaced else None
+        if old == new:
+            return  # the current root installed again (M05.FR.17): the fallback stays
         keep = {fingerprint(new)} | (
             {fingerprint(old)} if old is not None and old != new else set()
         )

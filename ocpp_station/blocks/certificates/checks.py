@@ -97,8 +97,10 @@ def check_install(
         return refusal
     if not is_ca(certificate):
         return Refusal("NotCA", "not a CA certificate (basicConstraints cA / keyCertSign)")
+    installed = list(installed_same_use)
+    known = certificate in installed  # installed again: replaced (M05.FR.17)
     self_signed = directly_issued(certificate, certificate)
-    if not self_signed and not any(directly_issued(certificate, c) for c in installed_same_use):
+    if not (known or self_signed or any(directly_issued(certificate, c) for c in installed)):
         return Refusal(
             "UnknownIssuer", "neither self-signed nor issued by an installed certificate"
         )

@@ -139,6 +139,11 @@ async def test_additional_root_certificate_check_keeps_a_fallback_until_the_new_
     assert chain_set(await listed(csms, SID)) == entries(
         ("CSMSRootCertificate", hash_data(successor, old_root))
     )
+    # M05.FR.17: installed again (its issuer gone), it replaces itself
+    assert await install(csms, SID, "CSMSRootCertificate", successor.pem) == {"status": "Accepted"}
+    assert chain_set(await listed(csms, SID)) == entries(
+        ("CSMSRootCertificate", hash_data(successor, old_root))
+    )
     # M05.FR.09: one CSMS root at a time: the next successor replaces it
     third = make_ca("Third CSMS root", issuer=successor)
     assert await install(csms, SID, "CSMSRootCertificate", third.pem) == {"status": "Accepted"}
