@@ -349,7 +349,10 @@ class StationCore(StationApi):
 
     async def _on_connect(self) -> None:
         # M05.FR.13: a connection verified with a new CSMS root ends its fallback
-        self.blocks.certificates.connection_verified(self.transport.peer_certificate())
+        try:
+            self.blocks.certificates.connection_verified(self.transport.peer_certificate())
+        except Exception:  # never in the way of the connection itself
+            self.log.exception("checking the fallback CSMS root failed")
         # The base clock: the CSMS-corrected one jumps when it syncs (B04 measures the outage).
         self.link.came_up(self.base_clock.time())
         await self.bus.publish("is_connected", True)
