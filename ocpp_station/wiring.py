@@ -18,6 +18,7 @@ from ocpp_station.blocks.display.block import DisplayBlock
 from ocpp_station.blocks.display.interface import display_of
 from ocpp_station.blocks.firmware import install
 from ocpp_station.blocks.firmware.block import FirmwareBlock
+from ocpp_station.blocks.interfaces import TrustedRoots
 from ocpp_station.blocks.local_list.block import LocalListBlock
 from ocpp_station.blocks.local_list.store import ListStore
 from ocpp_station.blocks.monitoring.block import MonitoringBlock
@@ -27,6 +28,8 @@ from ocpp_station.blocks.reservation.block import ReservationBlock
 from ocpp_station.blocks.reset.block import ResetBlock
 from ocpp_station.blocks.security.block import SecurityBlock
 from ocpp_station.blocks.security.events import time_adjustment_reported
+from ocpp_station.blocks.security.renewal_block import CertificateRenewal
+from ocpp_station.blocks.security.roots import CaFileRoots
 from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
 from ocpp_station.blocks.smart_charging.store import ProfileStore
 from ocpp_station.blocks.tariff.block import TariffBlock
@@ -43,6 +46,7 @@ class Blocks:
 
     provisioning: Provisioning
     security: SecurityBlock
+    renewal: CertificateRenewal
     local_list: LocalListBlock
     authorization: AuthorizationBlock
     availability: AvailabilityBlock
@@ -63,6 +67,7 @@ class Blocks:
         return [
             self.provisioning,
             self.security,
+            self.renewal,
             self.local_list,
             self.authorization,
             self.availability,
@@ -97,6 +102,8 @@ def build_blocks(
     reconnect: Callable[[], Awaitable[None]],
     data_transfers: DataTransferRegistry | None = None,
     install_firmware: install.InstallStep | None = None,
+    reconnect_tls: Callable[[], Awaitable[None]] | None = None,
+    trusted_roots: TrustedRoots | None = None,
 ) -> Blocks:
     """The blocks, each given what it needs; the order is the dependency order.  ``reconnect``
     opens a new connection with the current credentials (after a new BasicAuthPassword, A01);
@@ -105,6 +112,15 @@ def build_blocks(
     configured command, else the ``sim`` backend's default)."""
     sessions = Sessions()  # written by the transactions block, read by the others
     security = SecurityBlock(ctx)
+    # A02/A03: the chain of a CertificateSigned must lead to a trusted root; until the
+    # certificate store is wired in, that is the config's ca_file.  ``reconnect_tls`` opens a
+    # new connection with the renewed client certificate (A02.FR.08).
+    renewal = CertificateRenewal(
+        ctx,
+        security,
+        trusted_roots if trusted_roots is not None else CaFileRoots(ctx.config.ca_file),
+        reconnect=reconnect_tls if reconnect_tls is not None else reconnect,
+    )
 
     async def password_changed() -> None:
         # A01.FR.11: the change goes to the security log (never the password, A01.FR.12).
@@ -176,11 +192,18 @@ def build_blocks(
     tariff = TariffBlock(ctx, display)
     authorization.on_answer(tariff.authorized)
     trigger = TriggerBlock(
-        ctx, provisioning, availability, transactions, firmware=firmware, logs=diagnostics
+        ctx,
+        provisioning,
+        availability,
+        transactions,
+        firmware=firmware,
+        logs=diagnostics,
+        certificates=renewal,
     )
     return Blocks(
         provisioning=provisioning,
         security=security,
+        renewal=renewal,
         local_list=local_list,
         authorization=authorization,
         availability=availability,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from cryptography import x509
+
 
 class FinishedSessions(Protocol):
     """Which EVSEs are busy, and a call when a transaction ended (the transactions block)."""
@@ -33,3 +35,17 @@ class SecurityEvents(Protocol):
     async def raise_event(
         self, kind: str, *, tech_info: str | None = None, critical: bool | None = None
     ) -> dict[str, Any]: ...
+
+
+class TrustedRoots(Protocol):
+    """The installed root certificates of one ``use`` (an InstallCertificateUse, e.g.
+    ``CSMSRootCertificate``): the certificate store, or the config's ``ca_file``."""
+
+    def roots(self, use: str) -> list[x509.Certificate]: ...
+
+
+class StationCertificateSource(Protocol):
+    """The station's own client certificate in use (the certificate renewal), so that it is never
+    deleted (M04)."""
+
+    def station_certificate(self) -> x509.Certificate | None: ...
