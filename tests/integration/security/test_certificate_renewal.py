@@ -60,6 +60,20 @@ def peer_serial(csms: LocalCSMS, sid: str = "CS001") -> int | None:
     return None if der is None else x509.load_der_x509_certificate(der).serial_number
 
 
+async def set_security(csms: LocalCSMS, **values: str) -> list[str]:
+    """SetVariables of SecurityCtrlr variables from the CSMS; the attribute statuses."""
+    data = [
+        {
+            "component": {"name": "SecurityCtrlr"},
+            "variable": {"name": variable},
+            "attributeValue": value,
+        }
+        for variable, value in values.items()
+    ]
+    result = await csms.send("CS001", "SetVariables", {"setVariableData": data})
+    return [r["attributeStatus"] for r in result["setVariableResult"]]
+
+
 async def _start(stations: list[Station], config: Any) -> Station:
     station = Station(config)
     stations.append(station)
@@ -187,14 +201,15 @@ async def test_sign_certificate_is_resent_with_doubling_waits_a02_fr_17_19(
         csms.url,
         short_tmp / "s",
         ca_file=str(pki.ca_cert),
-        device_model={
-            "SecurityCtrlr.OrganizationName": ORG,
-            "SecurityCtrlr.CertSigningWaitMinimum": 1,
-            "SecurityCtrlr.CertSigningRepeatTimes": 2,
-        },
+        device_model={"SecurityCtrlr.OrganizationName": ORG},
     )
     station = await _start(stations, config)
     await csms.wait_for(lambda: station.online, timeout=20)
+    # the CSMS sets the back-off (both ReadWrite)
+    assert await set_security(csms, CertSigningWaitMinimum="1", CertSigningRepeatTimes="2") == [
+        "Accepted",
+        "Accepted",
+    ]
     assert (await csms.send("CS001", "TriggerMessage", TRIGGER))["status"] == "Accepted"
     await csms.wait_for(
         lambda: station.status()["certificate_renewal"]["phase"] == "GaveUp", timeout=30
@@ -225,20 +240,7 @@ async def test_a_trigger_without_organization_name_is_rejected(
     assert answer["status"] == "Rejected"
     assert "OrganizationName" in answer["statusInfo"]["additionalInfo"]
     # once the CSMS sets it (ReadWrite), the trigger works
-    result = await csms.send(
-        "CS001",
-        "SetVariables",
-        {
-            "setVariableData": [
-                {
-                    "component": {"name": "SecurityCtrlr"},
-                    "variable": {"name": "OrganizationName"},
-                    "attributeValue": "OtherCPO",
-                }
-            ]
-        },
-    )
-    assert result["setVariableResult"][0]["attributeStatus"] == "Accepted"
+    assert await set_security(csms, OrganizationName="OtherCPO") == ["Accepted"]
     assert (await csms.send("CS001", "TriggerMessage", TRIGGER))["status"] == "Accepted"
     csr = x509.load_pem_x509_csr((await _csr(csms)).encode())
     assert csr.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "OtherCPO"
