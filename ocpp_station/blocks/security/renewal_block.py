@@ -30,6 +30,7 @@ from ocpp_station.blocks.security.csr import CsrError, build_csr, key_from_pem, 
 from ocpp_station.blocks.security.renewal import (
     BLOCKED,
     GAVE_UP,
+    IDLE,
     Renewal,
     expires_soon,
     next_wake,
@@ -172,10 +173,12 @@ class CertificateRenewal(Block):
                 reason = exc.reason if isinstance(exc, ChainRejected) else "InvalidKey"
                 detail = exc.detail if isinstance(exc, ChainRejected) else str(exc)
                 # A02.FR.07: Rejected, the certificate discarded, a security event; A02.FR.20:
-                # no resend until the CSMS triggers again.
-                self._state.invalid()
-                self.files.drop_pending_key()
-                self._save()
+                # no resend until the CSMS triggers again (an unsolicited one, with no renewal
+                # under way, leaves the station's own renewal as it was).
+                if self._state.phase != IDLE:
+                    self._state.invalid()
+                    self.files.drop_pending_key()
+                    self._save()
                 await self._security.raise_event(
                     "InvalidChargingStationCertificate", tech_info=detail, critical=True
                 )

@@ -95,6 +95,10 @@ def _profile3(csms: LocalCSMS, pki: Pki, data: Path, **kw: Any) -> Any:
     )
 
 
+def _text(pki: Pki) -> str:
+    return pki.client_cert.read_text()
+
+
 async def _csr(csms: LocalCSMS, count: int = 1) -> str:
     requests = await csms.wait_received("SignCertificate", count, "CS001", timeout=20)
     assert requests[-1]["certificateType"] == "ChargingStationCertificate"
@@ -164,15 +168,22 @@ async def test_a02_chain_from_another_ca_or_for_another_key_is_rejected_a02_fr_0
     )
     station = await _start(stations, config)
     await csms.wait_for(lambda: station.online, timeout=20)
+    # a certificate nobody asked for: no pending CSR
+    answer = await csms.send("CS001", "CertificateSigned", {"certificateChain": _text(pki)})
+    assert answer["status"] == "Rejected"
+    assert answer["statusInfo"]["reasonCode"] == "NoPendingRequest"
+    events = await csms.wait_received("SecurityEventNotification", 1, "CS001")
+    assert events[0]["type"] == "InvalidChargingStationCertificate"
+    assert station.status()["certificate_renewal"]["phase"] == "Idle"
+
     assert (await csms.send("CS001", "TriggerMessage", TRIGGER))["status"] == "Accepted"
     csr = await _csr(csms)
-
     wrong_ca = sign_csr(csr, load_ca(pki.other_ca_cert, pki.other_ca_key))
     answer = await csms.send("CS001", "CertificateSigned", {"certificateChain": pem(wrong_ca)})
     assert answer["status"] == "Rejected"
     assert answer["statusInfo"]["reasonCode"] == "UntrustedChain"
-    events = await csms.wait_received("SecurityEventNotification", 1, "CS001")
-    assert events[0]["type"] == "InvalidChargingStationCertificate"
+    events = await csms.wait_received("SecurityEventNotification", 2, "CS001")
+    assert events[1]["type"] == "InvalidChargingStationCertificate"
 
     # a new trigger, and a chain for a key the station never made
     assert (await csms.send("CS001", "TriggerMessage", TRIGGER))["status"] == "Accepted"
@@ -182,8 +193,8 @@ async def test_a02_chain_from_another_ca_or_for_another_key_is_rejected_a02_fr_0
     answer = await csms.send("CS001", "CertificateSigned", {"certificateChain": pem(other_key)})
     assert answer["status"] == "Rejected"
     assert answer["statusInfo"]["reasonCode"] == "KeyMismatch"
-    events = await csms.wait_received("SecurityEventNotification", 2, "CS001")
-    assert events[1]["type"] == "InvalidChargingStationCertificate"
+    events = await csms.wait_received("SecurityEventNotification", 3, "CS001")
+    assert events[2]["type"] == "InvalidChargingStationCertificate"
     # nothing was installed
     assert not (short_tmp / "s" / "certs" / "station" / "cert.pem").exists()
     # A02.FR.20: no resend after a rejected certificate (CertSigningWaitMinimum is 1 s)
