@@ -3,7 +3,8 @@
 ``Accepted`` is answered first and the message follows (F06.FR.04), sent as a triggered message
 (the dispatcher lets it through while the registration is Pending).  A BootNotification after an
 Accepted registration is ``Rejected`` (F06.FR.17); an unknown EVSE or connector is ``Rejected``;
-what the station does not send is ``NotImplemented``.
+what the station does not send is ``NotImplemented``.  SignChargingStationCertificate starts the
+client certificate renewal (A02; Rejected while ``SecurityCtrlr.OrganizationName`` is unset).
 """
 
 from __future__ import annotations
