@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 
 import pytest
 from certs import Pki, make_pki
@@ -122,7 +121,7 @@ def test_malformed_and_too_large_chains_are_rejected_a02_fr_16(pki: Pki) -> None
     assert len(parse_chain(text, max_size=len(text))) == 1
 
 
-def test_reason_codes_fit_status_info(pki: Pki, tmp_path: Path) -> None:
+def test_reason_codes_fit_status_info() -> None:
     for reason in (
         "InvalidFormat",
         "ChainTooLarge",
