@@ -204,6 +204,7 @@ class StationCore(StationApi):
             reconnect=self._reconnect_with_new_password,
             install_firmware=self.install_firmware,
             on_trust_changed=self._trust_changed,
+            reconnect_tls=self._reconnect_with_new_certificate,
         )
         self.rpc.gate = self.blocks.provisioning.gate
         self.transport = Transport(
@@ -223,6 +224,7 @@ class StationCore(StationApi):
             ping_interval=lambda: settings.ping_interval(self.dm),
             clock=self.base_clock,
             logger=self.log,
+            before_attempt=self._use_client_certificate,
         )
         await self.hal.open()
         for block in self.blocks.all():
@@ -323,6 +325,23 @@ class StationCore(StationApi):
         if self.transport.config.security_profile in (1, 2):
             await self.rpc.settled()  # the answers the station still waits for come first
             await self.transport.reconnect()
+
+    async def _reconnect_with_new_certificate(self) -> None:
+        """A02.FR.08: a renewed client certificate is installed; under security profile 3 the
+        station reconnects with it now (queued messages stay queued)."""
+        if self.transport.config.security_profile == 3:
+            await self.rpc.settled()
+            await self.transport.reconnect()
+
+    def _use_client_certificate(self) -> None:
+        """Before every connection attempt: the client certificate and key to present (the
+        renewed pair in ``<data_dir>/certs/station/`` when there is one, else the config's)."""
+        config = self.transport.config
+        pair = self.blocks.renewal.client_pair(
+            self.transport.failed_attempts, config.security_profile
+        )
+        if pair is not None:
+            config.cert_file, config.key_file = pair
 
     def _hal_options(self) -> dict[str, Any]:
         options = dict(self.config.hal_options)

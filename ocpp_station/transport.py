@@ -183,6 +183,7 @@ class Transport:
         clock: Clock | None = None,
         logger: logging.Logger | None = None,
         open_timeout: float = OPEN_TIMEOUT,
+        before_attempt: Callable[[], None] | None = None,
     ) -> None:
         config.check()
         self.config = config
@@ -195,6 +196,9 @@ class Transport:
         self._log = logger or logging.getLogger("ocpp_station.transport")
         self._ws_log = logging.getLogger("websockets.client")
         self._open_timeout = open_timeout
+        # called before every connection attempt: may update ``config`` (the renewed client
+        # certificate, A02.FR.08/28)
+        self._before_attempt = before_attempt
         self._ws: ClientConnection | None = None
         self._stopping = asyncio.Event()
         self._running = False
@@ -213,6 +217,11 @@ class Transport:
         url = self.config.url()
         try:
             while not self._stopping.is_set():
+                if self._before_attempt is not None:
+                    try:
+                        self._before_attempt()
+                    except Exception:
+                        self._log.exception("before_attempt callback failed")
                 ws = await self._connect(url)
                 if ws is not None:
                     self.failed_attempts = 0

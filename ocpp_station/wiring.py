@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from cryptography import x509
+
 from ocpp_station.blocks.authorization.block import AuthorizationBlock
 from ocpp_station.blocks.availability.block import AvailabilityBlock
 from ocpp_station.blocks.base import Block
 from ocpp_station.blocks.certificates.block import CertificatesBlock
-from ocpp_station.blocks.certificates.source import ConfigCertificateSource
 from ocpp_station.blocks.certificates.store import RootStore
 from ocpp_station.blocks.customer.block import CustomerBlock
 from ocpp_station.blocks.data_transfer.block import DataTransferBlock
@@ -31,6 +32,7 @@ from ocpp_station.blocks.reservation.block import ReservationBlock
 from ocpp_station.blocks.reset.block import ResetBlock
 from ocpp_station.blocks.security.block import SecurityBlock
 from ocpp_station.blocks.security.events import time_adjustment_reported
+from ocpp_station.blocks.security.renewal_block import CertificateRenewal
 from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
 from ocpp_station.blocks.smart_charging.store import ProfileStore
 from ocpp_station.blocks.tariff.block import TariffBlock
@@ -47,6 +49,7 @@ class Blocks:
 
     provisioning: Provisioning
     security: SecurityBlock
+    renewal: CertificateRenewal
     certificates: CertificatesBlock
     local_list: LocalListBlock
     authorization: AuthorizationBlock
@@ -68,6 +71,7 @@ class Blocks:
         return [
             self.provisioning,
             self.security,
+            self.renewal,
             self.certificates,
             self.local_list,
             self.authorization,
@@ -94,6 +98,15 @@ class Blocks:
         return [self.availability, self.transactions, self.monitoring]
 
 
+class _LaterRoots:
+    """The certificate store's roots (a ``TrustedRoots``), for the renewal built before it."""
+
+    store: CertificatesBlock | None = None
+
+    def roots(self, use: str) -> list[x509.Certificate]:
+        return self.store.roots(use) if self.store is not None else []
+
+
 def build_blocks(
     ctx: Context,
     store: StationStore,
@@ -105,6 +118,7 @@ def build_blocks(
     install_firmware: install.InstallStep | None = None,
     station_certificate: StationCertificateSource | None = None,
     on_trust_changed: Callable[[], None] | None = None,
+    reconnect_tls: Callable[[], Awaitable[None]] | None = None,
 ) -> Blocks:
     """The blocks, each given what it needs; the order is the dependency order.  ``reconnect``
     opens a new connection with the current credentials (after a new BasicAuthPassword, A01);
@@ -112,9 +126,27 @@ def build_blocks(
     ``install_firmware`` is the embedding application's firmware install step (else the
     configured command, else the ``sim`` backend's default); ``station_certificate`` names the
     station's own certificate (default: the configured ``cert_file``); ``on_trust_changed`` is
-    called when the installed CSMS roots changed (the TLS trust of the next connection)."""
+    called when the installed CSMS roots changed (the TLS trust of the next connection);
+    ``reconnect_tls`` opens a new connection with a renewed client certificate (A02.FR.08)."""
     sessions = Sessions()  # written by the transactions block, read by the others
     security = SecurityBlock(ctx)
+    # The certificate store and the renewal need each other, both only when called: the
+    # renewal checks a CertificateSigned chain against the installed roots (A02.FR.06), the
+    # store refuses to delete the certificate the renewal has in use (M04.FR.06).
+    roots = _LaterRoots()
+    renewal = CertificateRenewal(
+        ctx,
+        security,
+        roots,
+        reconnect=reconnect_tls if reconnect_tls is not None else reconnect,
+    )
+    certificates = CertificatesBlock(
+        ctx,
+        open_store=lambda: RootStore.in_data_dir(ctx.config.data_dir),
+        station_certificate=station_certificate or renewal,
+        on_trust_changed=on_trust_changed,
+    )
+    roots.store = certificates
 
     async def password_changed() -> None:
         # A01.FR.11: the change goes to the security log (never the password, A01.FR.12).
@@ -131,13 +163,6 @@ def build_blocks(
                 "SettingSystemTime", tech_info=f"clock set by {adjustment:+.3f} s to the CSMS time"
             )
 
-    certificates = CertificatesBlock(
-        ctx,
-        open_store=lambda: RootStore.in_data_dir(ctx.config.data_dir),
-        station_certificate=station_certificate
-        or ConfigCertificateSource(ctx.config.cert_file, ctx.log),
-        on_trust_changed=on_trust_changed,
-    )
     provisioning = Provisioning(
         ctx,
         on_accepted=on_accepted,
@@ -194,11 +219,18 @@ def build_blocks(
     tariff = TariffBlock(ctx, display)
     authorization.on_answer(tariff.authorized)
     trigger = TriggerBlock(
-        ctx, provisioning, availability, transactions, firmware=firmware, logs=diagnostics
+        ctx,
+        provisioning,
+        availability,
+        transactions,
+        firmware=firmware,
+        logs=diagnostics,
+        certificates=renewal,
     )
     return Blocks(
         provisioning=provisioning,
         security=security,
+        renewal=renewal,
         certificates=certificates,
         local_list=local_list,
         authorization=authorization,

@@ -51,3 +51,10 @@ class ManufacturerRoots(Protocol):
     against (L01; the certificates block)."""
 
     def manufacturer_roots(self) -> list[x509.Certificate]: ...
+
+
+class TrustedRoots(Protocol):
+    """The installed root certificates of one ``use`` (an InstallCertificateUse, e.g.
+    ``CSMSRootCertificate``): the certificate store, or the config's ``ca_file``."""
+
+    def roots(self, use: str) -> list[x509.Certificate]: ...
