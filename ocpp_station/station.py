@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -203,6 +204,8 @@ class StationCore(StationApi):
             data_transfers=self.data_transfers,
             reconnect=self._reconnect_with_new_password,
             install_firmware=self.install_firmware,
+            on_trust_changed=self._trust_changed,
+            reconnect_tls=self._reconnect_with_new_certificate,
         )
         self.rpc.gate = self.blocks.provisioning.gate
         self.transport = Transport(
@@ -224,10 +227,12 @@ class StationCore(StationApi):
             logger=self.log,
             select=self._next_connection,  # network connection profiles (B10)
             on_attempt=self.blocks.networking.attempt_done,
+            before_attempt=self._use_client_certificate,
         )
         await self.hal.open()
         for block in self.blocks.all():
             await block.start()
+        self._trust_changed()  # the certificate store is loaded: its CSMS roots
         self.spawn(self._hal_loop(), "hal", restart=self._hal_loop)
         self.spawn(self.sender.run(), "queue", restart=self.sender.run)
         self.spawn(self._storage_watch(), "storage", restart=self._storage_watch)
@@ -313,18 +318,14 @@ class StationCore(StationApi):
         await self.blocks.transactions.on_queue_response(message.action, message.payload, response)
 
     def _next_connection(self) -> TransportConfig:
-        """The transport configuration of the next connection attempt: the network slot the
-        networking block chooses, with the station's credentials."""
-        cfg = self.config
+        """The configuration of the next connection attempt: the network slot the networking
+        block chooses (B10), with the credentials and TLS trust of the current configuration."""
         profile = self.blocks.networking.next_connection()
-        return TransportConfig(
+        return dataclasses.replace(
+            self.transport.config,
             csms_url=profile.url,
-            station_id=cfg.id,
             security_profile=profile.security_profile,
             password=self._password(),
-            ca_file=str(cfg.ca_file) if cfg.ca_file else None,
-            cert_file=str(cfg.cert_file) if cfg.cert_file else None,
-            key_file=str(cfg.key_file) if cfg.key_file else None,
         )
 
     def _password(self) -> str | None:
@@ -339,13 +340,52 @@ class StationCore(StationApi):
             await self.rpc.settled()  # the answers the station still waits for come first
             await self.transport.reconnect()
 
+    async def _reconnect_with_new_certificate(self) -> None:
+        """A02.FR.08: a renewed client certificate is installed; under security profile 3 the
+        station reconnects with it now (queued messages stay queued)."""
+        if self.transport.config.security_profile == 3:
+            await self.rpc.settled()
+            await self.transport.reconnect()
+
+    def _use_client_certificate(self) -> None:
+        """Before every connection attempt: the client certificate and key to present (the
+        renewed pair in ``<data_dir>/certs/station/`` when there is one, else the config's)."""
+        config = self.transport.config
+        pair = self.blocks.renewal.client_pair(
+            self.transport.failed_attempts, config.security_profile
+        )
+        if pair is not None:
+            config.cert_file, config.key_file = pair
+
     def _hal_options(self) -> dict[str, Any]:
         options = dict(self.config.hal_options)
         if self.config.hal_backend == "sim":
             options.setdefault("clock", self.base_clock)
         return options
 
+    def _trust_changed(self) -> None:
+        """The installed CSMS roots (M05) are what the next TLS connection trusts.  The
+        configured ``ca_file`` was imported into them; it is still loaded itself only when it holds
+        a certificate the store did not take (a pinned server certificate that is no CA)."""
+        transport = getattr(self, "transport", None)
+        if transport is None:
+            return
+        certificates = self.blocks.certificates
+        roots = certificates.csms_roots_pem()
+        ca_file = self.config.ca_file
+        # Without a ca_file and without installed roots the system CAs verify the CSMS; with a
+        # ca_file whose roots were all deleted nothing does (M04 remark: no connection then).
+        transport.config.ca_data = roots if roots or ca_file else None
+        transport.config.ca_file = (
+            str(ca_file) if ca_file and certificates.config_ca_file_needed() else None
+        )
+
     async def _on_connect(self) -> None:
+        # M05.FR.13: a connection verified with a new CSMS root ends its fallback
+        try:
+            self.blocks.certificates.connection_verified(self.transport.peer_certificate())
+        except Exception:  # never in the way of the connection itself
+            self.log.exception("checking the fallback CSMS root failed")
         # The base clock: the CSMS-corrected one jumps when it syncs (B04 measures the outage).
         self.link.came_up(self.base_clock.time())
         await self.bus.publish("is_connected", True)

@@ -278,9 +278,8 @@ async def test_trigger_boot_rejected_after_accepted_and_others(
     result = await csms.send(sid, "TriggerMessage", {"requestedMessage": "Heartbeat"})
     assert result["status"] == "Accepted"
     await csms.wait_received("Heartbeat", count=beats + 1, station=sid)
-    result = await csms.send(
-        sid, "TriggerMessage", {"requestedMessage": "SignChargingStationCertificate"}
-    )
+    # no ISO 15118 certificates (SignChargingStationCertificate: test_certificate_renewal.py)
+    result = await csms.send(sid, "TriggerMessage", {"requestedMessage": "SignV2GCertificate"})
     assert result["status"] == "NotImplemented"
     result = await csms.send(
         sid, "TriggerMessage", {"requestedMessage": "StatusNotification", "evse": {"id": 9}}

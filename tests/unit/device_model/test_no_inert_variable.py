@@ -31,6 +31,7 @@ RESERVATION = "integration/reservation/test_reservation.py::"
 CACHE = "integration/authorization/test_authorization_cache.py::"
 LOCK = "integration/transactions/test_transactions_lock.py::"
 NETWORK = "integration/networking/test_network_profiles.py::"
+RENEWAL = "integration/security/test_certificate_renewal.py::"
 OFFLINE_RULES = TX + "test_offline_rules_cache_and_clear_cache"
 BACK_OFF = (
     LINK + "test_reconnect_back_off_follows_the_retry_variables",
@@ -195,6 +196,18 @@ LIVE: dict[Key, tuple[str, ...]] = {
     ),
     ("SecurityCtrlr", "BasicAuthPassword", None, "Actual"): (
         "integration/security/test_password_change.py::test_new_password_reconnects_and_sticks_a01",
+    ),
+    ("SecurityCtrlr", "OrganizationName", None, "Actual"): (
+        RENEWAL + "test_a_trigger_without_organization_name_is_rejected",
+    ),
+    ("SecurityCtrlr", "CertSigningWaitMinimum", None, "Actual"): (
+        RENEWAL + "test_sign_certificate_is_resent_with_doubling_waits_a02_fr_17_19",
+        "unit/blocks/security/test_renewal_state.py::"
+        "test_resends_double_the_wait_and_stop_after_repeat_times_a02_fr_17_19",
+    ),
+    ("SecurityCtrlr", "CertSigningRepeatTimes", None, "Actual"): (
+        RENEWAL + "test_sign_certificate_is_resent_with_doubling_waits_a02_fr_17_19",
+        "unit/blocks/security/test_renewal_state.py::test_repeat_times_zero_sends_once",
     ),
     ("SmartChargingCtrlr", "Enabled", None, "Actual"): (
         ALIGNED + "test_smart_charging_disabled_rejects_profiles",

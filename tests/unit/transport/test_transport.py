@@ -445,3 +445,34 @@ async def test_select_gives_the_config_of_every_attempt_and_hears_the_outcome() 
         assert outcomes == [(False, 0), (False, 0), (True, 0)]
         assert recorder.paths == ["/ocpp/CS001"]
         assert station.transport.failed_attempts == 0
+
+
+async def test_before_attempt_may_change_the_client_certificate_per_attempt(pki: Pki) -> None:
+    """``before_attempt`` runs before every connection attempt; the station uses it to pick the
+    client certificate (the renewed pair, or back to the previous one, A02.FR.28)."""
+    recorder = Recorder()
+    server_ssl = pki.server_ssl_context(require_client_cert=True)
+    async with csms(recorder, ssl=server_ssl) as (_, port):
+        config = TransportConfig(
+            f"wss://127.0.0.1:{port}/ocpp",
+            "CS001",
+            3,
+            ca_file=str(pki.ca_cert),
+            cert_file=str(pki.other_client_cert),  # refused by the server
+            key_file=str(pki.other_client_key),
+        )
+        seen: list[int] = []
+        station: Station | None = None
+
+        def before() -> None:
+            assert station is not None
+            failed = station.transport.failed_attempts
+            seen.append(failed)
+            if failed >= 2:  # after two failures: the pair the server trusts
+                config.cert_file, config.key_file = str(pki.client_cert), str(pki.client_key)
+
+        station = Station(config, before_attempt=before)
+        async with station:
+            await asyncio.wait_for(station.connected.wait(), 10)
+        assert seen == [0, 1, 2]
+        assert station.connects == 1
