@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -225,7 +224,10 @@ class StationCore(StationApi):
             ping_interval=lambda: settings.ping_interval(self.dm),
             clock=self.base_clock,
             logger=self.log,
-            select=self._next_connection,  # network connection profiles (B10)
+            # network connection profiles (B10): the slot of each attempt, same credentials
+            select=lambda: self.blocks.networking.config_for(
+                self.transport.config, self._password()
+            ),
             on_attempt=self.blocks.networking.attempt_done,
             before_attempt=self._use_client_certificate,
         )
@@ -316,17 +318,6 @@ class StationCore(StationApi):
 
     async def _on_queue_response(self, message: QueuedMessage, response: dict[str, Any]) -> None:
         await self.blocks.transactions.on_queue_response(message.action, message.payload, response)
-
-    def _next_connection(self) -> TransportConfig:
-        """The configuration of the next connection attempt: the network slot the networking
-        block chooses (B10), with the credentials and TLS trust of the current configuration."""
-        profile = self.blocks.networking.next_connection()
-        return dataclasses.replace(
-            self.transport.config,
-            csms_url=profile.url,
-            security_profile=profile.security_profile,
-            password=self._password(),
-        )
 
     def _password(self) -> str | None:
         # The device model's value wins: a CSMS may have set a new one (A01).

@@ -15,6 +15,7 @@ lower one are removed (A05.FR.06).  ``OCPPCommCtrlr.ActiveNetworkProfile`` is th
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +28,7 @@ from ocpp_station.blocks.networking.selection import SlotSelector
 from ocpp_station.blocks.networking.store import SEED_SLOT, SlotStore
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
+from ocpp_station.transport import TransportConfig
 
 COMM = "OCPPCommCtrlr"
 PRIORITY = "NetworkConfigurationPriority"
@@ -127,6 +129,17 @@ class NetworkingBlock(Block):
             return self.seed
         self._trying = (slot, held[slot])
         return held[slot]
+
+    def config_for(self, current: TransportConfig, password: str | None) -> TransportConfig:
+        """The transport configuration of the next attempt: :meth:`next_connection`'s URL and
+        security profile, with the credentials and TLS trust of ``current``."""
+        profile = self.next_connection()
+        return dataclasses.replace(
+            current,
+            csms_url=profile.url,
+            security_profile=profile.security_profile,
+            password=password,
+        )
 
     def attempt_done(self, connected: bool) -> None:
         """The attempt with the last :meth:`next_connection` failed or opened a connection."""
