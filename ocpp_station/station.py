@@ -222,6 +222,7 @@ class StationCore(StationApi):
             ping_interval=lambda: settings.ping_interval(self.dm),
             clock=self.base_clock,
             logger=self.log,
+            on_connect_failed=self._on_connect_failed,
         )
         await self.hal.open()
         for block in self.blocks.all():
@@ -341,6 +342,10 @@ class StationCore(StationApi):
         for block in self.blocks.all():
             await block.online(first)
         self.sender.resume()
+
+    def _on_connect_failed(self, kind: str, detail: str) -> None:
+        """A connection attempt failed with a security event (A00.FR.310/316/323, a 401/403)."""
+        self.spawn(self.blocks.security.connection_failed(kind, detail), "security event")
 
     def _on_disconnect(self) -> None:
         was = self.link.connected

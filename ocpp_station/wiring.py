@@ -27,6 +27,7 @@ from ocpp_station.blocks.reservation.block import ReservationBlock
 from ocpp_station.blocks.reset.block import ResetBlock
 from ocpp_station.blocks.security.block import SecurityBlock
 from ocpp_station.blocks.security.events import time_adjustment_reported
+from ocpp_station.blocks.security.log import SecurityLogStore
 from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
 from ocpp_station.blocks.smart_charging.store import ProfileStore
 from ocpp_station.blocks.tariff.block import TariffBlock
@@ -104,7 +105,11 @@ def build_blocks(
     ``install_firmware`` is the embedding application's firmware install step (else the
     configured command, else the ``sim`` backend's default)."""
     sessions = Sessions()  # written by the transactions block, read by the others
-    security = SecurityBlock(ctx)
+    # the start event (StartupOfTheDevice / ResetOrReboot) by the boot reason provisioning
+    # loaded (it starts before security)
+    security = SecurityBlock(
+        ctx, SecurityLogStore(store.connection), boot_reason=lambda: provisioning.boot_reason
+    )
 
     async def password_changed() -> None:
         # A01.FR.11: the change goes to the security log (never the password, A01.FR.12).
@@ -166,7 +171,7 @@ def build_blocks(
             backend=cfg.hal_backend,
         ),
     )
-    diagnostics = DiagnosticsBlock(ctx)
+    diagnostics = DiagnosticsBlock(ctx, security_log=security)
     customer = CustomerBlock(ctx, [authorization, local_list])
     data_transfer = DataTransferBlock(
         ctx, data_transfers if data_transfers is not None else DataTransferRegistry()
