@@ -41,8 +41,11 @@ class SecurityBlock(Block):
 
     async def start(self) -> None:
         # The provisioning block has loaded the stored boot reason (it starts first).
-        kind = startup_event(self._boot_reason())
-        await self.raise_event(kind, tech_info=f"boot reason {self._boot_reason()}")
+        reason = self._boot_reason()
+        try:
+            await self.raise_event(startup_event(reason), tech_info=f"boot reason {reason}")
+        except sqlite3.Error as exc:  # a store that cannot write must not stop the start
+            self.ctx.log.error("the start's security event could not be queued: %s", exc)
 
     async def connected(self) -> None:
         self.failures.connected()
