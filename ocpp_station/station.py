@@ -203,6 +203,7 @@ class StationCore(StationApi):
             data_transfers=self.data_transfers,
             reconnect=self._reconnect_with_new_password,
             install_firmware=self.install_firmware,
+            on_trust_changed=self._trust_changed,
         )
         self.rpc.gate = self.blocks.provisioning.gate
         self.transport = Transport(
@@ -222,11 +223,14 @@ class StationCore(StationApi):
             ping_interval=lambda: settings.ping_interval(self.dm),
             clock=self.base_clock,
             logger=self.log,
-            on_connect_failed=self._on_connect_failed,
+            on_connect_failed=lambda kind, detail: self.spawn(  # A00.FR.310/316/323, 401/403
+                self.blocks.security.connection_failed(kind, detail), "security event"
+            ),
         )
         await self.hal.open()
         for block in self.blocks.all():
             await block.start()
+        self._trust_changed()  # the certificate store is loaded: its CSMS roots
         self.spawn(self._hal_loop(), "hal", restart=self._hal_loop)
         self.spawn(self.sender.run(), "queue", restart=self.sender.run)
         self.spawn(self._storage_watch(), "storage", restart=self._storage_watch)
@@ -329,7 +333,29 @@ class StationCore(StationApi):
             options.setdefault("clock", self.base_clock)
         return options
 
+    def _trust_changed(self) -> None:
+        """The installed CSMS roots (M05) are what the next TLS connection trusts.  The
+        configured ``ca_file`` was imported into them; it is still loaded itself only when it holds
+        a certificate the store did not take (a pinned server certificate that is no CA)."""
+        transport = getattr(self, "transport", None)
+        if transport is None:
+            return
+        certificates = self.blocks.certificates
+        roots = certificates.csms_roots_pem()
+        ca_file = self.config.ca_file
+        # Without a ca_file and without installed roots the system CAs verify the CSMS; with a
+        # ca_file whose roots were all deleted nothing does (M04 remark: no connection then).
+        transport.config.ca_data = roots if roots or ca_file else None
+        transport.config.ca_file = (
+            str(ca_file) if ca_file and certificates.config_ca_file_needed() else None
+        )
+
     async def _on_connect(self) -> None:
+        # M05.FR.13: a connection verified with a new CSMS root ends its fallback
+        try:
+            self.blocks.certificates.connection_verified(self.transport.peer_certificate())
+        except Exception:  # never in the way of the connection itself
+            self.log.exception("checking the fallback CSMS root failed")
         # The base clock: the CSMS-corrected one jumps when it syncs (B04 measures the outage).
         self.link.came_up(self.base_clock.time())
         await self.bus.publish("is_connected", True)
@@ -342,10 +368,6 @@ class StationCore(StationApi):
         for block in self.blocks.all():
             await block.online(first)
         self.sender.resume()
-
-    def _on_connect_failed(self, kind: str, detail: str) -> None:
-        """A connection attempt failed with a security event (A00.FR.310/316/323, a 401/403)."""
-        self.spawn(self.blocks.security.connection_failed(kind, detail), "security event")
 
     def _on_disconnect(self) -> None:
         was = self.link.connected

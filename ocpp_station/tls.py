@@ -14,13 +14,15 @@ connection attempt is.
 * A00.FR.308/309/411/412: the certification path and the host name are verified
   (``PROTOCOL_TLS_CLIENT`` turns both on; a failure is ``InvalidCsmsCertificate``, A00.FR.310).
 
-:func:`classify` names the security event of a failed attempt (A00.FR.310, A00.FR.316,
-A00.FR.323, and ``FailedToAuthenticateAtCsms`` for an HTTP 401/403 answer to the websocket
-upgrade); None for a failure that is not a security event (no route, refused, timeout).
+:func:`failure` says how the transport logs a failed attempt, and :func:`classify` names the
+security event it is (A00.FR.310, A00.FR.316, A00.FR.323, and ``FailedToAuthenticateAtCsms`` for
+an HTTP 401/403 answer to the websocket upgrade); None for a failure that is not a security
+event (no route, refused, timeout).
 """
 
 from __future__ import annotations
 
+import logging
 import ssl
 
 from websockets.exceptions import InvalidStatus
@@ -82,7 +84,7 @@ def configure(context: ssl.SSLContext) -> ssl.SSLContext:
 def classify(exc: BaseException) -> tuple[str, str] | None:
     """``(security event type, technical detail)`` for a failed connection attempt, or None."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        detail = exc.verify_message or str(exc)
+        detail = getattr(exc, "verify_message", None) or str(exc)
         return INVALID_CSMS_CERTIFICATE, f"CSMS certificate not valid: {detail}"
     if isinstance(exc, ssl.SSLError):
         reason = exc.reason or ""
@@ -96,3 +98,14 @@ def classify(exc: BaseException) -> tuple[str, str] | None:
         if status in _AUTH_STATUSES:
             return FAILED_TO_AUTHENTICATE, f"the CSMS answered the upgrade with HTTP {status}"
     return None
+
+
+def failure(exc: BaseException) -> tuple[int, str, tuple[str, str] | None]:
+    """How to log a failed connection attempt (level, a message taking the URL and the error)
+    and its security event (:func:`classify`), for the transport."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        text = "TLS: the CSMS certificate of %s failed verification: %s"
+        return logging.ERROR, text, classify(exc)
+    if isinstance(exc, ssl.SSLError):
+        return logging.ERROR, "TLS handshake with %s failed: %s", classify(exc)
+    return logging.WARNING, "connecting to %s failed: %s", classify(exc)

@@ -56,6 +56,9 @@ class TransportConfig:
     ca_file: str | None = None
     cert_file: str | None = None
     key_file: str | None = None
+    # PEM text of the installed CSMS root certificates (M05), trusted besides ``ca_file``; an
+    # empty string trusts nothing more (and, without ca_file, nothing: the last root deleted).
+    ca_data: str | None = None
 
     def url(self) -> str:
         """``<csms_url>/<station id>``: one slash, the id percent-encoded (Part 4 section 3.1.1)."""
@@ -95,7 +98,8 @@ class TransportConfig:
     def ssl_context(self) -> ssl.SSLContext | None:
         """The TLS client context for a wss URL (None for ws): TLS 1.2 or newer, the cipher
         suites of A00.FR.319, no compression (:mod:`ocpp_station.tls`), the CSMS certificate's
-        path and host name verified against ``ca_file`` (system CAs when unset), and the client
+        path and host name verified against ``ca_file`` and ``ca_data`` (system CAs when both
+        are unset), and the client
         certificate under profile 3.  Reads the files now, so renewed certificates are used."""
         if urlsplit(self.csms_url).scheme.lower() != "wss":
             return None
@@ -103,7 +107,12 @@ class TransportConfig:
         context = tls.configure(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
         if self.ca_file:
             context.load_verify_locations(cafile=self.ca_file)
-        else:
+        if self.ca_data:
+            context.load_verify_locations(cadata=self.ca_data)
+            # an installed root may be signed by the root it replaced (M05.FR.10): a trust
+            # anchor of its own, whether or not the old one is still installed
+            context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        if not self.ca_file and self.ca_data is None:
             context.load_default_certs()
         if self.security_profile == 3:
             assert self.cert_file and self.key_file  # check() guarantees them
@@ -179,7 +188,7 @@ class Transport:
         clock: Clock | None = None,
         logger: logging.Logger | None = None,
         open_timeout: float = OPEN_TIMEOUT,
-        on_connect_failed: Callable[[str, str], None] | None = None,
+        on_connect_failed: Callable[[str, str], object] | None = None,
     ) -> None:
         config.check()
         self.config = config
@@ -264,17 +273,11 @@ class Transport:
 
         try:
             ws = await self._unless_stopped(open_connection())
-        except ssl.SSLCertVerificationError as exc:
-            self._log.error("TLS: the CSMS certificate of %s failed verification: %s", url, exc)
-            self._failed(exc)  # A00.FR.310/311: the event, and no connection
-            return None
-        except ssl.SSLError as exc:
-            self._log.error("TLS handshake with %s failed: %s", url, exc)
-            self._failed(exc)  # A00.FR.316/323
-            return None
-        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            self._log.warning("connecting to %s failed: %s", url, exc)
-            self._failed(exc)  # an HTTP 401/403 answer: FailedToAuthenticateAtCsms
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:  # ssl's are OSErrors
+            level, message, event = tls.failure(exc)  # event: A00.FR.310/316/323, a 401/403
+            self._log.log(level, message, url, exc)
+            if event is not None and self._on_connect_failed is not None:
+                self._on_connect_failed(*event)
             return None
         if ws is None:  # stopped while connecting
             return None
@@ -289,15 +292,6 @@ class Transport:
             await ws.close(code=1002, reason="ocpp2.0.1 required")
             return None
         return ws
-
-    def _failed(self, exc: BaseException) -> None:
-        found = tls.classify(exc)
-        if found is None or self._on_connect_failed is None:
-            return
-        try:
-            self._on_connect_failed(*found)
-        except Exception:
-            self._log.exception("on_connect_failed callback failed")
 
     async def _serve(self, ws: ClientConnection) -> None:
         self._ws = ws
@@ -377,6 +371,17 @@ class Transport:
             await ws.send(data, text=True)
         except ConnectionClosed as exc:
             raise NotConnected(f"connection to the CSMS closed: {exc}") from exc
+
+    def peer_certificate(self) -> bytes | None:
+        """The DER of the server certificate of the open TLS connection (None: none open)."""
+        ws = self._ws
+        if ws is None:
+            return None
+        ssl_object = ws.transport.get_extra_info("ssl_object")
+        if ssl_object is None:
+            return None
+        der: bytes | None = ssl_object.getpeercert(binary_form=True)
+        return der
 
     async def reconnect(self) -> None:
         """Close the open connection cleanly; :meth:`run` connects again after the back-off, with

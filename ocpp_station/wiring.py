@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from ocpp_station.blocks.authorization.block import AuthorizationBlock
 from ocpp_station.blocks.availability.block import AvailabilityBlock
 from ocpp_station.blocks.base import Block
+from ocpp_station.blocks.certificates.block import CertificatesBlock
+from ocpp_station.blocks.certificates.source import ConfigCertificateSource
+from ocpp_station.blocks.certificates.store import RootStore
 from ocpp_station.blocks.customer.block import CustomerBlock
 from ocpp_station.blocks.data_transfer.block import DataTransferBlock
 from ocpp_station.blocks.data_transfer.handlers import DataTransferRegistry
@@ -18,6 +21,7 @@ from ocpp_station.blocks.display.block import DisplayBlock
 from ocpp_station.blocks.display.interface import display_of
 from ocpp_station.blocks.firmware import install
 from ocpp_station.blocks.firmware.block import FirmwareBlock
+from ocpp_station.blocks.interfaces import StationCertificateSource
 from ocpp_station.blocks.local_list.block import LocalListBlock
 from ocpp_station.blocks.local_list.store import ListStore
 from ocpp_station.blocks.monitoring.block import MonitoringBlock
@@ -44,6 +48,7 @@ class Blocks:
 
     provisioning: Provisioning
     security: SecurityBlock
+    certificates: CertificatesBlock
     local_list: LocalListBlock
     authorization: AuthorizationBlock
     availability: AvailabilityBlock
@@ -64,6 +69,7 @@ class Blocks:
         return [
             self.provisioning,
             self.security,
+            self.certificates,
             self.local_list,
             self.authorization,
             self.availability,
@@ -98,12 +104,16 @@ def build_blocks(
     reconnect: Callable[[], Awaitable[None]],
     data_transfers: DataTransferRegistry | None = None,
     install_firmware: install.InstallStep | None = None,
+    station_certificate: StationCertificateSource | None = None,
+    on_trust_changed: Callable[[], None] | None = None,
 ) -> Blocks:
     """The blocks, each given what it needs; the order is the dependency order.  ``reconnect``
     opens a new connection with the current credentials (after a new BasicAuthPassword, A01);
     ``data_transfers`` holds the integrator's DataTransfer handlers (kept over a reset);
     ``install_firmware`` is the embedding application's firmware install step (else the
-    configured command, else the ``sim`` backend's default)."""
+    configured command, else the ``sim`` backend's default); ``station_certificate`` names the
+    station's own certificate (default: the configured ``cert_file``); ``on_trust_changed`` is
+    called when the installed CSMS roots changed (the TLS trust of the next connection)."""
     sessions = Sessions()  # written by the transactions block, read by the others
     # the start event (StartupOfTheDevice / ResetOrReboot) by the boot reason provisioning
     # loaded (it starts before security)
@@ -126,6 +136,13 @@ def build_blocks(
                 "SettingSystemTime", tech_info=f"clock set by {adjustment:+.3f} s to the CSMS time"
             )
 
+    certificates = CertificatesBlock(
+        ctx,
+        open_store=lambda: RootStore.in_data_dir(ctx.config.data_dir),
+        station_certificate=station_certificate
+        or ConfigCertificateSource(ctx.config.cert_file, ctx.log),
+        on_trust_changed=on_trust_changed,
+    )
     provisioning = Provisioning(
         ctx,
         on_accepted=on_accepted,
@@ -170,6 +187,7 @@ def build_blocks(
             reboot=cfg.firmware_reboot_after_install,
             backend=cfg.hal_backend,
         ),
+        roots=certificates,
     )
     diagnostics = DiagnosticsBlock(ctx, security_log=security)
     customer = CustomerBlock(ctx, [authorization, local_list])
@@ -186,6 +204,7 @@ def build_blocks(
     return Blocks(
         provisioning=provisioning,
         security=security,
+        certificates=certificates,
         local_list=local_list,
         authorization=authorization,
         availability=availability,

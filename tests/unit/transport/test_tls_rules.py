@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import ssl
 
 import pytest
@@ -112,3 +113,17 @@ def test_refused_credentials_are_failed_to_authenticate(code: int) -> None:
 )
 def test_other_failures_are_no_security_event(exc: BaseException) -> None:
     assert tls.classify(exc) is None
+
+
+def test_how_a_failure_is_logged() -> None:
+    verify = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    level, message, event = tls.failure(verify)
+    assert level == logging.ERROR and "failed verification" in message
+    assert event is not None and event[0] == "InvalidCsmsCertificate"
+    level, message, event = tls.failure(ssl_error("TLSV1_ALERT_PROTOCOL_VERSION"))
+    assert level == logging.ERROR and event is not None and event[0] == "InvalidTLSVersion"
+    assert tls.failure(ConnectionRefusedError(111, "refused")) == (
+        logging.WARNING,
+        "connecting to %s failed: %s",
+        None,
+    )
