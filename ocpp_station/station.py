@@ -225,6 +225,9 @@ class StationCore(StationApi):
             clock=self.base_clock,
             logger=self.log,
             before_attempt=self._use_client_certificate,
+            on_connect_failed=lambda kind, detail: self.spawn(  # A00.FR.310/316/323, 401/403
+                self.blocks.security.connection_failed(kind, detail), "security event"
+            ),
         )
         await self.hal.open()
         for block in self.blocks.all():
