@@ -56,6 +56,15 @@ def worker_argv(args: argparse.Namespace, indices: range, report_fd: int) -> lis
     return argv
 
 
+def cores() -> int:
+    """The cores this process may run on (``os.cpu_count()`` narrowed by the CPU affinity mask,
+    e.g. ``taskset`` or a container's cpuset)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _fail(message: str, code: int = 2) -> int:
     print(f"ocpp-station fleet: {message}", file=sys.stderr)
     return code
@@ -94,7 +103,7 @@ def fleet_command(args: argparse.Namespace, config: StationConfig) -> int:
     http = args.http or config.http_listen
     workers = args.workers
     if workers is None:  # one process per core, but a status page needs them all in one
-        workers = 1 if http else os.cpu_count() or 1
+        workers = 1 if http else cores()
     if workers < 1:
         return _fail(f"--workers must be >= 1, got {workers}")
     if workers > 1 and http:
