@@ -138,6 +138,7 @@ class Snapshot:
     boot_seconds: float | None = None  # the boot storm (slowest worker, merged)
     workers: int = 1
     dead_workers: int = 0  # worker processes that ended on their own with an error
+    collect_ms: float = 0.0  # CPU time reading the stations for this snapshot took (merged: max)
 
     def rtt_ms(self, q: float) -> float | None:
         value = self.rtt.quantile(q)
@@ -154,6 +155,7 @@ def merge(parts: Iterable[Snapshot], kind: str | None = None) -> Snapshot:
     out.elapsed = max(p.elapsed for p in parts)
     boots = [p.boot_seconds for p in parts if p.boot_seconds is not None]
     out.boot_seconds = max(boots) if boots else None
+    out.collect_ms = max(p.collect_ms for p in parts)
     for name in (
         "stations", "running", "connected", "registered", "charging", "queued",
         "messages_in", "messages_out", "failed", "workers", "dead_workers",
@@ -212,6 +214,7 @@ def to_json(s: Snapshot, wire: bool = False) -> dict[str, Any]:
         "boot_seconds": None if s.boot_seconds is None else round(s.boot_seconds, 3),
         "workers": s.workers,
         "dead_workers": s.dead_workers,
+        "collect_ms": round(s.collect_ms, 3),
     }
     if wire:
         data["rtt_buckets"] = s.rtt.to_pairs()
@@ -233,7 +236,7 @@ def from_json(data: dict[str, Any]) -> Snapshot:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"fleet snapshot: {name} must be a count, got {value!r}")
         values[name] = value
-    for name in ("elapsed", "messages_per_second"):
+    for name in ("elapsed", "messages_per_second", "collect_ms"):
         value = data.get(name, 0.0)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"fleet snapshot: {name} must be a number, got {value!r}")

@@ -115,6 +115,7 @@ def test_merge_adds_counts_and_histograms_and_keeps_the_longest_times() -> None:
         messages_per_second=2.5,
         rtts=[0.01] * 99,
         boot_seconds=1.0,
+        collect_ms=0.5,
     )
     b = snapshot(
         stations=2,
@@ -137,6 +138,7 @@ def test_merge_adds_counts_and_histograms_and_keeps_the_longest_times() -> None:
     )
     assert (m.messages_in, m.messages_out, m.messages_per_second) == (10, 12, 3.5)
     assert (m.elapsed, m.boot_seconds, m.failed, m.workers) == (6.0, 3.0, 1, 2)
+    assert m.collect_ms == 0.5  # the slowest worker's
     assert m.rtt.count == 100
     assert m.rtt_ms(0.99) == pytest.approx(10.0, rel=0.011)  # 99 of 100 are 10 ms
     assert m.rtt_ms(1.0) == pytest.approx(1000.0, rel=0.011)
