@@ -29,6 +29,7 @@ LOG = logging.getLogger("ocpp_station.fleet")
 
 DEFAULT_INTERVAL = 5.0  # seconds between two live summaries
 CHARGING = "Charging"
+CHUNK = 500  # stations read between two yields to the event loop
 
 Emit = Callable[[Snapshot], None]
 
@@ -56,9 +57,11 @@ class Monitor:
         *,
         clock: Callable[[], float] = time.monotonic,
         parent_pid: int | None = None,
+        chunk: int = CHUNK,
     ) -> None:
         self.emit = emit
         self.interval = interval
+        self.chunk = max(1, chunk)
         self.frames = RoundTrips()
         self._clock = clock
         self._parent_pid = parent_pid
@@ -91,7 +94,7 @@ class Monitor:
                 self.lost()
                 return
             if self.interval > 0:
-                self._emit(self.snapshot("live"))
+                self._emit(await self.live_snapshot())
 
     def final(self) -> None:
         if not self._finished:
@@ -112,25 +115,32 @@ class Monitor:
         except Exception:  # the summary must never take the fleet down
             LOG.exception("fleet summary could not be written")
 
+    async def live_snapshot(self) -> Snapshot:
+        """:meth:`snapshot` ``live``, reading ``chunk`` stations between two yields to the event
+        loop (a big fleet's read never holds the loop for long)."""
+        stations = list(self._fleet.running) if self._fleet is not None else []
+        totals = [0, 0, 0, 0]
+        cpu = 0.0
+        for start in range(0, len(stations), self.chunk):
+            cpu0 = time.thread_time()
+            part = count(stations[start : start + self.chunk])
+            cpu += time.thread_time() - cpu0
+            totals = [a + b for a, b in zip(totals, part)]
+            await asyncio.sleep(0)
+        return self._snapshot("live", totals, len(stations), cpu)
+
     def snapshot(self, kind: str) -> Snapshot:
         """The fleet now; ``live``: rate and round trips since the last one, ``final``: over the
         whole run."""
-        now = self._clock()
+        stations = self._fleet.running if self._fleet is not None else []
         cpu0 = time.thread_time()  # CPU time: a busy machine's preemptions do not count
+        totals = count(stations)
+        return self._snapshot(kind, totals, len(stations), time.thread_time() - cpu0)
+
+    def _snapshot(self, kind: str, totals: list[int], running: int, cpu: float) -> Snapshot:
+        now = self._clock()
         fleet = self._fleet
-        running = fleet.running if fleet is not None else []
-        connected = registered = charging = queued = 0
-        for station in running:
-            link = station.link
-            if link.connected:
-                connected += 1
-            if link.registration == "Accepted":
-                registered += 1
-            queued += len(station.queue)
-            for engine in station.blocks.transactions.engines.values():
-                if engine.charging_state == CHARGING:
-                    charging += 1
-        collect_ms = (time.thread_time() - cpu0) * 1000
+        connected, registered, charging, queued = totals
         frames = self.frames
         messages = frames.messages_in + frames.messages_out
         if kind == "final":
@@ -147,7 +157,7 @@ class Monitor:
             kind=kind,
             elapsed=now - self._t0,
             stations=len(fleet) if fleet is not None else 0,
-            running=len(running),
+            running=running,
             connected=connected,
             registered=registered,
             charging=charging,
@@ -158,8 +168,25 @@ class Monitor:
             rtt=rtt,
             failed=len(boot.failed) if boot is not None else 0,
             boot_seconds=boot.seconds if boot is not None else None,
-            collect_ms=collect_ms,
+            collect_ms=cpu * 1000,
         )
+
+
+def count(stations: Sequence[StationCore]) -> list[int]:
+    """[connected, registered (Accepted), charging transactions, queued messages] of
+    ``stations``: attribute reads only (no I/O, no JSON, no ``status()``)."""
+    connected = registered = charging = queued = 0
+    for station in stations:
+        link = station.link
+        if link.connected:
+            connected += 1
+        if link.registration == "Accepted":
+            registered += 1
+        queued += len(station.queue)
+        for engine in station.blocks.transactions.engines.values():
+            if engine.charging_state == CHARGING:
+                charging += 1
+    return [connected, registered, charging, queued]
 
 
 def line_emitter(stream: TextIO | None = None) -> Emit:

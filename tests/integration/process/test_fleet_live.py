@@ -42,6 +42,10 @@ async def test_snapshot_counts_what_the_stations_report(csms: LocalCSMS, short_t
         sim(one).present_id_token(1, "LIVETOKEN01", "ISO14443")
         await until(lambda: (transaction(one) or {}).get("charging_state") == "Charging")
         await until(lambda: monitor.snapshot("live").charging == 1)
+        chunked = Monitor(lambda _s: None, 0, chunk=1)  # one station between two yields
+        chunked.attach(fleet, asyncio.Event())
+        s = await chunked.live_snapshot()
+        assert (s.running, s.connected, s.registered, s.charging) == (3, 3, 3, 1)
 
         # An unanswered TransactionEvent waits in the persistent queue: the summary sums them.
         csms.policy.silent = {"TransactionEvent"}
