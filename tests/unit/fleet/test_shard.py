@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import station_config
 
-from ocpp_station.fleet import station_id
+from ocpp_station.fleet import FleetError, fleet_configs, station_id
 from ocpp_station.fleet_shard import Shard, ShardError, parse_shard, shard_indices, split
 
 
@@ -86,3 +88,14 @@ def test_split_needs_a_contiguous_range_and_parts() -> None:
         split(range(1, 10, 2), 2)
     with pytest.raises(ValueError, match="parts"):
         split(range(1, 10), 0)
+
+
+def test_a_slice_of_a_fleet_has_the_fleets_ids_and_folders(tmp_path: Path) -> None:
+    base = station_config("ws://127.0.0.1:9/ocpp", tmp_path, station_id="FL")
+    part = fleet_configs(base, 12_000, range(9_999, 10_002))
+    assert [c.id for c in part] == ["FL-09999", "FL-10000", "FL-10001"]  # width from the count
+    assert [c.data_dir for c in part] == [tmp_path / c.id for c in part]
+    assert fleet_configs(base, 3, range(3, 3)) == []
+    for bad in (range(0, 2), range(2, 5), range(1, 4, 2)):
+        with pytest.raises(FleetError, match=re.escape("not a slice of 1..3")):
+            fleet_configs(base, 3, bad)
