@@ -171,6 +171,12 @@ async def _follow(worker: Worker, stopping: asyncio.Event) -> None:
         else:
             worker.latest = snapshot
     worker.returncode = await worker.proc.wait()
+    if worker.bad_lines:
+        print(
+            f"ocpp-station fleet: {worker.name()} sent {worker.bad_lines} line(s) that were not "
+            "summaries (ignored)",
+            file=sys.stderr,
+        )
     if worker.returncode != 0:
         how = (
             f"was killed by signal {-worker.returncode}"
