@@ -32,6 +32,7 @@ from hal.backends.sim import MODEL_OPTIONS
 from ocpp_station import Station
 from ocpp_station.clock import SystemClock
 from ocpp_station.config import StationConfig
+from ocpp_station.fleet_live import Monitor
 from ocpp_station.http.frames import FrameStats
 from ocpp_station.http.pages import FleetPage
 from ocpp_station.http.server import ListenError, PageServer
@@ -58,8 +59,11 @@ def station_id(template_id: str, index: int, count: int) -> str:
     return f"{template_id}-{index:0{width}d}"
 
 
-def fleet_configs(template: StationConfig, count: int) -> list[StationConfig]:
-    """The configs of a fleet of ``count`` stations made from ``template`` (pure)."""
+def fleet_configs(
+    template: StationConfig, count: int, indices: range | None = None
+) -> list[StationConfig]:
+    """The configs of a fleet of ``count`` stations made from ``template`` (pure); only those of
+    the 1-based ``indices`` when given (a shard or a worker's slice: ``fleet_shard``)."""
     if isinstance(count, bool) or not isinstance(count, int):
         raise FleetError(f"count must be an integer, got {count!r}")
     if not 1 <= count <= MAX_COUNT:
@@ -81,8 +85,12 @@ def fleet_configs(template: StationConfig, count: int) -> list[StationConfig]:
             f"{template.source}: station.id: fleet ids such as {last!r} are longer than "
             f"{STATION_ID_MAX_LENGTH} characters; use a shorter template id"
         )
+    if indices is None:
+        indices = range(1, count + 1)
+    elif indices.step != 1 or (indices and not 1 <= indices[0] <= indices[-1] <= count):
+        raise FleetError(f"station indices {indices!r} are not a slice of 1..{count}")
     configs = []
-    for index in range(1, count + 1):
+    for index in indices:
         sid = station_id(template.id, index, count)
         configs.append(
             dataclasses.replace(
@@ -147,6 +155,7 @@ class Fleet:
         boot_timeout: float = DEFAULT_BOOT_TIMEOUT,
         on_frame: FrameHook | None = None,
         station_factory: Callable[..., Station] = Station,
+        indices: range | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise FleetError(f"concurrency must be a positive integer, got {concurrency!r}")
@@ -154,7 +163,7 @@ class Fleet:
             raise FleetError(f"boot_timeout must be a finite number, got {boot_timeout!r}")
         if boot_timeout <= 0:
             raise FleetError(f"boot_timeout must be > 0 seconds, got {boot_timeout!r}")
-        self.configs = fleet_configs(template, count)
+        self.configs = fleet_configs(template, count, indices)
         self.concurrency = concurrency
         self.boot_timeout = float(boot_timeout)
         self.stations: list[Station] = []
@@ -239,6 +248,10 @@ class Fleet:
         finally:
             unsubscribe()
 
+    @property
+    def running(self) -> list[Station]:  # started and not yet stopped
+        return self._running
+
     def registrations(self) -> Counter[str]:
         """How many stations are in each registration state (``Unknown`` before an answer)."""
         return Counter(s.registration for s in self._running)
@@ -287,26 +300,37 @@ async def run_fleet(
     concurrency: int = DEFAULT_CONCURRENCY,
     stop: asyncio.Event | None = None,
     http: str | None = None,
+    indices: range | None = None,
+    monitor: Monitor | None = None,
 ) -> int:
     """The ``fleet`` command: run ``count`` stations until SIGINT/SIGTERM (or ``stop`` is set),
     then stop them cleanly.  ``http`` (``host:port``; default: the template's ``[http] listen``)
-    serves the fleet's status page from before the boot storm to the end.  Returns the exit code:
+    serves the fleet's status page from before the boot storm to the end.  ``indices``: run only
+    these stations of the ``count`` (a shard); ``monitor`` sees every frame and gives the live
+    summary and the final report (``ocpp_station.fleet_live``).  Returns the exit code:
     0, 2 for a bad template or count, 1 when no station could start or the page cannot listen."""
     http = http or config.http_listen
     stats = FrameStats() if http else None
     clock = SystemClock()
 
     def count_frame(sid: str, direction: str, text: str) -> None:
-        assert stats is not None
-        stats.add(sid, direction, text, clock.time())
+        if stats is not None:
+            stats.add(sid, direction, text, clock.time())
+        if monitor is not None:
+            monitor.on_frame(sid, direction, text)
 
     try:
         fleet = Fleet(
-            config, count, concurrency=concurrency, on_frame=count_frame if stats else None
+            config,
+            count,
+            concurrency=concurrency,
+            on_frame=count_frame if stats or monitor else None,
+            indices=indices,
         )
     except FleetError as exc:
         print(f"ocpp-station fleet: {exc}", file=sys.stderr)
         return 2
+    count = len(fleet)  # from here on: the stations this process runs (a shard: fewer)
     page: PageServer | None = None
     if http and stats is not None:
         source = FleetPage(lambda: fleet.stations, stats, clock.time, count)
@@ -325,6 +349,10 @@ async def run_fleet(
             FDS_PER_STATION,
         )
     stop = stop or asyncio.Event()
+    watching: asyncio.Future[None] | None = None
+    if monitor is not None:
+        monitor.attach(fleet, stop)
+        watching = asyncio.ensure_future(monitor.run())
     loop = asyncio.get_running_loop()
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -341,6 +369,8 @@ async def run_fleet(
                 await starting
         else:
             report = starting.result()
+            if monitor is not None:
+                monitor.booted(report)
             LOG.info(
                 "fleet: %d of %d stations started, %d accepted, in %.1f s",
                 report.started,
@@ -356,6 +386,9 @@ async def run_fleet(
             await stopper
         stopper.cancel()
     finally:
+        if watching is not None and monitor is not None:
+            watching.cancel()
+            monitor.final()  # before the stop: the stations as they ran
         await fleet.stop()
         if page is not None:
             await page.close()

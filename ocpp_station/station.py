@@ -230,6 +230,9 @@ class StationCore(StationApi):
             ),
             on_attempt=self.blocks.networking.attempt_done,
             before_attempt=self._use_client_certificate,
+            on_connect_failed=lambda kind, detail: self.spawn(  # A00.FR.310/316/323, 401/403
+                self.blocks.security.connection_failed(kind, detail), "security event"
+            ),
         )
         await self.hal.open()
         for block in self.blocks.all():

@@ -24,6 +24,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
+from ocpp_station import tls
 from ocpp_station.backoff import BackOff as BackOff  # re-exported: part of this module's API
 from ocpp_station.clock import Clock, SystemClock
 from ocpp_station.logutil import RedactingLogger
@@ -96,14 +97,15 @@ class TransportConfig:
             raise TransportError("security profile 3 needs cert_file and key_file")
 
     def ssl_context(self) -> ssl.SSLContext | None:
-        """The TLS client context for a wss URL (None for ws): TLS 1.2 or newer, the CSMS
-        certificate verified against ``ca_file`` and ``ca_data`` (system CAs when both are
-        unset), and the client
+        """The TLS client context for a wss URL (None for ws): TLS 1.2 or newer, the cipher
+        suites of A00.FR.319, no compression (:mod:`ocpp_station.tls`), the CSMS certificate's
+        path and host name verified against ``ca_file`` and ``ca_data`` (system CAs when both
+        are unset), and the client
         certificate under profile 3.  Reads the files now, so renewed certificates are used."""
         if urlsplit(self.csms_url).scheme.lower() != "wss":
             return None
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the certificate and host name
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        # PROTOCOL_TLS_CLIENT verifies the certification path and the host name (A00.FR.308/309)
+        context = tls.configure(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
         if self.ca_file:
             context.load_verify_locations(cafile=self.ca_file)
         if self.ca_data:
@@ -137,6 +139,9 @@ class Transport:
     take effect on the next one.  ``ping_interval() == 0`` disables websocket pings.
     ``select`` (optional) gives the configuration of each attempt in place of ``config`` (B10);
     ``on_attempt`` hears whether each attempt connected, before ``on_connect`` runs.
+    ``on_connect_failed(kind, detail)`` hears every failed attempt that is a security event
+    (:func:`ocpp_station.tls.classify`: InvalidCsmsCertificate, InvalidTLSVersion,
+    InvalidTLSCipherSuite, FailedToAuthenticateAtCsms); the connection is not made.
     """
 
     def __init__(
@@ -154,6 +159,7 @@ class Transport:
         select: Callable[[], TransportConfig] | None = None,
         on_attempt: Callable[[bool], None] | None = None,
         before_attempt: Callable[[], None] | None = None,
+        on_connect_failed: Callable[[str, str], object] | None = None,
     ) -> None:
         config.check()
         self.config = config
@@ -164,6 +170,7 @@ class Transport:
         self._on_disconnect = on_disconnect
         self._backoff = backoff
         self._ping_interval = ping_interval
+        self._on_connect_failed = on_connect_failed
         self._clock: Clock = clock or SystemClock()
         self._log = logger or logging.getLogger("ocpp_station.transport")
         self._ws_log = logging.getLogger("websockets.client")
@@ -261,14 +268,11 @@ class Transport:
 
         try:
             ws = await self._unless_stopped(open_connection())
-        except ssl.SSLCertVerificationError as exc:
-            self._log.error("TLS: the CSMS certificate of %s failed verification: %s", url, exc)
-            return None
-        except ssl.SSLError as exc:
-            self._log.error("TLS handshake with %s failed: %s", url, exc)
-            return None
-        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            self._log.warning("connecting to %s failed: %s", url, exc)
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:  # ssl's are OSErrors
+            level, message, event = tls.failure(exc)  # event: A00.FR.310/316/323, a 401/403
+            self._log.log(level, message, url, exc)
+            if event is not None and self._on_connect_failed is not None:
+                self._on_connect_failed(*event)
             return None
         if ws is None:  # stopped while connecting
             return None

@@ -33,6 +33,7 @@ from ocpp_station.blocks.reservation.block import ReservationBlock
 from ocpp_station.blocks.reset.block import ResetBlock
 from ocpp_station.blocks.security.block import SecurityBlock
 from ocpp_station.blocks.security.events import time_adjustment_reported
+from ocpp_station.blocks.security.log import SecurityLogStore
 from ocpp_station.blocks.security.renewal_block import CertificateRenewal
 from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
 from ocpp_station.blocks.smart_charging.store import ProfileStore
@@ -132,7 +133,11 @@ def build_blocks(
     called when the installed CSMS roots changed (the TLS trust of the next connection);
     ``reconnect_tls`` opens a new connection with a renewed client certificate (A02.FR.08)."""
     sessions = Sessions()  # written by the transactions block, read by the others
-    security = SecurityBlock(ctx)
+    # the start event (StartupOfTheDevice / ResetOrReboot) by the boot reason provisioning
+    # loaded (it starts before security)
+    security = SecurityBlock(
+        ctx, SecurityLogStore(store.connection), boot_reason=lambda: provisioning.boot_reason
+    )
     # The certificate store and the renewal need each other, both only when called: the
     # renewal checks a CertificateSigned chain against the installed roots (A02.FR.06), the
     # store refuses to delete the certificate the renewal has in use (M04.FR.06).
@@ -222,7 +227,7 @@ def build_blocks(
         ),
         roots=certificates,
     )
-    diagnostics = DiagnosticsBlock(ctx)
+    diagnostics = DiagnosticsBlock(ctx, security_log=security)
     customer = CustomerBlock(ctx, [authorization, local_list])
     data_transfer = DataTransferBlock(
         ctx, data_transfers if data_transfers is not None else DataTransferRegistry()

@@ -297,7 +297,14 @@ async def test_security_profile_upgrade_and_failed_upgrade_a05(
         assert "station certificate" in result["attributeStatusInfo"]["additionalInfo"]
         # the change is a security event of the station's log (not a critical one: A04)
         await right.wait_for(
-            lambda: [e["techInfo"] for e in events] == ["SecurityCtrlr.SecurityProfile 1 -> 2"]
+            lambda: (
+                [
+                    e.get("techInfo")
+                    for e in events
+                    if e["type"] == "ReconfigurationOfSecurityParameters"
+                ]
+                == ["SecurityCtrlr.SecurityProfile 1 -> 2"]
+            )
         )
     finally:
         await wrong.stop()
