@@ -31,9 +31,9 @@ from ocpp_station.events import EventBus
 from ocpp_station.layout import EvseLayout
 from ocpp_station.rpc.endpoint import RpcEndpoint
 from ocpp_station.station_api import StationApi
+from ocpp_station.station_link import StationLink
 from ocpp_station.storage import QueuedMessage, StationStore
 from ocpp_station.tasks import Factory, TaskGroup
-from ocpp_station.transport import Transport, TransportConfig
 from ocpp_station.wiring import build_blocks
 
 ResetHook = Callable[[str], Awaitable[None]]
@@ -41,7 +41,7 @@ ResetHook = Callable[[str], Awaitable[None]]
 STORAGE_PROBE_INTERVAL = 2.0  # seconds between write attempts while the store cannot write
 
 
-class StationCore(StationApi):
+class StationCore(StationApi, StationLink):
     """One OCPP 2.0.1 charging station, without the local control socket (``ocpp_station.Station``
     adds it).
 
@@ -207,33 +207,7 @@ class StationCore(StationApi):
             reconnect_tls=self._reconnect_with_new_certificate,
         )
         self.rpc.gate = self.blocks.provisioning.gate
-        self.transport = Transport(
-            TransportConfig(
-                csms_url=cfg.csms_url,
-                station_id=cfg.id,
-                security_profile=cfg.security_profile,
-                password=self._password(),
-                ca_file=str(cfg.ca_file) if cfg.ca_file else None,
-                cert_file=str(cfg.cert_file) if cfg.cert_file else None,
-                key_file=str(cfg.key_file) if cfg.key_file else None,
-            ),
-            on_connect=self._on_connect,
-            on_message=self.rpc.on_message,
-            on_disconnect=self._on_disconnect,
-            backoff=lambda: settings.backoff(self.dm),
-            ping_interval=lambda: settings.ping_interval(self.dm),
-            clock=self.base_clock,
-            logger=self.log,
-            # network connection profiles (B10): the slot of each attempt, same credentials
-            select=lambda: self.blocks.networking.config_for(
-                self.transport.config, self._password()
-            ),
-            on_attempt=self.blocks.networking.attempt_done,
-            before_attempt=self._use_client_certificate,
-            on_connect_failed=lambda kind, detail: self.spawn(  # A00.FR.310/316/323, 401/403
-                self.blocks.security.connection_failed(kind, detail), "security event"
-            ),
-        )
+        self.transport = self._make_transport()
         await self.hal.open()
         for block in self.blocks.all():
             await block.start()
@@ -322,57 +296,11 @@ class StationCore(StationApi):
     async def _on_queue_response(self, message: QueuedMessage, response: dict[str, Any]) -> None:
         await self.blocks.transactions.on_queue_response(message.action, message.payload, response)
 
-    def _password(self) -> str | None:
-        # The device model's value wins: a CSMS may have set a new one (A01).
-        return self.dm.get("SecurityCtrlr", "BasicAuthPassword") or self.config.password
-
-    async def _reconnect_with_new_password(self) -> None:
-        """A01: the CSMS set a new BasicAuthPassword (and got its answer): every connection from
-        now on uses it, starting with a new one now.  Queued messages stay queued."""
-        self.transport.config.password = self._password()
-        if self.transport.config.security_profile in (1, 2):
-            await self.rpc.settled()  # the answers the station still waits for come first
-            await self.transport.reconnect()
-
-    async def _reconnect_with_new_certificate(self) -> None:
-        """A02.FR.08: a renewed client certificate is installed; under security profile 3 the
-        station reconnects with it now (queued messages stay queued)."""
-        if self.transport.config.security_profile == 3:
-            await self.rpc.settled()
-            await self.transport.reconnect()
-
-    def _use_client_certificate(self) -> None:
-        """Before every connection attempt: the client certificate and key to present (the
-        renewed pair in ``<data_dir>/certs/station/`` when there is one, else the config's)."""
-        config = self.transport.config
-        pair = self.blocks.renewal.client_pair(
-            self.transport.failed_attempts, config.security_profile
-        )
-        if pair is not None:
-            config.cert_file, config.key_file = pair
-
     def _hal_options(self) -> dict[str, Any]:
         options = dict(self.config.hal_options)
         if self.config.hal_backend == "sim":
             options.setdefault("clock", self.base_clock)
         return options
-
-    def _trust_changed(self) -> None:
-        """The installed CSMS roots (M05) are what the next TLS connection trusts.  The
-        configured ``ca_file`` was imported into them; it is still loaded itself only when it holds
-        a certificate the store did not take (a pinned server certificate that is no CA)."""
-        transport = getattr(self, "transport", None)
-        if transport is None:
-            return
-        certificates = self.blocks.certificates
-        roots = certificates.csms_roots_pem()
-        ca_file = self.config.ca_file
-        # Without a ca_file and without installed roots the system CAs verify the CSMS; with a
-        # ca_file whose roots were all deleted nothing does (M04 remark: no connection then).
-        transport.config.ca_data = roots if roots or ca_file else None
-        transport.config.ca_file = (
-            str(ca_file) if ca_file and certificates.config_ca_file_needed() else None
-        )
 
     async def _on_connect(self) -> None:
         # M05.FR.13: a connection verified with a new CSMS root ends its fallback
