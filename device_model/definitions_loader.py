@@ -1,10 +1,13 @@
 """Component definitions: parsed once per process and shared by every DeviceModel.
 
-The packaged files in ``device_model.definitions`` (described by the JSON Schema
-``device_model_definitions.schema.json`` of the ``ocpp_station.schemas`` resources) or the files
-of a directory given to :func:`load_definitions` are validated with jsonschema and checked for
-consistency (duplicates, defaults that their own characteristics refuse, list types without a
-valuesList).  All problems are reported together in one :class:`DefinitionError`.
+The packaged files in ``device_model.definitions`` or the files of a directory given to
+:func:`load_definitions` are checked for consistency (duplicates, defaults that their own
+characteristics refuse, list types without a valuesList).  The files of a directory are also
+validated with jsonschema against ``device_model_definitions.schema.json`` (``ocpp_station.schemas``
+resources); the packaged files are part of the release and are validated against that schema by
+the unit tests (tests/unit/device_model/test_definitions_schema.py), so a station's start does not
+import jsonschema for them (~40 ms, ~4 MiB).  All problems are reported together in one
+:class:`DefinitionError`.
 """
 
 from __future__ import annotations
@@ -20,8 +23,6 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
-
-import jsonschema
 
 from device_model.values import InvalidValue, check_value
 
@@ -114,7 +115,8 @@ class Definitions:
         ]
 
 
-def _schema() -> dict[str, Any]:
+def definitions_schema() -> dict[str, Any]:
+    """The JSON Schema of one definitions file."""
     text = (
         resources.files("ocpp_station.schemas") / "device_model_definitions.schema.json"
     ).read_text(encoding="utf-8")
@@ -187,8 +189,12 @@ def _parse_file(name: str, data: dict[str, Any], errors: list[str]) -> list[Vari
     return out
 
 
-def _load(files: list[tuple[str, Traversable | Path]]) -> Definitions:
-    validator = jsonschema.Draft7Validator(_schema())
+def _load(files: list[tuple[str, Traversable | Path]], *, validate: bool) -> Definitions:
+    validator = None
+    if validate:
+        import jsonschema  # lazy: only for definitions from a directory (see the docstring)
+
+        validator = jsonschema.Draft7Validator(definitions_schema())
     errors: list[str] = []
     variables: list[VariableDef] = []
     seen: dict[VariableKey, str] = {}
@@ -199,7 +205,11 @@ def _load(files: list[tuple[str, Traversable | Path]]) -> Definitions:
         except (OSError, ValueError) as exc:
             errors.append(f"{name}: cannot read: {exc}")
             continue
-        problems = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        problems = (
+            []
+            if validator is None
+            else sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        )
         if problems:
             for p in problems:
                 where = "/".join(str(x) for x in p.absolute_path) or "(top)"
@@ -264,6 +274,6 @@ def load_definitions(directory: str | os.PathLike[str] | None = None) -> Definit
             )
             if not files:
                 raise DefinitionError([f"{directory}: no *.json definition files"])
-        defs = _load(files)
+        defs = _load(files, validate=directory is not None)
         _cache[key] = defs
         return defs

@@ -116,11 +116,12 @@ class Store:
             row = conn.execute("SELECT version FROM device_model_schema WHERE id = 1").fetchone()
             if row is not None and row[0] > SCHEMA_VERSION:
                 raise _too_new("device_model_schema", row[0])
-            conn.execute(
-                "INSERT INTO device_model_schema (id, version) VALUES (1, ?) "
-                "ON CONFLICT (id) DO UPDATE SET version = excluded.version",
-                (SCHEMA_VERSION,),
-            )
+            if row is None or row[0] < SCHEMA_VERSION:  # unchanged: nothing written (no fsync)
+                conn.execute(
+                    "INSERT INTO device_model_schema (id, version) VALUES (1, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+                    (SCHEMA_VERSION,),
+                )
             conn.execute("COMMIT")
         except BaseException:
             _rollback(conn)

@@ -134,8 +134,6 @@ def main(argv: list[str] | None = None) -> int:
 async def _run(config: StationConfig) -> int:
     from device_model import DeviceModelConfigError  # lazy: this subcommand only
     from ocpp_station import Station  # lazy: this subcommand only
-    from ocpp_station.control.server import SocketPathError  # lazy: this subcommand only
-    from ocpp_station.http.server import ListenError  # lazy: this subcommand only
     from ocpp_station.storage import StorageError  # lazy: this subcommand only
 
     station = Station(config)
@@ -146,13 +144,14 @@ async def _run(config: StationConfig) -> int:
     except DeviceModelConfigError as exc:
         print(f"ocpp-station: {config.source}: [device_model]: {exc}", file=sys.stderr)
         return 2
-    except (StorageError, SocketPathError) as exc:
+    except _loaded(StorageError, "ocpp_station.control.server.SocketPathError") as exc:
         # one line naming the path and what is wrong: a read-only or unwritable data
         # directory, a control socket path taken by a file, a directory or a live station
         print(f"ocpp-station: {exc}", file=sys.stderr)
         return 1
-    except ListenError as exc:
-        print(f"ocpp-station: {config.source}: [http] listen: {exc.strerror}", file=sys.stderr)
+    except _loaded("ocpp_station.http.server.ListenError") as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+        print(f"ocpp-station: {config.source}: [http] listen: {reason}", file=sys.stderr)
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -164,6 +163,22 @@ async def _run(config: StationConfig) -> int:
     waiter.cancel()
     await station.stop()
     return 0
+
+
+def _loaded(*errors: type[BaseException] | str) -> tuple[type[BaseException], ...]:
+    """The exception classes to catch; one named ``"module.Class"`` counts only if its module is
+    loaded: the control server and the status page load only when configured (a lean start),
+    and a module that was never imported raised nothing."""
+    out: list[type[BaseException]] = []
+    for error in errors:
+        if isinstance(error, str):
+            module, _, name = error.rpartition(".")
+            loaded = sys.modules.get(module)
+            if loaded is not None:
+                out.append(getattr(loaded, name))
+        else:
+            out.append(error)
+    return tuple(out)
 
 
 def _ctl(args: argparse.Namespace) -> int:

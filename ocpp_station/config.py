@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from ocpp_station.layout import layout_problems
+from ocpp_station.schema_fast import Check, UnsupportedSchema, compile_fast
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 class ConfigError(Exception):
@@ -95,16 +97,33 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return error.message
 
 
+@cache
+def _config_check() -> Check:
+    """The config schema compiled to a predicate (ocpp_station.schema_fast): a valid file never
+    needs jsonschema, which costs a start-up ~40 ms and ~4 MiB."""
+    try:
+        return compile_fast(load_schema("station_config.schema.json"))
+    except UnsupportedSchema:  # a keyword the compiler lacks: jsonschema checks every file
+        return lambda data: False
+
+
+def _schema_errors(data: dict[str, Any], source: str) -> list[str]:
+    """Every schema problem of ``data``, described by jsonschema (the authority)."""
+    import jsonschema  # lazy: only for a config the fast check refused
+
+    validator = jsonschema.Draft7Validator(load_schema("station_config.schema.json"))
+    return [
+        f"{source}: {_path_of(e)}: {_describe(e)}"
+        for e in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    ]
+
+
 def config_from_dict(
     data: dict[str, Any], source: str = "<config>", base: Path | None = None
 ) -> StationConfig:
     """Validate a parsed config; relative paths resolve against ``base`` (the file's folder)."""
     base = base or Path.cwd()
-    validator = jsonschema.Draft7Validator(load_schema("station_config.schema.json"))
-    errors = [
-        f"{source}: {_path_of(e)}: {_describe(e)}"
-        for e in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    ]
+    errors = [] if _config_check()(data) else _schema_errors(data, source)
     if errors:
         raise ConfigError(errors)
     st = data["station"]

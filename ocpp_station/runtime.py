@@ -27,15 +27,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ocpp_station.config import StationConfig
-from ocpp_station.control.api import CONTROL_TOPICS, ControlApi
-from ocpp_station.control.server import ControlServer
-from ocpp_station.http.frames import RecentFrames, frame_head
 from ocpp_station.service import ServiceManager, redact, status_line
 from ocpp_station.service.logs import StationTag
 from ocpp_station.service.redact import basic_token
 from ocpp_station.station import StationCore
 
-if TYPE_CHECKING:  # typing only: the server module loads when a page is configured
+if TYPE_CHECKING:  # typing only: each loads when its feature is configured (a lean start)
+    from ocpp_station.control.api import ControlApi
+    from ocpp_station.control.server import ControlServer
+    from ocpp_station.http.frames import RecentFrames
     from ocpp_station.http.server import PageServer
 
 
@@ -47,7 +47,11 @@ class Station(StationCore):
 
     def __init__(self, config: StationConfig, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        self.recent_frames = RecentFrames() if config.http_listen else None
+        self.recent_frames: RecentFrames | None = None
+        if config.http_listen:
+            from ocpp_station.http.frames import RecentFrames  # lazy: only with [http] listen
+
+            self.recent_frames = RecentFrames()
         self._secrets: tuple[str, ...] = ()
         if config.password:
             self._secrets = (config.password, basic_token(config.id, config.password))
@@ -61,6 +65,8 @@ class Station(StationCore):
         if self.recent_frames is not None:
             self.recent_frames.add(direction, text, self.clock.time(), self._secrets)
         if self.log.isEnabledFor(logging.DEBUG):
+            from ocpp_station.http.frames import frame_head  # lazy: only when logging DEBUG
+
             head = frame_head(text)
             self.log.debug(
                 "%s %s",
@@ -75,6 +81,9 @@ class Station(StationCore):
         socket = self.config.control_socket
         fresh: ControlServer | None = None
         if socket is not None and self.control_server is None:
+            from ocpp_station.control.api import CONTROL_TOPICS  # lazy: only with a socket
+            from ocpp_station.control.server import ControlServer  # lazy: only with a socket
+
             # Checked before the core starts: a path the socket must not take (a file, a
             # directory, another station's live socket) ends the start with SocketPathError.
             fresh = ControlServer(socket, topics=CONTROL_TOPICS, logger=self.log)
@@ -86,6 +95,8 @@ class Station(StationCore):
             except BaseException:
                 await super().stop()
                 raise
+            from ocpp_station.control.api import ControlApi  # lazy: only with a socket
+
             self.control_server = fresh
             self.control_api = ControlApi(self, fresh)
         if self.control_api is not None:

@@ -7,14 +7,13 @@ from __future__ import annotations
 import functools
 import json
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import best_match
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from ocpp_station.control.server import ControlError
-from ocpp_station.rpc.compiled import check_date_time
+from ocpp_station.schema_fast import check_date_time
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, FormatChecker
 
 SCHEMA_FILE = "control_api.schema.json"
 
@@ -27,21 +26,33 @@ def control_schema() -> dict[str, Any]:
     return schema
 
 
-# Formats are checked, not only annotated: jsonschema's own date-time check needs an optional
-# package and silently passes without it; a security_event with a bad timestamp must not reach
-# the queue (where it could never be sent).
-_FORMATS = FormatChecker(formats=())
-_FORMATS.checks("date-time")(check_date_time)
+# jsonschema is loaded with the first control call, not when a station starts: a station
+# without a control client never pays its import (~40 ms, ~4 MiB).
+
+
+@functools.cache
+def _formats() -> FormatChecker:
+    # Formats are checked, not only annotated: jsonschema's own date-time check needs an optional
+    # package and silently passes without it; a security_event with a bad timestamp must not
+    # reach the queue (where it could never be sent).
+    from jsonschema import FormatChecker  # lazy: see above
+
+    checker = FormatChecker(formats=())
+    checker.checks("date-time")(check_date_time)
+    return checker
 
 
 @functools.cache
 def _validator(pointer: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # lazy: see above
+    from referencing import Registry, Resource  # lazy: see above
+
     root = control_schema()
     registry: Registry[Any] = Registry().with_resource(root["$id"], Resource.from_contents(root))
     return Draft202012Validator(
         {"$ref": f"{root['$id']}#{pointer}"},
         registry=registry,
-        format_checker=_FORMATS,
+        format_checker=_formats(),
     )
 
 
@@ -61,6 +72,8 @@ def check_params(method: str, params: dict[str, Any]) -> None:
     errors = list(_validator(f"/methods/{method}/params").iter_errors(params))
     if not errors:
         return
+    from jsonschema.exceptions import best_match  # lazy: see above
+
     error = best_match(errors)
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     raise ControlError(

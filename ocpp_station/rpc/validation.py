@@ -4,7 +4,7 @@ The schemas are read from the installed ``ocpp`` package (``ocpp/v201/schemas``)
 A validator is compiled the first time an (action, direction) pair is needed and cached; the
 module-level :func:`default_registry` is shared, so many stations in one process share the compiled
 validators.  The happy path costs one dict lookup and one call of the predicate compiled by
-:mod:`ocpp_station.rpc.compiled`; jsonschema runs only for invalid payloads, to find and describe
+:mod:`ocpp_station.schema_fast`; jsonschema runs only for invalid payloads, to find and describe
 the error.
 
 Schema violations map onto the OCPP-J CALLERROR codes (Part 4 section 4.3):
@@ -31,14 +31,15 @@ import threading
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import jsonschema
-from jsonschema.exceptions import ValidationError
-from jsonschema.protocols import Validator
-
-from ocpp_station.rpc.compiled import Check, UnsupportedSchema, check_date_time, compile_fast
 from ocpp_station.rpc.errors import ErrorCode, OCPPError
+from ocpp_station.schema_fast import Check, UnsupportedSchema, check_date_time, compile_fast
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
 
 Kind = Literal["request", "response"]
 
@@ -66,8 +67,15 @@ _OTHER = (4, ErrorCode.FORMAT_VIOLATION)
 ROOT = "$"  # the field path reported for a problem with the payload object itself
 
 
-_FORMAT_CHECKER = jsonschema.FormatChecker(formats=())
-_FORMAT_CHECKER.checks("date-time")(check_date_time)
+@cache
+def _format_checker() -> jsonschema.FormatChecker:
+    # jsonschema is imported on the first invalid payload only (or for a schema the fast path
+    # cannot compile): a station that only sees valid frames never loads it (~40 ms, ~4 MiB).
+    import jsonschema  # lazy: see above
+
+    checker = jsonschema.FormatChecker(formats=())
+    checker.checks("date-time")(check_date_time)
+    return checker
 
 
 class SchemaRegistry:
@@ -99,10 +107,12 @@ class SchemaRegistry:
             with self._lock:
                 cached = self._validators[kind].get(action)
                 if cached is None:
+                    from jsonschema.validators import validator_for  # lazy: see _format_checker
+
                     schema = self._schema(action, kind)
-                    cls = jsonschema.validators.validator_for(schema)
+                    cls = validator_for(schema)
                     cls.check_schema(schema)
-                    cached = cls(schema, format_checker=_FORMAT_CHECKER)
+                    cached = cls(schema, format_checker=_format_checker())
                     self._validators[kind][action] = cached
         return cached
 

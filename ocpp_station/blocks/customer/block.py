@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.customer import report
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
@@ -35,6 +34,8 @@ class CustomerBlock(Block):
         ctx.handlers.register("CustomerInformation", self.on_customer_information)
 
     async def on_customer_information(self, payload: dict[str, Any]) -> Reply:
+        from ocpp_station.blocks.customer import report  # lazy: CustomerInformation only
+
         status = report.decide(payload)
         if status == "Invalid":
             info = "give exactly one of idToken, customerCertificate, customerIdentifier"
@@ -45,6 +46,8 @@ class CustomerBlock(Block):
         return Reply({"status": status}, then=lambda: self._answer(payload))
 
     async def _answer(self, payload: dict[str, Any]) -> None:
+        from ocpp_station.blocks.customer import report  # lazy: CustomerInformation only
+
         id_token = payload.get("idToken")
         records: list[dict[str, Any]] = []
         cleared = 0

@@ -12,16 +12,21 @@ cancels the first (N01.FR.12/20).
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.diagnostics import rules
 from ocpp_station.blocks.diagnostics.logfile import DiagnosticsLog
-from ocpp_station.blocks.firmware import transfer
 from ocpp_station.clock import iso
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
+
+if TYPE_CHECKING:
+    from ocpp_station.blocks.diagnostics import rules
+
+# The request rules and the HTTP(S) upload load with the first GetLog or LogStatusNotification
+# trigger (each method's "# lazy" import), not at every start: the log file itself is attached
+# at start.
 
 
 class SecurityLog(Protocol):
@@ -50,6 +55,9 @@ class DiagnosticsBlock(Block):
 
     # -- CSMS ------------------------------------------------------------------------------------
     async def on_get_log(self, payload: dict[str, Any]) -> Reply:
+        from ocpp_station.blocks.diagnostics import rules  # lazy: see the module top
+        from ocpp_station.blocks.firmware import transfer  # lazy: see the module top
+
         request = rules.LogRequest.from_payload(payload)
         if not transfer.supported(request.location):
             info = "upload protocols: " + ", ".join(transfer.SCHEMES).upper()
@@ -96,6 +104,8 @@ class DiagnosticsBlock(Block):
 
     def _assemble(self, request: rules.LogRequest, security: list[str]) -> bytes:
         """The file: a header, then the log's records in the time window (a worker thread)."""
+        from ocpp_station.blocks.diagnostics import rules  # lazy: see the module top
+
         window = " .. ".join(
             iso(t) if t is not None else "*" for t in (request.oldest, request.latest)
         )
@@ -111,6 +121,9 @@ class DiagnosticsBlock(Block):
         return (header + body).encode("utf-8")
 
     async def _upload(self, request: rules.LogRequest, filename: str, data: bytes) -> str:
+        from ocpp_station.blocks.diagnostics import rules  # lazy: see the module top
+        from ocpp_station.blocks.firmware import transfer  # lazy: see the module top
+
         context = transfer.client_ssl_context(self.ctx.config.ca_file)
         status = "UploadFailure"
         for delay in [0.0] + [request.retry_interval] * request.retries:
@@ -136,6 +149,8 @@ class DiagnosticsBlock(Block):
 
     async def report_status(self, *, triggered: bool = False) -> None:
         """TriggerMessage(LogStatusNotification): Uploading while an upload runs, else Idle."""
+        from ocpp_station.blocks.diagnostics import rules  # lazy: see the module top
+
         running = self._current.request_id if self._current is not None else None
         payload = rules.triggered_status(running)
         await self.ctx.dispatcher.send("LogStatusNotification", payload, triggered=triggered)

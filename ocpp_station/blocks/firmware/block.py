@@ -26,7 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.firmware import rules, transfer
+from ocpp_station.blocks.firmware import rules
 from ocpp_station.blocks.firmware.install import (
     REBOOT,
     FirmwareImage,
@@ -181,6 +181,9 @@ class FirmwareBlock(Block):
         self._workdir.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self._workdir, 0o700)  # the data directory's rule: only the station reads it
         dest = self._workdir / f"firmware-{rid}.bin"
+        # lazy: the HTTP(S) client loads with the first download, not at every start
+        from ocpp_station.blocks.firmware import transfer  # lazy
+
         context = transfer.client_ssl_context(self.ctx.config.ca_file)
         await self._status("Downloading", rid)
         error: Exception | None = None

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from device_model import VariableChange, VariableDef
 from hal.types import HalEvent
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.monitoring import events, limits, report, rules
+from ocpp_station.blocks.monitoring import events, limits, rules
 from ocpp_station.blocks.monitoring.events import Tech
 from ocpp_station.blocks.monitoring.hardware import HardwareValues, Write
 from ocpp_station.blocks.monitoring.monitors import (
@@ -184,6 +184,8 @@ class MonitoringBlock(Block):
         return {"status": "Accepted"}  # N05.FR.01
 
     async def on_get_monitoring_report(self, payload: dict[str, Any]) -> dict[str, Any] | Reply:
+        from ocpp_station.blocks.monitoring import report  # lazy: GetMonitoringReport only
+
         criteria = payload.get("monitoringCriteria") or []
         cvs = payload.get("componentVariable") or []
         limit = self._limit("DeviceDataCtrlr", "ItemsPerMessage", "GetReport")

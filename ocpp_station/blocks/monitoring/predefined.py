@@ -14,8 +14,6 @@ import threading
 from importlib import resources
 from typing import Any
 
-import jsonschema
-
 from device_model import Definitions
 from ocpp_station.blocks.monitoring.monitors import (
     PRECONFIGURED,
@@ -24,8 +22,15 @@ from ocpp_station.blocks.monitoring.monitors import (
     supported_types,
 )
 from ocpp_station.layout import EvseLayout
+from ocpp_station.schema_fast import UnsupportedSchema, compile_fast
 
 _lock = threading.Lock()
+
+
+def _never(data: Any) -> bool:
+    return False
+
+
 _entries: list[dict[str, Any]] | None = None
 
 
@@ -39,7 +44,10 @@ def _read() -> list[dict[str, Any]]:
                     encoding="utf-8"
                 )
             )
-            validator = jsonschema.Draft7Validator(schema)
+            try:
+                valid = compile_fast(schema)
+            except UnsupportedSchema:
+                valid = _never
             root = resources.files("device_model.definitions") / "monitors"
             entries: list[dict[str, Any]] = []
             errors: list[str] = []
@@ -47,7 +55,11 @@ def _read() -> list[dict[str, Any]]:
                 if not path.name.endswith(".json"):
                     continue
                 data = json.loads(path.read_text(encoding="utf-8"))
-                errors += [f"{path.name}: {e.message}" for e in validator.iter_errors(data)]
+                if not valid(data):  # jsonschema only describes what the fast check refused
+                    import jsonschema  # lazy: only for a file that fails the fast check
+
+                    validator = jsonschema.Draft7Validator(schema)
+                    errors += [f"{path.name}: {e.message}" for e in validator.iter_errors(data)]
                 entries += data.get("monitors", [])
             if errors:
                 raise ValueError("predefined monitors: " + "; ".join(errors))

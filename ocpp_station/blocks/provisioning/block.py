@@ -23,7 +23,7 @@ from typing import Any
 from device_model import VariableChange
 from ocpp_station import settings
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.provisioning import reports, variables
+from ocpp_station.blocks.provisioning import variables
 from ocpp_station.context import Context
 from ocpp_station.dispatch.dispatcher import NotReady
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Reply
@@ -218,10 +218,14 @@ class Provisioning(Block):
         return Reply(response)
 
     async def on_get_base_report(self, payload: dict[str, Any]) -> Reply:
+        from ocpp_station.blocks.provisioning import reports  # lazy: the report requests only
+
         response, parts = reports.handle_get_base_report(self.ctx.dm, payload, now=self.ctx.now())
         return Reply(response, then=lambda: self._send_reports(parts))
 
     async def on_get_report(self, payload: dict[str, Any]) -> Reply:
+        from ocpp_station.blocks.provisioning import reports  # lazy: the report requests only
+
         response, parts = reports.handle_get_report(self.ctx.dm, payload, now=self.ctx.now())
         return Reply(response, then=lambda: self._send_reports(parts))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ocpp_station.blocks.base import Block
 from ocpp_station.blocks.smart_charging.composite import EvseContext, composite_schedule
@@ -29,12 +29,14 @@ from ocpp_station.blocks.smart_charging.store import (
     StoredProfile,
     same_slot,
 )
-from ocpp_station.blocks.smart_charging.validation import ValidationContext, validate_profile
 from ocpp_station.blocks.transactions.sessions import Sessions
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
 from ocpp_station.storage import StorageUnavailable
+
+if TYPE_CHECKING:
+    from ocpp_station.blocks.smart_charging.validation import ValidationContext
 
 StoreOpener = Callable[[], ProfileStore]
 _ENTRIES_KEY = ("SmartChargingCtrlr", None, "Entries", "ChargingProfiles")
@@ -77,6 +79,9 @@ class SmartChargingBlock(Block):
     def _validation_context(
         self, source: Literal["csms", "local"], evse: int, replacing: StoredProfile | None = None
     ) -> ValidationContext:
+        # lazy: the profile rules load with the first profile to judge, not at every start
+        from ocpp_station.blocks.smart_charging.validation import ValidationContext  # lazy
+
         dm = self.ctx.dm
         existing = self.store.all()
         if replacing is not None:
@@ -156,6 +161,8 @@ class SmartChargingBlock(Block):
             running = self._transactions().get(evse)
             if running is not None:  # the TxProfile of the running transaction (K01.FR.03)
                 profile = {**profile, "transactionId": running}
+        from ocpp_station.blocks.smart_charging.validation import validate_profile  # lazy
+
         candidate = StoredProfile(evse, profile)
         problem = validate_profile(evse, profile, self._validation_context(source, evse, candidate))
         if problem is not None:
@@ -275,6 +282,8 @@ class SmartChargingBlock(Block):
             )
         # Judged as if the transaction were running already; a transactionId the CSMS may have
         # put in is replaced by the real one when the transaction starts.
+        from ocpp_station.blocks.smart_charging.validation import validate_profile  # lazy
+
         trial = {k: v for k, v in profile.items() if k != "transactionId"}
         ctx = dataclasses.replace(
             self._validation_context("csms", evse), transactions={evse: "pending"}

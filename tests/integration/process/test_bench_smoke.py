@@ -43,7 +43,19 @@ def test_startup_quick(tmp_path: Path) -> None:
             assert r["exit_code"] == 0, (kind, r)  # SIGTERM stops every station cleanly
             assert 0 < r["boot_s"] < 30
             assert r["rss_kib"] > 1000
+            assert r["boot_cpu_s"] >= 0  # read from /proc as the BootNotification arrived
     assert 0 < data["interpreter_s"] < data["imports_s"]
+    assert data["byte_compiled"] is True
+    # issue 19: the ratios to the peer are reported with a verdict (their values are not
+    # checked here: a smoke run on a loaded machine measures nothing reliable)
+    assert data["target_ratio"] == 1.0
+    for name in ("boot_cold", "boot_warm", "rss"):
+        ratio = data["vs_peer"][name]
+        assert len(ratio["per_round"]) == 1
+        assert math.isfinite(ratio["median"]) and ratio["median"] > 0
+        assert ratio["min"] <= ratio["median"] <= ratio["max"]
+        assert ratio["met"] is (ratio["median"] <= 1.0)
+    assert data["met"] is all(data["vs_peer"][n]["met"] for n in data["vs_peer"])
 
 
 def test_fleet_quick(tmp_path: Path) -> None:

@@ -53,6 +53,6 @@ def test_every_format_the_control_schema_uses_is_checked() -> None:
                 walk(value)
 
     walk(api.control_schema())
-    assert used and used <= set(api._FORMATS.checkers)
+    assert used and used <= set(api._formats().checkers)
     with pytest.raises(api.ControlError, match="date-time"):
         api.check_params("security_event", {"event": {"type": "x", "timestamp": "yesterday"}})

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from device_model import DeviceModel, DeviceModelConfigError
+from device_model.store import SCHEMA_VERSION
 
 EVSES = {1: [1], 2: [1, 2]}
 
@@ -168,3 +169,18 @@ def test_own_file_keeps_its_version_in_user_version(tmp_path: Path) -> None:
         raw.execute("PRAGMA user_version=2")
     with pytest.raises(sqlite3.DatabaseError, match="schema version 2 is newer"):
         DeviceModel.open(path, EVSES)
+
+
+def test_reopening_writes_nothing_when_the_schema_is_current(conn: sqlite3.Connection) -> None:
+    # A station's every start borrows the connection again: with nothing to change, no row is
+    # written, so the commit costs no fsync (the start-up of issue 19).
+    DeviceModel.open(conn, EVSES).close()
+    writes: list[str] = []
+    conn.set_trace_callback(
+        lambda s: writes.append(s) if s.lstrip().upper().startswith(("INSERT", "UPDATE")) else None
+    )
+    DeviceModel.open(conn, EVSES).close()
+    conn.set_trace_callback(None)
+    assert not [w for w in writes if "device_model_schema" in w]
+    row = conn.execute("SELECT version FROM device_model_schema WHERE id = 1").fetchone()
+    assert row == (SCHEMA_VERSION,)

@@ -9,9 +9,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from ocpp_station.rpc.compiled import UnsupportedSchema, compile_fast
 from ocpp_station.rpc.errors import ErrorCode, OCPPError
 from ocpp_station.rpc.validation import Kind, SchemaRegistry, default_registry, validate
+from ocpp_station.schema_fast import UnsupportedSchema, compile_fast
 
 KINDS: tuple[Kind, Kind] = ("request", "response")
 BOOT: dict[str, Any] = {"reason": "PowerUp", "chargingStation": {"model": "M1", "vendorName": "V"}}

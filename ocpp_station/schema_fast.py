@@ -1,11 +1,16 @@
-"""The compiled fast path of schema validation (pure): an OCPP 2.0.1 JSON schema as a predicate.
+"""The compiled fast path of schema validation (pure): a JSON schema as a predicate.
 
 jsonschema's ``is_valid`` costs ~60-200 us per OCPP message.  The OCPP 2.0.1 schemas use only a
 handful of draft-06 keywords, so :func:`compile_fast` turns a schema once into nested closures that
 answer "valid?" much faster.  Only a "no" goes on to jsonschema, which stays the authority: it finds
 and describes the errors (and overrules the fast path should they ever disagree).  A schema using a
 keyword the compiler does not know raises :class:`UnsupportedSchema` and is checked by jsonschema
-alone.
+alone.  A "yes" never needs jsonschema, so a process whose inputs are valid never imports it
+(the RPC layer's validators, the station config and the predefined monitors use this module).
+
+Every check is at least as strict as jsonschema's (draft 6/7): where the two could differ the
+predicate answers "no" and jsonschema decides (``uniqueItems`` compares with Python's ``==``,
+which also calls ``1`` and ``true`` equal).
 """
 
 from __future__ import annotations
@@ -87,34 +92,46 @@ def compile_fast(schema: dict[str, Any]) -> Check:
             return ref(sub["$ref"])
         checks: list[Check] = []
         props: dict[str, Check] | None = None
+        extra: Check | None = None  # the schema of properties not named in "properties"
         closed = False
         required: tuple[str, ...] = ()
         for key, value in sub.items():
             if key in _ANNOTATIONS or key == "definitions":
                 continue
             if key == "type":
-                if not isinstance(value, str) or value not in _TYPES:
-                    raise UnsupportedSchema(f"type {value!r}")
-                checks.append(_TYPES[value])
+                checks.append(_type(value))
             elif key == "properties":
                 props = {name: node(s) for name, s in value.items()}
             elif key == "additionalProperties":
-                if value is not False and value is not True:
-                    raise UnsupportedSchema("additionalProperties schema")
-                closed = value is False
+                if isinstance(value, dict):
+                    extra = node(value)
+                elif value is False or value is True:
+                    closed = value is False
+                else:
+                    raise UnsupportedSchema("additionalProperties")
             elif key == "required":
                 required = tuple(value)
             elif key == "enum":
-                if not all(isinstance(v, str) for v in value):
-                    raise UnsupportedSchema("non-string enum")
-                checks.append(_enum(frozenset(value)))
+                if all(isinstance(v, str) for v in value):
+                    checks.append(_enum(frozenset(value)))
+                elif all(isinstance(v, str | int) and not isinstance(v, bool) for v in value):
+                    checks.append(_scalar_enum(frozenset(value)))
+                else:
+                    raise UnsupportedSchema("enum of other than strings and integers")
             elif key == "format":
                 if value == "date-time":
                     checks.append(check_date_time)
             elif key in ("maxLength", "minLength"):
                 checks.append(_length(key, value))
-            elif key in ("maximum", "minimum"):
+            elif key in ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum"):
+                if not _is_number(value):  # draft-04's boolean form
+                    raise UnsupportedSchema(f"{key} {value!r}")
                 checks.append(_bound(key, value))
+            elif key == "pattern":
+                checks.append(_pattern(re.compile(value)))
+            elif key == "uniqueItems":
+                if value is True:
+                    checks.append(_unique)
             elif key in ("maxItems", "minItems"):
                 checks.append(_count(key, value))
             elif key == "items":
@@ -125,8 +142,8 @@ def compile_fast(schema: dict[str, Any]) -> Check:
                 continue  # ignored when "items" is a single schema (the only form OCPP uses)
             else:
                 raise UnsupportedSchema(key)
-        if props is not None or closed or required:
-            checks.append(_object(props or {}, closed, required))
+        if props is not None or closed or required or extra is not None:
+            checks.append(_object(props or {}, closed, required, extra))
         return _all(checks)
 
     return node(schema)
@@ -147,14 +164,25 @@ def _all(checks: list[Check]) -> Check:
     return check
 
 
-def _object(props: dict[str, Check], closed: bool, required: tuple[str, ...]) -> Check:
+def _type(value: Any) -> Check:
+    if isinstance(value, str) and value in _TYPES:
+        return _TYPES[value]
+    if isinstance(value, list) and value and all(t in _TYPES for t in value):
+        options = [_TYPES[t] for t in value]
+        return lambda x: any(is_type(x) for is_type in options)
+    raise UnsupportedSchema(f"type {value!r}")
+
+
+def _object(
+    props: dict[str, Check], closed: bool, required: tuple[str, ...], extra: Check | None = None
+) -> Check:
     def check(x: Any) -> bool:
         if not isinstance(x, dict):
             return True
         for key, value in x.items():
             sub = props.get(key)
             if sub is None:
-                if closed:
+                if closed or (extra is not None and not extra(value)):
                     return False
             elif not sub(value):
                 return False
@@ -182,6 +210,11 @@ def _enum(allowed: frozenset[str]) -> Check:
     return lambda x: isinstance(x, str) and x in allowed
 
 
+def _scalar_enum(allowed: frozenset[str | int]) -> Check:
+    # jsonschema tells true from 1 but not 1.0 from 1; Python's ``in`` would let true pass
+    return lambda x: isinstance(x, str | int | float) and not isinstance(x, bool) and x in allowed
+
+
 def _length(key: str, limit: int) -> Check:
     if key == "maxLength":
         return lambda x: not isinstance(x, str) or len(x) <= limit
@@ -197,4 +230,23 @@ def _count(key: str, limit: int) -> Check:
 def _bound(key: str, limit: float) -> Check:
     if key == "maximum":
         return lambda x: not _is_number(x) or x <= limit
+    if key == "exclusiveMaximum":
+        return lambda x: not _is_number(x) or x < limit
+    if key == "exclusiveMinimum":
+        return lambda x: not _is_number(x) or x > limit
     return lambda x: not _is_number(x) or x >= limit
+
+
+def _pattern(regex: re.Pattern[str]) -> Check:
+    # JSON Schema patterns are unanchored (jsonschema uses re.search too)
+    return lambda x: not isinstance(x, str) or regex.search(x) is not None
+
+
+def _unique(x: Any) -> bool:
+    if not isinstance(x, list):
+        return True
+    for i, first in enumerate(x):
+        for second in x[i + 1 :]:
+            if first == second:
+                return False
+    return True
