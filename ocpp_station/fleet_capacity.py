@@ -135,6 +135,15 @@ def raise_fd_limit(needed: int) -> int:
     return int(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
+def fds_left() -> int:
+    """Descriptors this process may still open (a large number where it cannot tell)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    used = open_fds()
+    if soft == resource.RLIM_INFINITY or used == 0:
+        return 1 << 30
+    return int(soft) - used
+
+
 def default_threads() -> int:
     """The worker threads of asyncio's default executor (``asyncio.to_thread``)."""
     return min(32, (os.cpu_count() or 1) + 4)
@@ -162,7 +171,10 @@ def mem_available_kib() -> int | None:
 
 def out_of_resources(exc: BaseException) -> bool:
     """Whether a station failed to start because the process ran out of descriptors or memory
-    (then no further station should be started: the started ones need what is left)."""
+    (then no further station should be started: the started ones need what is left).  SQLite
+    says only "unable to open database file": the descriptors left are counted then."""
+    if fds_left() < SPARE_FDS // 4:
+        return True
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, MemoryError):
