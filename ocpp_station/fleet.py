@@ -303,6 +303,7 @@ class Fleet:
         running, self._running = self._running, []
         await asyncio.gather(*(one(s) for s in running))
         self.pool.close_all()
+        await asyncio.to_thread(self.pool.wait_closed)  # every station.db checkpointed and closed
 
     async def __aenter__(self) -> Fleet:
         await self.start()

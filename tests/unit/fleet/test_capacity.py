@@ -22,20 +22,20 @@ LIMITS = {
 
 def test_descriptors_bound_the_fleet() -> None:
     cap = plan(100, fd_limit=140, **LIMITS)  # type: ignore[arg-type]
-    # shared: 10 open + 3 x (8 pool + 6 openers) + 32 spare = 84; 140 - 84 = 56 stations
-    assert cap.shared_fds == 84 and cap.by_fds == 56 and cap.stations == 56
+    # shared: 10 open + 3 x (8 pool + 6 openers + 8 closing) + 32 spare = 108; 140 - 108 = 32
+    assert cap.shared_fds == 108 and cap.by_fds == 32 and cap.stations == 32
     assert not cap.enough
-    assert cap.needed_fds == 184
+    assert cap.needed_fds == 208
     assert cap.message == (
-        "only 56 of 100 stations can run in this process: the open-file limit 140 "
-        "(RLIMIT_NOFILE) carries 56 (84 shared descriptors plus one per station; 100 stations "
-        "need `ulimit -n 184`); starting 56, use fewer stations or more processes for the rest"
+        "only 32 of 100 stations can run in this process: the open-file limit 140 "
+        "(RLIMIT_NOFILE) carries 32 (108 shared descriptors plus one per station; 100 stations "
+        "need `ulimit -n 208`); starting 32, use fewer stations or more processes for the rest"
     )
 
 
 def test_a_small_fleet_needs_a_small_pool_and_fits() -> None:
     cap = plan(5, fd_limit=100, **LIMITS)  # type: ignore[arg-type]
-    assert cap.shared_fds == 10 + 3 * (5 + 5) + 32  # never more connections than stations
+    assert cap.shared_fds == 10 + 3 * (5 + 5 + 5) + 32  # never more connections than stations
     assert cap.enough and cap.stations == 5
     assert cap.message == "this process carries all 5 stations"
 
