@@ -35,7 +35,7 @@ from ocpp_station.fleet_capacity import Capacity, measure, out_of_resources, rai
 from ocpp_station.http.frames import FrameStats
 from ocpp_station.http.pages import FleetPage
 from ocpp_station.http.server import ListenError, PageServer
-from ocpp_station.storage.pool import DEFAULT_POOL_SIZE, ConnectionPool
+from ocpp_station.storage.pool import ConnectionPool, auto_size
 from ocpp_station.transport import STATION_ID_MAX_LENGTH
 
 LOG = logging.getLogger("ocpp_station.fleet")
@@ -123,12 +123,12 @@ class Fleet:
     ``Station.start()`` until the station's first BootNotification is answered (any status) or
     ``boot_timeout`` seconds passed.  ``on_frame(station_id, direction, text)`` sees every frame of
     every station (for measurements); ``station_factory`` builds each station (tests and the
-    benchmark may pass one that sets a clock or a logger; it is called with the keyword
-    arguments ``store_pool`` and, with a hook, ``on_frame``).
+    benchmark may pass one that sets a clock or a logger; it gets ``store_pool=``, ``on_frame=``).
 
     Each station keeps its own ``station.db``; at most ``store_pool`` are open at a time
-    (:mod:`ocpp_station.storage.pool`).  :meth:`start` starts only the stations the process can
-    carry (:mod:`ocpp_station.fleet_capacity`; :attr:`limit` says why).
+    (:mod:`ocpp_station.storage.pool`; default: a quarter of the stations, 8 to 1024).
+    :meth:`start` starts only the stations the process can carry
+    (:mod:`ocpp_station.fleet_capacity`; :attr:`limit` says why).
     """
 
     def __init__(
@@ -140,7 +140,7 @@ class Fleet:
         boot_timeout: float = DEFAULT_BOOT_TIMEOUT,
         on_frame: FrameHook | None = None,
         station_factory: Callable[..., Station] = Station,
-        store_pool: int = DEFAULT_POOL_SIZE,
+        store_pool: int | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise FleetError(f"concurrency must be a positive integer, got {concurrency!r}")
@@ -150,7 +150,7 @@ class Fleet:
             raise FleetError(f"boot_timeout must be > 0 seconds, got {boot_timeout!r}")
         self.configs = fleet_configs(template, count)
         try:
-            self.pool = ConnectionPool(store_pool)
+            self.pool = ConnectionPool(auto_size(count) if store_pool is None else store_pool)
         except ValueError as exc:
             raise FleetError(str(exc)) from None
         self.limit: str | None = None
@@ -320,7 +320,7 @@ async def run_fleet(
     concurrency: int = DEFAULT_CONCURRENCY,
     stop: asyncio.Event | None = None,
     http: str | None = None,
-    store_pool: int = DEFAULT_POOL_SIZE,
+    store_pool: int | None = None,
 ) -> int:
     """The ``fleet`` command: run ``count`` stations until SIGINT/SIGTERM (or ``stop`` is set),
     then stop them cleanly.  ``http`` (``host:port``; default: the template's ``[http] listen``)

@@ -42,6 +42,7 @@ from typing import Any, Literal
 from ocpp_station.storage.health import StorageHealth, StorageUnavailable
 
 DEFAULT_POOL_SIZE = 128
+MAX_AUTO_SIZE = 1024
 DESCRIPTORS_PER_CONNECTION = 3  # station.db, -wal, -shm
 CLOSERS = 2  # threads closing evicted connections (a close checkpoints and syncs the file)
 MAX_CLOSING = 32  # evicted connections waiting for a closer thread, at most
@@ -49,6 +50,13 @@ MAX_CLOSING = 32  # evicted connections waiting for a closer thread, at most
 LOG = logging.getLogger("ocpp_station.storage")
 
 Opener = Callable[[], sqlite3.Connection]
+
+
+def auto_size(stations: int) -> int:
+    """The pool a fleet of ``stations`` gets by default: a quarter of them (so the pool costs at
+    most 3/4 of a descriptor per station, and holds the 10 % of a rig's stations that charge
+    and write every few seconds, with room to spare), at least 8 and at most 1024."""
+    return max(8, min(MAX_AUTO_SIZE, stations // 4))
 
 
 class PooledConnection(sqlite3.Connection):

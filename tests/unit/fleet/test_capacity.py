@@ -6,9 +6,15 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from pathlib import Path
 
+import pytest
+from support import station_config
+
+from ocpp_station.fleet import Fleet, FleetError
 from ocpp_station.fleet_capacity import mem_available_kib, open_fds, out_of_resources, plan
 from ocpp_station.storage import StorageError
+from ocpp_station.storage.pool import auto_size
 
 LIMITS = {
     "fds_open": 10,
@@ -74,3 +80,12 @@ def test_this_process_is_measured() -> None:
     assert open_fds() > 3
     available = mem_available_kib()
     assert available is None or available > 0
+
+
+def test_the_default_pool_is_a_quarter_of_the_fleet(tmp_path: Path) -> None:
+    assert [auto_size(n) for n in (1, 40, 1000, 3000, 10_000)] == [8, 10, 250, 750, 1024]
+    config = station_config("ws://127.0.0.1:9/ocpp", tmp_path, station_id="FL")
+    assert Fleet(config, 1000).pool.size == 250
+    assert Fleet(config, 1000, store_pool=16).pool.size == 16
+    with pytest.raises(FleetError, match="store pool size must be a positive integer, got 0"):
+        Fleet(config, 10, store_pool=0)
