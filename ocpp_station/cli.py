@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         "--store-pool",
         type=int,
         metavar="N",
-        help="at most N station databases open at a time (default: a quarter of --count, 8-1024)",
+        help="at most N station databases open at a time (default: an eighth of --count, 8-1024)",
     )
     return parser
 

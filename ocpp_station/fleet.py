@@ -126,7 +126,7 @@ class Fleet:
     benchmark may pass one that sets a clock or a logger; it gets ``store_pool=``, ``on_frame=``).
 
     Each station keeps its own ``station.db``; at most ``store_pool`` are open at a time
-    (:mod:`ocpp_station.storage.pool`; default: a quarter of the stations, 8 to 1024).
+    (:mod:`ocpp_station.storage.pool`; default: an eighth of the stations, 8 to 1024).
     :meth:`start` starts only the stations the process can carry
     (:mod:`ocpp_station.fleet_capacity`; :attr:`limit` says why).
     """

@@ -53,10 +53,10 @@ Opener = Callable[[], sqlite3.Connection]
 
 
 def auto_size(stations: int) -> int:
-    """The pool a fleet of ``stations`` gets by default: a quarter of them (so the pool costs at
-    most 3/4 of a descriptor per station, and holds the 10 % of a rig's stations that charge
-    and write every few seconds, with room to spare), at least 8 and at most 1024."""
-    return max(8, min(MAX_AUTO_SIZE, stations // 4))
+    """The pool a fleet of ``stations`` gets by default: an eighth of them (so the pool costs at
+    most 3/8 of a descriptor per station, and holds the 10 % of a rig's stations that charge and
+    write every few seconds), at least 8 and at most 1024."""
+    return max(8, min(MAX_AUTO_SIZE, stations // 8))
 
 
 class PooledConnection(sqlite3.Connection):

@@ -82,10 +82,10 @@ def test_this_process_is_measured() -> None:
     assert available is None or available > 0
 
 
-def test_the_default_pool_is_a_quarter_of_the_fleet(tmp_path: Path) -> None:
-    assert [auto_size(n) for n in (1, 40, 1000, 3000, 10_000)] == [8, 10, 250, 750, 1024]
+def test_the_default_pool_is_an_eighth_of_the_fleet(tmp_path: Path) -> None:
+    assert [auto_size(n) for n in (1, 40, 1000, 3000, 10_000)] == [8, 8, 125, 375, 1024]
     config = station_config("ws://127.0.0.1:9/ocpp", tmp_path, station_id="FL")
-    assert Fleet(config, 1000).pool.size == 250
+    assert Fleet(config, 1000).pool.size == 125
     assert Fleet(config, 1000, store_pool=16).pool.size == 16
     with pytest.raises(FleetError, match="store pool size must be a positive integer, got 0"):
         Fleet(config, 10, store_pool=0)
