@@ -29,9 +29,10 @@ from typing import Any
 
 from hal.backends.sim import MODEL_OPTIONS
 from ocpp_station import Station
+from ocpp_station import fleet_capacity as limits
 from ocpp_station.clock import SystemClock
 from ocpp_station.config import StationConfig
-from ocpp_station.fleet_capacity import Capacity, measure, out_of_resources, raise_fd_limit
+from ocpp_station.fleet_capacity import raise_fd_limit
 from ocpp_station.http.frames import FrameStats
 from ocpp_station.http.pages import FleetPage
 from ocpp_station.http.server import ListenError, PageServer
@@ -43,9 +44,7 @@ LOG = logging.getLogger("ocpp_station.fleet")
 DEFAULT_CONCURRENCY = 50
 DEFAULT_BOOT_TIMEOUT = 30.0  # seconds a start-up slot waits for the first BootNotification answer
 MAX_COUNT = 100_000
-# Measured (tests/integration/process/test_fleet_store.py, bench fleet): a fleet station holds
-# its websocket only; its station.db is open only while the shared store pool has it.
-FDS_PER_STATION = 1
+FDS_PER_STATION = 1  # measured: its websocket (its station.db is open only while in the pool)
 KIB_PER_STATION = 400  # measured memory per fleet station (docs/performance.md, fleet)
 SIM_OPTIONS = frozenset({"tick", *MODEL_OPTIONS})
 
@@ -125,10 +124,8 @@ class Fleet:
     every station (for measurements); ``station_factory`` builds each station (tests and the
     benchmark may pass one that sets a clock or a logger; it gets ``store_pool=``, ``on_frame=``).
 
-    Each station keeps its own ``station.db``; at most ``store_pool`` are open at a time
-    (:mod:`ocpp_station.storage.pool`; default: an eighth of the stations, 8 to 1024).
-    :meth:`start` starts only the stations the process can carry
-    (:mod:`ocpp_station.fleet_capacity`; :attr:`limit` says why).
+    At most ``store_pool`` stations' databases are open at a time (default: an eighth, 8-1024);
+    :meth:`start` starts only the stations the process can carry (:attr:`limit` says why).
     """
 
     def __init__(
@@ -154,6 +151,7 @@ class Fleet:
         except ValueError as exc:
             raise FleetError(str(exc)) from None
         self.limit: str | None = None
+        self.on_limit: Callable[[str], None] = lambda line: LOG.error("fleet: %s", line)
         self.not_started = 0
         self.concurrency = concurrency
         self.boot_timeout = float(boot_timeout)
@@ -164,6 +162,7 @@ class Fleet:
         self._running: list[Station] = []  # started and not yet stopped
         self._stopping = False
         self._exhausted = False
+        self._starts = 0
 
     def __len__(self) -> int:
         return len(self.configs)
@@ -179,9 +178,9 @@ class Fleet:
 
         return self._factory(config, on_frame=frame, store_pool=self.pool)
 
-    def capacity(self) -> Capacity:
+    def capacity(self) -> limits.Capacity:
         """How many of this fleet's stations the process can carry now."""
-        return measure(
+        return limits.measure(
             len(self.configs),
             fds_per_station=FDS_PER_STATION,
             pool_size=self.pool.size,
@@ -207,6 +206,9 @@ class Fleet:
             async with slots:
                 if self._stopping:
                     return
+                self._starts += 1
+                if not self._exhausted:
+                    self._exhaust(limits.descriptors_short(self._starts))
                 if self._exhausted:
                     self.not_started += 1
                     return
@@ -232,10 +234,16 @@ class Fleet:
             limit=self.limit,
         )
 
+    def _exhaust(self, why: str | None) -> None:
+        """Start no more stations: the started ones need what is left of the descriptors."""
+        if why is not None and not self._exhausted:
+            self._exhausted = True
+            self._limit_met(f"{why} after {len(self._running)} stations; no more start", 0)
+
     def _limit_met(self, message: str, left_out: int) -> None:
         self.limit = message
         self.not_started += left_out
-        LOG.error("fleet: %s", message)
+        self.on_limit(message)  # at once: before the boot storm, or when it met the limit
 
     async def _start_one(self, station: Station) -> bool:
         answered = asyncio.Event()
@@ -251,13 +259,8 @@ class Fleet:
             except Exception as exc:  # a broken data_dir or device-model seed: skip this one
                 self.failed[station.config.id] = f"{type(exc).__name__}: {exc}"
                 LOG.error("fleet station %s failed to start: %s", station.config.id, exc)
-                if out_of_resources(exc) and not self._exhausted:
-                    self._exhausted = True  # the started stations need what is left
-                    self._limit_met(
-                        f"out of descriptors or memory after {len(self._running)} stations "
-                        f"({station.config.id}: {exc}); the rest are not started",
-                        0,
-                    )
+                if limits.out_of_resources(exc):
+                    self._exhaust(f"out of descriptors or memory ({station.config.id}: {exc})")
                 with contextlib.suppress(Exception):
                     await station.stop()
                 return False
@@ -355,9 +358,7 @@ async def run_fleet(
             print(f"ocpp-station fleet: --http {http}: {exc.strerror}", file=sys.stderr)
             return 1
     raise_fd_limit(fleet.capacity().needed_fds)
-    capacity = fleet.capacity()
-    if not capacity.enough:  # said at once, before the boot storm
-        print(f"ocpp-station fleet: {capacity.message}", file=sys.stderr, flush=True)
+    fleet.on_limit = lambda line: print(f"ocpp-station fleet: {line}", file=sys.stderr, flush=True)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
@@ -384,8 +385,6 @@ async def run_fleet(
             )
             for sid, why in report.failed.items():
                 print(f"ocpp-station fleet: {sid}: {why}", file=sys.stderr)
-            if report.limit is not None and capacity.enough:  # met during the boot storm
-                print(f"ocpp-station fleet: {report.limit}", file=sys.stderr, flush=True)
             if report.started == 0:
                 stopper.cancel()
                 return 1

@@ -26,6 +26,7 @@ from ocpp_station.storage.offload import OPENERS
 from ocpp_station.storage.pool import DESCRIPTORS_PER_CONNECTION, MAX_CLOSING
 
 SPARE_FDS = 32
+CHECK_EVERY = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,6 +139,18 @@ def raise_fd_limit(needed: int) -> int:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return int(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+
+
+def descriptors_short(starts: int) -> str | None:
+    """Checked before each station start (``starts`` so far; every :data:`CHECK_EVERY`-th one
+    counts ``/proc/self/fd``, a few ms at 10,000 descriptors): why no more station should start
+    when fewer than :data:`SPARE_FDS` descriptors are left (something else in the process took
+    them), else None.  The started stations need that spare: a schema file, a log record, a
+    reopened store."""
+    if starts % CHECK_EVERY != 1 and CHECK_EVERY > 1:
+        return None
+    left = fds_left()
+    return f"only {left} descriptors left" if left < SPARE_FDS else None
 
 
 def fds_left() -> int:

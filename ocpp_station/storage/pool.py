@@ -171,12 +171,12 @@ class PooledConnection(sqlite3.Connection):
             raise sqlite3.ProgrammingError("this store connection is in no pool and not open")
         return self._pool.open(self)
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, report: bool = True) -> sqlite3.Connection:
         try:
             conn = self._opener()
         except sqlite3.Error as exc:
             unavailable = StorageUnavailable(f"cannot open {self.name}: {exc}")
-            if self.health is not None:
+            if report and self.health is not None:
                 self.health.failed(unavailable)
             raise unavailable from exc
         if self.health is not None:
@@ -252,14 +252,15 @@ class ConnectionPool:
         self._lru.move_to_end(handle)
 
     def open(self, handle: PooledConnection) -> sqlite3.Connection:
-        """(Re)open ``handle``'s file, making room first.  When the process is out of
-        descriptors, one more idle connection is closed and the open tried once again."""
+        """(Re)open ``handle``'s file, making room first.  When that fails (the process may be
+        out of descriptors), the closes under way are waited for and one more idle connection is
+        closed here, and the open is tried once again."""
         self._trim(keep=None, room=1)
         try:
-            conn = handle._connect()
+            conn = handle._connect(report=False)
         except StorageUnavailable:
-            if not self._evict_one(keep=None):
-                raise
+            self.wait_closed()
+            self._evict_one(keep=None, now=True)
             conn = handle._connect()
         self.opened += 1
         self._lru[handle] = None
@@ -311,14 +312,17 @@ class ConnectionPool:
             if not self._evict_one(keep=keep):
                 return  # everything is busy: stay above size until it is idle again
 
-    def _evict_one(self, *, keep: PooledConnection | None) -> bool:
+    def _evict_one(self, *, keep: PooledConnection | None, now: bool = False) -> bool:
         for handle in self._lru:  # least recently used first
             if handle is not keep and not handle.busy:
-                self._evict(handle)
+                self._evict(handle, now=now)
                 return True
         return False
 
-    def _evict(self, handle: PooledConnection) -> None:
+    def _evict(self, handle: PooledConnection, *, now: bool = False) -> None:
         del self._lru[handle]
-        self.dispose(handle._detach())
+        if now:  # its descriptors are needed at once
+            _close(handle._detach(), handle.name)
+        else:
+            self.dispose(handle._detach())
         self.evicted += 1

@@ -12,7 +12,13 @@ import pytest
 from support import station_config
 
 from ocpp_station.fleet import Fleet, FleetError
-from ocpp_station.fleet_capacity import mem_available_kib, open_fds, out_of_resources, plan
+from ocpp_station.fleet_capacity import (
+    descriptors_short,
+    mem_available_kib,
+    open_fds,
+    out_of_resources,
+    plan,
+)
 from ocpp_station.storage import StorageError
 from ocpp_station.storage.pool import auto_size
 
@@ -78,6 +84,8 @@ def test_out_of_resources_is_recognised_through_the_cause_chain() -> None:
 
 def test_this_process_is_measured() -> None:
     assert open_fds() > 3
+    assert descriptors_short(1) is None  # plenty left here (the short case: test_fleet_store)
+    assert descriptors_short(2) is None  # counted only every CHECK_EVERY-th start
     available = mem_available_kib()
     assert available is None or available > 0
 
