@@ -45,7 +45,7 @@ DEFAULT_CONCURRENCY = 50
 DEFAULT_BOOT_TIMEOUT = 30.0  # seconds a start-up slot waits for the first BootNotification answer
 MAX_COUNT = 100_000
 FDS_PER_STATION = 1  # measured: its websocket (its station.db is open only while in the pool)
-KIB_PER_STATION = 400  # measured memory per fleet station (docs/performance.md, fleet)
+KIB_PER_STATION = 256  # measured 186-190 KiB per fleet station (docs/performance.md), + margin
 SIM_OPTIONS = frozenset({"tick", *MODEL_OPTIONS})
 
 FrameHook = Callable[[str, str, str], None]  # (station id, "in" | "out", frame text)

@@ -142,6 +142,17 @@ async def test_fleet_of_50_on_a_pool_of_8_keeps_everything_over_a_restart(
         values = await asyncio.gather(*(get_timeout(csms, sid(i)) for i in (1, 9, 26, 50)))
         assert values == ["101", "109", "126", "150"]
         assert len(again.pool) <= POOL
+        # A reset (B11) closes the station's store and opens it again, in a thread, into the pool.
+        boots = len(csms.received("BootNotification", station=sid(9)))
+        answer = await csms.send(sid(9), "Reset", {"type": "Immediate"})
+        assert answer["status"] == "Accepted"
+        await csms.wait_for(
+            lambda: len(csms.received("BootNotification", station=sid(9))) > boots, timeout=30
+        )
+        assert csms.received("BootNotification", station=sid(9))[-1]["reason"] == "RemoteReset"
+        await csms.wait_connected(sid(9))
+        assert await get_timeout(csms, sid(9)) == "109"
+        assert await set_timeout(csms, sid(9), 99) == "Accepted"
     finally:
         await again.stop()
 
