@@ -19,6 +19,7 @@ BENCHMARKS = {
     "latency": "bench.latency",
     "startup": "bench.startup",
     "fleet": "bench.fleet_scale",
+    "workers": "bench.fleet_workers",
     "queue": "bench.queue_drain",
     "validation": "bench.validation_cost",
     "profile": "bench.profiling",

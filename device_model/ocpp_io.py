@@ -208,6 +208,12 @@ def set_variables(
             results.append(res)
             continue
         text = check_value(var, value)
+        problem = dm.vet(var, attr.type, text)
+        if problem is not None:  # a rule of the variable's owner (e.g. B10.FR.02)
+            res = target.result("Rejected")
+            res["attributeStatusInfo"] = _status_info(*problem)
+            results.append(res)
+            continue
         evse, conn = target.evse or 0, target.connector or 0
         key = (attr.slot, evse, conn)
         old = pending[key] if key in pending else dm.value_of(var, attr.type, evse, conn)

@@ -35,8 +35,6 @@ RETIRED = frozenset(
         ("ClockCtrlr", "TimeZone"),
         ("ClockCtrlr", "TimeOffset"),
         ("OCPPCommCtrlr", "PublicKeyWithSignedMeterValue"),
-        ("SecurityCtrlr", "CertSigningWaitMinimum"),
-        ("SecurityCtrlr", "CertSigningRepeatTimes"),
         ("SmartChargingCtrlr", "ExternalControlSignalsEnabled"),
         ("SmartChargingCtrlr", "NotifyChargingLimitWithSchedules"),
     }

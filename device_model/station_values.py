@@ -87,6 +87,8 @@ def _parse_list(text: str) -> list[str]:
 _INT = _Kind("an integer", int)
 _FLOAT = _Kind("a number", float)
 _BOOL = _Kind("a boolean", _parse_bool)
+Guard = Callable[[str], tuple[str, str] | None]  # (reasonCode, additionalInfo) or None
+
 _STR = _Kind("a string", str)
 _LIST = _Kind("a list", _parse_list)
 
@@ -108,6 +110,7 @@ class StationValues:
         self._values = values
         self._clock = clock
         self._subscribers: list[Callable[[VariableChange], None]] = []
+        self._guards: dict[tuple[str, str], Guard] = {}
 
     def close(self) -> None:
         """Stop using the store (its file is closed only when the device model opened it)."""
@@ -259,6 +262,10 @@ class StationValues:
         except (TypeError, InvalidValue) as exc:
             log.warning("%s: set(%r) rejected: %s", shown, value, exc)
             return "Rejected"
+        problem = self.vet(var, attribute, text)
+        if problem is not None:
+            log.warning("%s: set(%r) rejected: %s", shown, value, problem[1])
+            return "Rejected"
         old = self.value_of(var, attribute, evse or 0, connector or 0)
         change = Change(var, attr, evse or 0, connector or 0, old, text)
         try:
@@ -292,6 +299,27 @@ class StationValues:
                     callback(event)
                 except Exception:
                     log.exception("device-model subscriber %r failed", callback)
+
+    def guard(self, component: str, variable: str, check: Guard) -> Callable[[], None]:
+        """Let ``check`` refuse a new Actual value of ``component.variable`` that passed the
+        definition's checks (a rule only its owner knows, e.g. a priority naming empty network
+        slots): it returns ``(reasonCode, additionalInfo)`` to refuse, None to allow.  One guard
+        per variable; returns the removal."""
+        key = (component, variable)
+        self._guards[key] = check
+
+        def remove() -> None:
+            if self._guards.get(key) is check:
+                del self._guards[key]
+
+        return remove
+
+    def vet(self, var: VariableDef, attribute: str, text: str) -> tuple[str, str] | None:
+        """What the guard of ``var`` says of the new value (None: allowed, or no guard)."""
+        check = self._guards.get((var.component, var.name))
+        if check is None or attribute != "Actual":
+            return None
+        return check(text)
 
     def subscribe(self, callback: Callable[[VariableChange], None]) -> Callable[[], None]:
         """Call ``callback`` after every committed value change; returns the unsubscribe."""

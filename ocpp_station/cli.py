@@ -45,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
     )
 
-    fleet = sub.add_parser("fleet", help="run N simulated stations in one process")
+    fleet = sub.add_parser(
+        "fleet", help="run N simulated stations (over --workers processes, --shard of hosts)"
+    )
     fleet.add_argument("--config", required=True, type=Path, help="template station TOML file")
     fleet.add_argument("--count", required=True, type=int)
     fleet.add_argument(
@@ -60,9 +62,40 @@ def _parser() -> argparse.ArgumentParser:
         "--store-pool",
         type=int,
         metavar="N",
-        help="at most N station databases open at a time (default: an eighth of --count, 8-1024)",
+        help="at most N station databases open at a time per process (default: an eighth of "
+        "its stations, 8-1024)",
     )
+    _fleet_scale_options(fleet)
     return parser
+
+
+def _fleet_scale_options(fleet: argparse.ArgumentParser) -> None:
+    """Workers, shards and the live summary (``ocpp_station.fleet_workers``)."""
+    fleet.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes to spread this host's stations over (default: one per core; "
+        "1 with a status page)",
+    )
+    fleet.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run only slice I (0-based) of the fleet cut into N shards; auto/N takes I from "
+        "$JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)",
+    )
+    fleet.add_argument(
+        "--stats-interval",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="seconds between two live summaries on stderr (0: only the final report)",
+    )
+    fleet.add_argument(
+        "--json", action="store_true", help="the summaries as JSON lines on stdout instead"
+    )
+    fleet.add_argument("--worker-slice", help=argparse.SUPPRESS)  # A:B, set by the parent
+    fleet.add_argument("--report-fd", type=int, help=argparse.SUPPRESS)  # its pipe to the parent
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.log_level or config.log_level, config.log_format, secrets=secrets)
     if args.command == "run":
         return asyncio.run(_run(config))
-    from ocpp_station.fleet import run_fleet  # lazy: this subcommand only
+    from ocpp_station.fleet_workers import fleet_command  # lazy: this subcommand only
 
-    return asyncio.run(run_fleet(config, args.count, http=args.http, store_pool=args.store_pool))
+    return fleet_command(args, config)
 
 
 async def _run(config: StationConfig) -> int:

@@ -1,9 +1,8 @@
 """A small local CSMS built on the ``ocpp`` package (mobilityhouse), for the demo and the tests.
 
-It is deliberately not our own protocol code: frames, routing and schema validation on this side are
-the ``ocpp`` package's, so a station that works against it works against an independent
-implementation.  It records every frame, answers each station→CSMS message with a configurable
-policy, and lets a test or the demo send any CSMS→station call with a camelCase payload.
+Not our own protocol code: frames, routing and schema validation here are the ``ocpp`` package's.
+It records every frame, answers each station→CSMS message with a configurable policy, and lets a
+test or the demo send any CSMS→station call with a camelCase payload.
 """
 
 from __future__ import annotations
@@ -57,10 +56,10 @@ class Policy:
     silent: set[str] = field(default_factory=set)  # actions left unanswered
     errors: dict[str, str] = field(default_factory=dict)  # action -> CALLERROR code
     passwords: dict[str, str] | None = None  # station id -> basic-auth password (None: no check)
-    # vendorId -> the DataTransferResponse payload (camelCase) for the station's DataTransfers of
-    # that vendor; any other vendor is answered UnknownVendorId.
+    # vendorId -> the DataTransferResponse payload (camelCase); other vendors: UnknownVendorId
     data_transfer: dict[str, dict[str, Any]] = field(default_factory=dict)
     boot_time: str | None = None  # BootNotificationResponse.currentTime as sent (None: now, UTC)
+    sign_certificate: str = "Accepted"  # SignCertificateResponse.status (the CSR is recorded)
     # eventType ("Started"/"Updated"/"Ended", or "*" for all) -> more TransactionEventResponse
     # fields (OCPP names, e.g. totalCost, updatedPersonalMessage); an eventType's win over "*"
     transaction_response: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -203,6 +202,10 @@ class _StationLink(ChargePoint):
     @on("ReservationStatusUpdate")
     async def on_reservation_status_update(self, **_: Any) -> Any:
         return call_result.ReservationStatusUpdate()
+
+    @on("SignCertificate")
+    async def on_sign_certificate(self, **_: Any) -> Any:
+        return call_result.SignCertificate(status=self.csms.policy.sign_certificate)
 
     @on("NotifyCustomerInformation")
     async def on_notify_customer_information(self, **_: Any) -> Any:
@@ -371,10 +374,8 @@ class LocalCSMS:
 
     # -- CSMS → station ----------------------------------------------------------------------------
     async def send(self, station: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Send a CSMS→station CALL (camelCase payload, validated by the ``ocpp`` package).
-
-        Returns the camelCase CALLRESULT payload; raises the package's OCPPError for a CALLERROR.
-        """
+        """A CSMS→station CALL (camelCase, validated by the ``ocpp`` package): the camelCase
+        CALLRESULT payload, or the package's OCPPError for a CALLERROR."""
         link = self.links[station]
         request = getattr(call, action)(**package.camel_to_snake_case(payload))
         response = await link.call(request, suppress=False)
@@ -382,8 +383,7 @@ class LocalCSMS:
 
     async def send_raw(self, station: str, text: str) -> None:
         """Put arbitrary text on the wire (for CALLERROR tests)."""
-        link = self.links[station]
-        await link._send(text)
+        await self.links[station]._send(text)
 
     async def drop(self, station: str) -> None:
         """Close the station's websocket abruptly (as a lost network would)."""

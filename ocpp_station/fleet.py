@@ -33,6 +33,7 @@ from ocpp_station import fleet_capacity as limits
 from ocpp_station.clock import SystemClock
 from ocpp_station.config import StationConfig
 from ocpp_station.fleet_capacity import raise_fd_limit
+from ocpp_station.fleet_live import Monitor
 from ocpp_station.http.frames import FrameStats
 from ocpp_station.http.pages import FleetPage
 from ocpp_station.http.server import ListenError, PageServer
@@ -44,8 +45,6 @@ LOG = logging.getLogger("ocpp_station.fleet")
 DEFAULT_CONCURRENCY = 50
 DEFAULT_BOOT_TIMEOUT = 30.0  # seconds a start-up slot waits for the first BootNotification answer
 MAX_COUNT = 100_000
-FDS_PER_STATION = 1  # measured: its websocket (its station.db is open only while in the pool)
-KIB_PER_STATION = 256  # measured 186-190 KiB per fleet station (docs/performance.md), + margin
 SIM_OPTIONS = frozenset({"tick", *MODEL_OPTIONS})
 
 FrameHook = Callable[[str, str, str], None]  # (station id, "in" | "out", frame text)
@@ -61,8 +60,11 @@ def station_id(template_id: str, index: int, count: int) -> str:
     return f"{template_id}-{index:0{width}d}"
 
 
-def fleet_configs(template: StationConfig, count: int) -> list[StationConfig]:
-    """The configs of a fleet of ``count`` stations made from ``template`` (pure)."""
+def fleet_configs(
+    template: StationConfig, count: int, indices: range | None = None
+) -> list[StationConfig]:
+    """The configs of a fleet of ``count`` stations made from ``template`` (pure); only those of
+    the 1-based ``indices`` when given (a shard or a worker's slice: ``fleet_shard``)."""
     if isinstance(count, bool) or not isinstance(count, int):
         raise FleetError(f"count must be an integer, got {count!r}")
     if not 1 <= count <= MAX_COUNT:
@@ -84,8 +86,12 @@ def fleet_configs(template: StationConfig, count: int) -> list[StationConfig]:
             f"{template.source}: station.id: fleet ids such as {last!r} are longer than "
             f"{STATION_ID_MAX_LENGTH} characters; use a shorter template id"
         )
+    if indices is None:
+        indices = range(1, count + 1)
+    elif indices.step != 1 or (indices and not 1 <= indices[0] <= indices[-1] <= count):
+        raise FleetError(f"station indices {indices!r} are not a slice of 1..{count}")
     configs = []
-    for index in range(1, count + 1):
+    for index in indices:
         sid = station_id(template.id, index, count)
         configs.append(
             dataclasses.replace(
@@ -124,8 +130,7 @@ class Fleet:
     every station (for measurements); ``station_factory`` builds each station (tests and the
     benchmark may pass one that sets a clock or a logger; it gets ``store_pool=``, ``on_frame=``).
 
-    At most ``store_pool`` stations' databases are open at a time (default: an eighth, 8-1024);
-    :meth:`start` starts only the stations the process can carry (:attr:`limit` says why).
+    ``store_pool``: databases open at once (default: 1/8 of the stations); ``admission``: who starts
     """
 
     def __init__(
@@ -138,6 +143,7 @@ class Fleet:
         on_frame: FrameHook | None = None,
         station_factory: Callable[..., Station] = Station,
         store_pool: int | None = None,
+        indices: range | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise FleetError(f"concurrency must be a positive integer, got {concurrency!r}")
@@ -145,14 +151,13 @@ class Fleet:
             raise FleetError(f"boot_timeout must be a finite number, got {boot_timeout!r}")
         if boot_timeout <= 0:
             raise FleetError(f"boot_timeout must be > 0 seconds, got {boot_timeout!r}")
-        self.configs = fleet_configs(template, count)
+        self.configs = fleet_configs(template, count, indices)
         try:
-            self.pool = ConnectionPool(auto_size(count) if store_pool is None else store_pool)
+            size = auto_size(len(self.configs)) if store_pool is None else store_pool
+            self.pool = ConnectionPool(size)
         except ValueError as exc:
             raise FleetError(str(exc)) from None
-        self.limit: str | None = None
-        self.on_limit: Callable[[str], None] = lambda line: LOG.error("fleet: %s", line)
-        self.not_started = 0
+        self.admission = limits.Admission()  # how many start; ``on_limit`` says why not all
         self.concurrency = concurrency
         self.boot_timeout = float(boot_timeout)
         self.stations: list[Station] = []
@@ -161,8 +166,6 @@ class Fleet:
         self._factory = station_factory
         self._running: list[Station] = []  # started and not yet stopped
         self._stopping = False
-        self._exhausted = False
-        self._starts = 0
 
     def __len__(self) -> int:
         return len(self.configs)
@@ -180,24 +183,17 @@ class Fleet:
 
     def capacity(self) -> limits.Capacity:
         """How many of this fleet's stations the process can carry now."""
-        return limits.measure(
-            len(self.configs),
-            fds_per_station=FDS_PER_STATION,
-            pool_size=self.pool.size,
-            kib_per_station=KIB_PER_STATION,
-        )
+        return limits.measure(len(self.configs), self.pool.size)
 
     async def start(self) -> FleetStart:
         """Start every station, at most ``concurrency`` at a time; return when each one's first
         BootNotification was answered (or timed out).  A station that fails to start is logged,
         recorded in :attr:`failed` and skipped; the others go on.  Only as many stations as the
-        process can carry are started (:meth:`capacity`; :attr:`limit` says why)."""
+        process can carry are started (:meth:`capacity`; ``admission.limit`` says why)."""
         if self.stations:
             raise FleetError("this fleet was already started; make a new Fleet")
-        capacity = self.capacity()
-        if not capacity.enough:
-            self._limit_met(capacity.message, len(self.configs) - capacity.stations)
-        self.stations = [self._build(config) for config in self.configs[: capacity.stations]]
+        carried = self.admission.admit(self.capacity())
+        self.stations = [self._build(config) for config in self.configs[:carried]]
         slots = asyncio.Semaphore(self.concurrency)
         answered: list[bool] = []
         t0 = time.perf_counter()
@@ -206,11 +202,7 @@ class Fleet:
             async with slots:
                 if self._stopping:
                     return
-                self._starts += 1
-                if not self._exhausted:
-                    self._exhaust(limits.descriptors_short(self._starts))
-                if self._exhausted:
-                    self.not_started += 1
+                if not self.admission.may_start(len(self._running)):
                     return
                 answered.append(await self._start_one(station))
 
@@ -230,20 +222,9 @@ class Fleet:
             accepted=self.registrations().get("Accepted", 0),
             failed=dict(self.failed),
             seconds=time.perf_counter() - t0,
-            not_started=self.not_started,
-            limit=self.limit,
+            not_started=self.admission.not_started,
+            limit=self.admission.limit,
         )
-
-    def _exhaust(self, why: str | None) -> None:
-        """Start no more stations: the started ones need what is left of the descriptors."""
-        if why is not None and not self._exhausted:
-            self._exhausted = True
-            self._limit_met(f"{why} after {len(self._running)} stations; no more start", 0)
-
-    def _limit_met(self, message: str, left_out: int) -> None:
-        self.limit = message
-        self.not_started += left_out
-        self.on_limit(message)  # at once: before the boot storm, or when it met the limit
 
     async def _start_one(self, station: Station) -> bool:
         answered = asyncio.Event()
@@ -259,8 +240,7 @@ class Fleet:
             except Exception as exc:  # a broken data_dir or device-model seed: skip this one
                 self.failed[station.config.id] = f"{type(exc).__name__}: {exc}"
                 LOG.error("fleet station %s failed to start: %s", station.config.id, exc)
-                if limits.out_of_resources(exc):
-                    self._exhaust(f"out of descriptors or memory ({station.config.id}: {exc})")
+                self.admission.failed(station.config.id, exc, len(self._running))
                 with contextlib.suppress(Exception):
                     await station.stop()
                 return False
@@ -272,6 +252,10 @@ class Fleet:
             return True
         finally:
             unsubscribe()
+
+    @property
+    def running(self) -> list[Station]:  # started and not yet stopped
+        return self._running
 
     def registrations(self) -> Counter[str]:
         """How many stations are in each registration state (``Unknown`` before an answer)."""
@@ -324,30 +308,38 @@ async def run_fleet(
     stop: asyncio.Event | None = None,
     http: str | None = None,
     store_pool: int | None = None,
+    indices: range | None = None,
+    monitor: Monitor | None = None,
 ) -> int:
     """The ``fleet`` command: run ``count`` stations until SIGINT/SIGTERM (or ``stop`` is set),
     then stop them cleanly.  ``http`` (``host:port``; default: the template's ``[http] listen``)
-    serves the fleet's status page from before the boot storm to the end.  Returns the exit code:
+    serves the fleet's status page from before the boot storm to the end.  ``indices``: run only
+    these stations of the ``count`` (a shard); ``monitor`` sees every frame and gives the live
+    summary and the final report (``ocpp_station.fleet_live``).  Returns the exit code:
     0, 2 for a bad template or count, 1 when no station could start or the page cannot listen."""
     http = http or config.http_listen
     stats = FrameStats() if http else None
     clock = SystemClock()
 
     def count_frame(sid: str, direction: str, text: str) -> None:
-        assert stats is not None
-        stats.add(sid, direction, text, clock.time())
+        if stats is not None:
+            stats.add(sid, direction, text, clock.time())
+        if monitor is not None:
+            monitor.on_frame(sid, direction, text)
 
     try:
         fleet = Fleet(
             config,
             count,
             concurrency=concurrency,
-            on_frame=count_frame if stats else None,
+            on_frame=count_frame if stats or monitor else None,
+            indices=indices,
             store_pool=store_pool,
         )
     except FleetError as exc:
         print(f"ocpp-station fleet: {exc}", file=sys.stderr)
         return 2
+    count = len(fleet)  # from here on: the stations this process runs (a shard: fewer)
     page: PageServer | None = None
     if http and stats is not None:
         source = FleetPage(lambda: fleet.stations, stats, clock.time, count)
@@ -358,8 +350,12 @@ async def run_fleet(
             print(f"ocpp-station fleet: --http {http}: {exc.strerror}", file=sys.stderr)
             return 1
     raise_fd_limit(fleet.capacity().needed_fds)
-    fleet.on_limit = lambda line: print(f"ocpp-station fleet: {line}", file=sys.stderr, flush=True)
+    fleet.admission.on_limit = lambda line: print(f"ocpp-station fleet: {line}", file=sys.stderr)
     stop = stop or asyncio.Event()
+    watching: asyncio.Future[None] | None = None
+    if monitor is not None:
+        monitor.attach(fleet, stop)
+        watching = asyncio.ensure_future(monitor.run())
     loop = asyncio.get_running_loop()
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -376,6 +372,8 @@ async def run_fleet(
                 await starting
         else:
             report = starting.result()
+            if monitor is not None:
+                monitor.booted(report)
             LOG.info(
                 "fleet: %d of %d stations started, %d accepted, in %.1f s",
                 report.started,
@@ -391,6 +389,9 @@ async def run_fleet(
             await stopper
         stopper.cancel()
     finally:
+        if watching is not None and monitor is not None:
+            watching.cancel()
+            monitor.final()  # before the stop: the stations as they ran
         await fleet.stop()
         if page is not None:
             await page.close()

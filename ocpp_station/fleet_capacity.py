@@ -19,14 +19,20 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import logging
 import os
 import resource
+from collections.abc import Callable
 
 from ocpp_station.storage.offload import OPENERS
 from ocpp_station.storage.pool import DESCRIPTORS_PER_CONNECTION, MAX_CLOSING
 
+FDS_PER_STATION = 1  # measured: its websocket (its station.db is open only while in the pool)
+KIB_PER_STATION = 256  # measured 186-190 KiB per fleet station (docs/performance.md), + margin
 SPARE_FDS = 32
 CHECK_EVERY = 8
+
+LOG = logging.getLogger("ocpp_station.fleet")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +78,51 @@ class Capacity:
         )
 
 
+class Admission:
+    """Which of a fleet's stations start: only as many as the process carries (:meth:`admit`,
+    before the boot storm), and none more once the descriptors run short during it
+    (:meth:`may_start`, :meth:`failed`).  ``on_limit`` says so, one line, at once; ``limit``
+    keeps that line and ``not_started`` counts the stations left out."""
+
+    def __init__(self) -> None:
+        self.limit: str | None = None
+        self.not_started = 0
+        self.on_limit: Callable[[str], None] = lambda line: LOG.error("fleet: %s", line)
+        self._exhausted = False
+        self._starts = 0
+
+    def admit(self, capacity: Capacity) -> int:
+        """How many stations to start: what ``capacity`` carries."""
+        if not capacity.enough:
+            self._met(capacity.message, capacity.count - capacity.stations)
+        return capacity.stations
+
+    def may_start(self, running: int) -> bool:
+        """Before each start (``running`` started so far): False (and counted as not started)
+        once the descriptors ran short."""
+        self._starts += 1
+        if not self._exhausted:
+            self._exhaust(descriptors_short(self._starts), running)
+        if self._exhausted:
+            self.not_started += 1
+        return not self._exhausted
+
+    def failed(self, station: str, exc: BaseException, running: int) -> None:
+        """A station did not start: for want of descriptors or memory, no more start."""
+        if out_of_resources(exc):
+            self._exhaust(f"out of descriptors or memory ({station}: {exc})", running)
+
+    def _exhaust(self, why: str | None, running: int) -> None:
+        if why is not None and not self._exhausted:
+            self._exhausted = True  # the started stations need what is left
+            self._met(f"{why} after {running} stations; no more start", 0)
+
+    def _met(self, message: str, left_out: int) -> None:
+        self.limit = message
+        self.not_started += left_out
+        self.on_limit(message)
+
+
 def plan(
     count: int,
     *,
@@ -107,7 +158,13 @@ def plan(
     )
 
 
-def measure(count: int, *, fds_per_station: int, pool_size: int, kib_per_station: int) -> Capacity:
+def measure(
+    count: int,
+    pool_size: int,
+    *,
+    fds_per_station: int = FDS_PER_STATION,
+    kib_per_station: int = KIB_PER_STATION,
+) -> Capacity:
     """:func:`plan` with this process's open-file limit, open descriptors and available memory."""
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     fd_limit = 1 << 30 if soft == resource.RLIM_INFINITY else int(soft)

@@ -31,11 +31,11 @@ from ocpp_station.events import EventBus
 from ocpp_station.layout import EvseLayout
 from ocpp_station.rpc.endpoint import RpcEndpoint
 from ocpp_station.station_api import StationApi
+from ocpp_station.station_link import StationLink
 from ocpp_station.storage import QueuedMessage, StationStore
 from ocpp_station.storage.offload import open_in_thread
 from ocpp_station.storage.pool import ConnectionPool
 from ocpp_station.tasks import Factory, TaskGroup
-from ocpp_station.transport import Transport, TransportConfig
 from ocpp_station.wiring import build_blocks
 
 ResetHook = Callable[[str], Awaitable[None]]
@@ -48,7 +48,7 @@ def _close_stores(opened: tuple[StationStore, DeviceModel]) -> None:
     opened[0].close()
 
 
-class StationCore(StationApi):
+class StationCore(StationApi, StationLink):
     """One OCPP 2.0.1 charging station, without the local control socket (``ocpp_station.Station``
     adds it).
 
@@ -227,29 +227,15 @@ class StationCore(StationApi):
             data_transfers=self.data_transfers,
             reconnect=self._reconnect_with_new_password,
             install_firmware=self.install_firmware,
+            on_trust_changed=self._trust_changed,
+            reconnect_tls=self._reconnect_with_new_certificate,
         )
         self.rpc.gate = self.blocks.provisioning.gate
-        self.transport = Transport(
-            TransportConfig(
-                csms_url=cfg.csms_url,
-                station_id=cfg.id,
-                security_profile=cfg.security_profile,
-                password=self._password(),
-                ca_file=str(cfg.ca_file) if cfg.ca_file else None,
-                cert_file=str(cfg.cert_file) if cfg.cert_file else None,
-                key_file=str(cfg.key_file) if cfg.key_file else None,
-            ),
-            on_connect=self._on_connect,
-            on_message=self.rpc.on_message,
-            on_disconnect=self._on_disconnect,
-            backoff=lambda: settings.backoff(self.dm),
-            ping_interval=lambda: settings.ping_interval(self.dm),
-            clock=self.base_clock,
-            logger=self.log,
-        )
+        self.transport = self._make_transport()
         await self.hal.open()
         for block in self.blocks.all():
             await block.start()
+        self._trust_changed()  # the certificate store is loaded: its CSMS roots
         self.spawn(self._hal_loop(), "hal", restart=self._hal_loop)
         self.spawn(self.sender.run(), "queue", restart=self.sender.run)
         self.spawn(self._storage_watch(), "storage", restart=self._storage_watch)
@@ -334,18 +320,6 @@ class StationCore(StationApi):
     async def _on_queue_response(self, message: QueuedMessage, response: dict[str, Any]) -> None:
         await self.blocks.transactions.on_queue_response(message.action, message.payload, response)
 
-    def _password(self) -> str | None:
-        # The device model's value wins: a CSMS may have set a new one (A01).
-        return self.dm.get("SecurityCtrlr", "BasicAuthPassword") or self.config.password
-
-    async def _reconnect_with_new_password(self) -> None:
-        """A01: the CSMS set a new BasicAuthPassword (and got its answer): every connection from
-        now on uses it, starting with a new one now.  Queued messages stay queued."""
-        self.transport.config.password = self._password()
-        if self.transport.config.security_profile in (1, 2):
-            await self.rpc.settled()  # the answers the station still waits for come first
-            await self.transport.reconnect()
-
     def _hal_options(self) -> dict[str, Any]:
         options = dict(self.config.hal_options)
         if self.config.hal_backend == "sim":
@@ -353,6 +327,11 @@ class StationCore(StationApi):
         return options
 
     async def _on_connect(self) -> None:
+        # M05.FR.13: a connection verified with a new CSMS root ends its fallback
+        try:
+            self.blocks.certificates.connection_verified(self.transport.peer_certificate())
+        except Exception:  # never in the way of the connection itself
+            self.log.exception("checking the fallback CSMS root failed")
         # The base clock: the CSMS-corrected one jumps when it syncs (B04 measures the outage).
         self.link.came_up(self.base_clock.time())
         await self.bus.publish("is_connected", True)

@@ -5,7 +5,8 @@ security profile 1 (HTTP Basic auth), 2 (TLS 1.2+ and Basic auth) or 3 (mutual T
 received message to ``on_message``, and reconnects with the back-off of Part 4 section 5.3 until
 :meth:`Transport.stop`.  Profile 0 (a plain ``ws://`` connection without authentication) is for
 test rigs only: not a valid OCPP 2.0.1 set-up (Part 2 A, 1.3), refused with ``wss://`` and warned
-about at every connect.  :class:`BackOff` is the pure back-off arithmetic.
+about at every connect.  :class:`BackOff` (from :mod:`ocpp_station.backoff`) is the pure back-off
+arithmetic.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import random
 import ssl
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -24,6 +24,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
+from ocpp_station import tls
+from ocpp_station.backoff import BackOff as BackOff  # re-exported: part of this module's API
 from ocpp_station.clock import Clock, SystemClock
 from ocpp_station.logutil import RedactingLogger
 
@@ -55,6 +57,9 @@ class TransportConfig:
     ca_file: str | None = None
     cert_file: str | None = None
     key_file: str | None = None
+    # PEM text of the installed CSMS root certificates (M05), trusted besides ``ca_file``; an
+    # empty string trusts nothing more (and, without ca_file, nothing: the last root deleted).
+    ca_data: str | None = None
 
     def url(self) -> str:
         """``<csms_url>/<station id>``: one slash, the id percent-encoded (Part 4 section 3.1.1)."""
@@ -92,16 +97,23 @@ class TransportConfig:
             raise TransportError("security profile 3 needs cert_file and key_file")
 
     def ssl_context(self) -> ssl.SSLContext | None:
-        """The TLS client context for a wss URL (None for ws): TLS 1.2 or newer, the CSMS
-        certificate verified against ``ca_file`` (system CAs when unset), and the client
+        """The TLS client context for a wss URL (None for ws): TLS 1.2 or newer, the cipher
+        suites of A00.FR.319, no compression (:mod:`ocpp_station.tls`), the CSMS certificate's
+        path and host name verified against ``ca_file`` and ``ca_data`` (system CAs when both
+        are unset), and the client
         certificate under profile 3.  Reads the files now, so renewed certificates are used."""
         if urlsplit(self.csms_url).scheme.lower() != "wss":
             return None
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the certificate and host name
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        # PROTOCOL_TLS_CLIENT verifies the certification path and the host name (A00.FR.308/309)
+        context = tls.configure(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
         if self.ca_file:
             context.load_verify_locations(cafile=self.ca_file)
-        else:
+        if self.ca_data:
+            context.load_verify_locations(cadata=self.ca_data)
+            # an installed root may be signed by the root it replaced (M05.FR.10): a trust
+            # anchor of its own, whether or not the old one is still installed
+            context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        if not self.ca_file and self.ca_data is None:
             context.load_default_certs()
         if self.security_profile == 3:
             assert self.cert_file and self.key_file  # check() guarantees them
@@ -117,41 +129,6 @@ class TransportConfig:
         return {"Authorization": f"Basic {token}"}
 
 
-class BackOff:
-    """Reconnect delays of Part 4 section 5.3 (OCPPCommCtrlr.RetryBackOff* variables).
-
-    The n-th reconnect after a connection loss (``attempt`` 0 = first) waits
-    ``wait_minimum * 2 ** min(attempt, repeat_times)`` plus a fresh random value in
-    ``[0, random_range]``: the wait doubles after every failed attempt, ``repeat_times`` times,
-    then stays there.
-    """
-
-    def __init__(
-        self,
-        wait_minimum: float,
-        random_range: float,
-        repeat_times: int,
-        rng: random.Random | None = None,
-    ) -> None:
-        if wait_minimum < 0:
-            raise ValueError(f"RetryBackOffWaitMinimum must be >= 0, got {wait_minimum}")
-        if random_range < 0:
-            raise ValueError(f"RetryBackOffRandomRange must be >= 0, got {random_range}")
-        if repeat_times < 0:
-            raise ValueError(f"RetryBackOffRepeatTimes must be >= 0, got {repeat_times}")
-        self.wait_minimum = wait_minimum
-        self.random_range = random_range
-        self.repeat_times = repeat_times
-        self._rng = rng or random.Random()
-
-    def delay(self, attempt: int) -> float:
-        if attempt < 0:
-            raise ValueError(f"attempt must be >= 0, got {attempt}")
-        doublings = min(attempt, self.repeat_times, 64)  # 2**64 s is forever; keeps it finite
-        jitter = self._rng.uniform(0, self.random_range) if self.random_range else 0.0
-        return float(self.wait_minimum * 2**doublings + jitter)
-
-
 class Transport:
     """One websocket connection to the CSMS, kept open (and reopened) until :meth:`stop`.
 
@@ -160,6 +137,11 @@ class Transport:
     message; ``on_disconnect`` is called once for every connection that was open and is now gone.
     ``backoff`` and ``ping_interval`` are read for every (re)connection, so device-model changes
     take effect on the next one.  ``ping_interval() == 0`` disables websocket pings.
+    ``select`` (optional) gives the configuration of each attempt in place of ``config`` (B10);
+    ``on_attempt`` hears whether each attempt connected, before ``on_connect`` runs.
+    ``on_connect_failed(kind, detail)`` hears every failed attempt that is a security event
+    (:func:`ocpp_station.tls.classify`: InvalidCsmsCertificate, InvalidTLSVersion,
+    InvalidTLSCipherSuite, FailedToAuthenticateAtCsms); the connection is not made.
     """
 
     def __init__(
@@ -174,18 +156,28 @@ class Transport:
         clock: Clock | None = None,
         logger: logging.Logger | None = None,
         open_timeout: float = OPEN_TIMEOUT,
+        select: Callable[[], TransportConfig] | None = None,
+        on_attempt: Callable[[bool], None] | None = None,
+        before_attempt: Callable[[], None] | None = None,
+        on_connect_failed: Callable[[str, str], object] | None = None,
     ) -> None:
         config.check()
         self.config = config
+        self._select = select
+        self._on_attempt = on_attempt
         self._on_connect = on_connect
         self._on_message = on_message
         self._on_disconnect = on_disconnect
         self._backoff = backoff
         self._ping_interval = ping_interval
+        self._on_connect_failed = on_connect_failed
         self._clock: Clock = clock or SystemClock()
         self._log = logger or logging.getLogger("ocpp_station.transport")
         self._ws_log = logging.getLogger("websockets.client")
         self._open_timeout = open_timeout
+        # called before every connection attempt: may update ``config`` (the renewed client
+        # certificate, A02.FR.08/28)
+        self._before_attempt = before_attempt
         self._ws: ClientConnection | None = None
         self._stopping = asyncio.Event()
         self._running = False
@@ -201,10 +193,11 @@ class Transport:
         self._running = True
         self._done.clear()
         self._stopping.clear()
-        url = self.config.url()
         try:
             while not self._stopping.is_set():
-                ws = await self._connect(url)
+                ws = await self._connect(self.config.url()) if self._choose() else None
+                if self._on_attempt and (ws is not None or not self._stopping.is_set()):
+                    self._on_attempt(ws is not None)
                 if ws is not None:
                     self.failed_attempts = 0
                     self._retries = 0
@@ -216,11 +209,29 @@ class Transport:
                 # the first wait after a lost connection is attempt 0; each failure doubles it
                 delay = self._backoff().delay(self._retries)
                 self._retries += 1
-                self._log.info("reconnecting to %s in %.1f s", url, delay)
+                self._log.info("reconnecting to %s in %.1f s", self.config.url(), delay)
                 await self._unless_stopped(self._clock.sleep(delay))
         finally:
             self._running = False
             self._done.set()
+
+    def _choose(self) -> bool:
+        """The configuration of the next attempt: ``select`` (B10), then ``before_attempt``;
+        False (logged) when the selected one cannot be used."""
+        if self._select is not None:
+            try:
+                config = self._select()
+                config.check()
+            except TransportError as exc:
+                self._log.error("cannot connect with the selected network profile: %s", exc)
+                return False
+            self.config = config
+        if self._before_attempt is not None:
+            try:
+                self._before_attempt()
+            except Exception:
+                self._log.exception("before_attempt callback failed")
+        return True
 
     async def _connect(self, url: str) -> ClientConnection | None:
         """Open one connection; None (logged) when it failed or the CSMS refused ocpp2.0.1."""
@@ -257,14 +268,11 @@ class Transport:
 
         try:
             ws = await self._unless_stopped(open_connection())
-        except ssl.SSLCertVerificationError as exc:
-            self._log.error("TLS: the CSMS certificate of %s failed verification: %s", url, exc)
-            return None
-        except ssl.SSLError as exc:
-            self._log.error("TLS handshake with %s failed: %s", url, exc)
-            return None
-        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            self._log.warning("connecting to %s failed: %s", url, exc)
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:  # ssl's are OSErrors
+            level, message, event = tls.failure(exc)  # event: A00.FR.310/316/323, a 401/403
+            self._log.log(level, message, url, exc)
+            if event is not None and self._on_connect_failed is not None:
+                self._on_connect_failed(*event)
             return None
         if ws is None:  # stopped while connecting
             return None
@@ -358,6 +366,17 @@ class Transport:
             await ws.send(data, text=True)
         except ConnectionClosed as exc:
             raise NotConnected(f"connection to the CSMS closed: {exc}") from exc
+
+    def peer_certificate(self) -> bytes | None:
+        """The DER of the server certificate of the open TLS connection (None: none open)."""
+        ws = self._ws
+        if ws is None:
+            return None
+        ssl_object = ws.transport.get_extra_info("ssl_object")
+        if ssl_object is None:
+            return None
+        der: bytes | None = ssl_object.getpeercert(binary_form=True)
+        return der
 
     async def reconnect(self) -> None:
         """Close the open connection cleanly; :meth:`run` connects again after the back-off, with

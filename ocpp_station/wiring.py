@@ -7,9 +7,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from cryptography import x509
+
 from ocpp_station.blocks.authorization.block import AuthorizationBlock
 from ocpp_station.blocks.availability.block import AvailabilityBlock
 from ocpp_station.blocks.base import Block
+from ocpp_station.blocks.certificates.block import CertificatesBlock
+from ocpp_station.blocks.certificates.store import RootStore
 from ocpp_station.blocks.customer.block import CustomerBlock
 from ocpp_station.blocks.data_transfer.block import DataTransferBlock
 from ocpp_station.blocks.data_transfer.handlers import DataTransferRegistry
@@ -18,15 +22,19 @@ from ocpp_station.blocks.display.block import DisplayBlock
 from ocpp_station.blocks.display.interface import display_of
 from ocpp_station.blocks.firmware import install
 from ocpp_station.blocks.firmware.block import FirmwareBlock
+from ocpp_station.blocks.interfaces import StationCertificateSource
 from ocpp_station.blocks.local_list.block import LocalListBlock
 from ocpp_station.blocks.local_list.store import ListStore
 from ocpp_station.blocks.monitoring.block import MonitoringBlock
 from ocpp_station.blocks.monitoring.store import MonitorStore
+from ocpp_station.blocks.networking.block import NetworkingBlock
 from ocpp_station.blocks.provisioning.block import Provisioning
 from ocpp_station.blocks.reservation.block import ReservationBlock
 from ocpp_station.blocks.reset.block import ResetBlock
 from ocpp_station.blocks.security.block import SecurityBlock
 from ocpp_station.blocks.security.events import time_adjustment_reported
+from ocpp_station.blocks.security.log import SecurityLogStore
+from ocpp_station.blocks.security.renewal_block import CertificateRenewal
 from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
 from ocpp_station.blocks.smart_charging.store import ProfileStore
 from ocpp_station.blocks.tariff.block import TariffBlock
@@ -43,6 +51,9 @@ class Blocks:
 
     provisioning: Provisioning
     security: SecurityBlock
+    renewal: CertificateRenewal
+    certificates: CertificatesBlock
+    networking: NetworkingBlock
     local_list: LocalListBlock
     authorization: AuthorizationBlock
     availability: AvailabilityBlock
@@ -63,6 +74,9 @@ class Blocks:
         return [
             self.provisioning,
             self.security,
+            self.renewal,
+            self.certificates,
+            self.networking,
             self.local_list,
             self.authorization,
             self.availability,
@@ -88,6 +102,15 @@ class Blocks:
         return [self.availability, self.transactions, self.monitoring]
 
 
+class _LaterRoots:
+    """The certificate store's roots (a ``TrustedRoots``), for the renewal built before it."""
+
+    store: CertificatesBlock | None = None
+
+    def roots(self, use: str) -> list[x509.Certificate]:
+        return self.store.roots(use) if self.store is not None else []
+
+
 def build_blocks(
     ctx: Context,
     store: StationStore,
@@ -97,14 +120,41 @@ def build_blocks(
     reconnect: Callable[[], Awaitable[None]],
     data_transfers: DataTransferRegistry | None = None,
     install_firmware: install.InstallStep | None = None,
+    station_certificate: StationCertificateSource | None = None,
+    on_trust_changed: Callable[[], None] | None = None,
+    reconnect_tls: Callable[[], Awaitable[None]] | None = None,
 ) -> Blocks:
     """The blocks, each given what it needs; the order is the dependency order.  ``reconnect``
     opens a new connection with the current credentials (after a new BasicAuthPassword, A01);
     ``data_transfers`` holds the integrator's DataTransfer handlers (kept over a reset);
     ``install_firmware`` is the embedding application's firmware install step (else the
-    configured command, else the ``sim`` backend's default)."""
+    configured command, else the ``sim`` backend's default); ``station_certificate`` names the
+    station's own certificate (default: the configured ``cert_file``); ``on_trust_changed`` is
+    called when the installed CSMS roots changed (the TLS trust of the next connection);
+    ``reconnect_tls`` opens a new connection with a renewed client certificate (A02.FR.08)."""
     sessions = Sessions()  # written by the transactions block, read by the others
-    security = SecurityBlock(ctx)
+    # the start event (StartupOfTheDevice / ResetOrReboot) by the boot reason provisioning
+    # loaded (it starts before security)
+    security = SecurityBlock(
+        ctx, SecurityLogStore(store.connection), boot_reason=lambda: provisioning.boot_reason
+    )
+    # The certificate store and the renewal need each other, both only when called: the
+    # renewal checks a CertificateSigned chain against the installed roots (A02.FR.06), the
+    # store refuses to delete the certificate the renewal has in use (M04.FR.06).
+    roots = _LaterRoots()
+    renewal = CertificateRenewal(
+        ctx,
+        security,
+        roots,
+        reconnect=reconnect_tls if reconnect_tls is not None else reconnect,
+    )
+    certificates = CertificatesBlock(
+        ctx,
+        open_store=lambda: RootStore.in_data_dir(ctx.config.data_dir),
+        station_certificate=station_certificate or renewal,
+        on_trust_changed=on_trust_changed,
+    )
+    roots.store = certificates
 
     async def password_changed() -> None:
         # A01.FR.11: the change goes to the security log (never the password, A01.FR.12).
@@ -126,6 +176,16 @@ def build_blocks(
         on_accepted=on_accepted,
         on_password_changed=password_changed,
         on_clock_adjusted=clock_adjusted,
+    )
+    networking = NetworkingBlock(
+        ctx,
+        registration=provisioning,
+        security=security,
+        missing_credentials=lambda level: missing_credentials(
+            level,
+            has_csms_root=bool(certificates.csms_roots_pem() or ctx.config.ca_file),
+            has_station_certificate=renewal.station_certificate() is not None,
+        ),
     )
     local_list = LocalListBlock(ctx, open_store=lambda: ListStore(store.connection))
     authorization = AuthorizationBlock(ctx, local_list)
@@ -165,8 +225,9 @@ def build_blocks(
             reboot=cfg.firmware_reboot_after_install,
             backend=cfg.hal_backend,
         ),
+        roots=certificates,
     )
-    diagnostics = DiagnosticsBlock(ctx)
+    diagnostics = DiagnosticsBlock(ctx, security_log=security)
     customer = CustomerBlock(ctx, [authorization, local_list])
     data_transfer = DataTransferBlock(
         ctx, data_transfers if data_transfers is not None else DataTransferRegistry()
@@ -176,11 +237,20 @@ def build_blocks(
     tariff = TariffBlock(ctx, display)
     authorization.on_answer(tariff.authorized)
     trigger = TriggerBlock(
-        ctx, provisioning, availability, transactions, firmware=firmware, logs=diagnostics
+        ctx,
+        provisioning,
+        availability,
+        transactions,
+        firmware=firmware,
+        logs=diagnostics,
+        certificates=renewal,
     )
     return Blocks(
         provisioning=provisioning,
         security=security,
+        renewal=renewal,
+        certificates=certificates,
+        networking=networking,
         local_list=local_list,
         authorization=authorization,
         availability=availability,
@@ -197,3 +267,16 @@ def build_blocks(
         display=display,
         tariff=tariff,
     )
+
+
+def missing_credentials(
+    level: int, *, has_csms_root: bool, has_station_certificate: bool
+) -> str | None:
+    """What security profile ``level`` needs that this station lacks (A05.FR.02/03): an installed
+    CSMS root certificate for 2 and 3 (InstallCertificate, or ``[station] ca_file``), a station
+    certificate for 3 (``cert_file``/``key_file``, or a renewed one).  None: nothing missing."""
+    if level >= 2 and not has_csms_root:
+        return f"security profile {level} needs a CSMS root certificate (none is installed)"
+    if level == 3 and not has_station_certificate:
+        return "security profile 3 needs a station certificate (none is installed)"
+    return None

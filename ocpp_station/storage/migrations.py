@@ -16,7 +16,8 @@ by a hash of the token, with its IdTokenInfo) and ``local_auth_list_version`` (o
 list's version), both changed in one transaction per SendLocalList.  Version 4 adds
 ``variable_monitors``: the custom and preconfigured variable monitors in force (N04 remark,
 N07.FR.13: they persist across a reboot), with the tripped state of threshold monitors
-(N07.FR.14).
+(N07.FR.14).  Version 5 adds ``security_log``: the security events (A04.FR.04), bounded by
+the security block.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 
 from device_model.store import ATTRIBUTE_VALUE_TABLE
 from ocpp_station.storage.connection import StorageError, transaction
-from ocpp_station.storage.tables import CHARGING_PROFILES_TABLE
+from ocpp_station.storage.tables import CHARGING_PROFILES_TABLE, SECURITY_LOG_TABLE
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,13 @@ _V4 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4)
+_V5 = Migration(
+    5,
+    "security log: every security event, bounded",
+    (SECURITY_LOG_TABLE,),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 

@@ -15,3 +15,15 @@ CREATE TABLE IF NOT EXISTS charging_profiles (
     profile TEXT NOT NULL
 )
 """
+
+# The security log (``blocks/security/log.py``, A04.FR.04): every security event, oldest first by
+# ``seq``; bounded by the block (the oldest rows are dropped).  Created by migration 5.
+SECURITY_LOG_TABLE = """
+CREATE TABLE IF NOT EXISTS security_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    timestamp TEXT NOT NULL,
+    type TEXT NOT NULL,
+    tech_info TEXT,
+    critical INTEGER NOT NULL
+)
+"""

@@ -2,8 +2,8 @@
 
 GetLog is answered with the file's name (N01.FR.01); then the log is assembled from the
 station's rotated diagnostics log (``DiagnosticsLog``, N01.FR.04) or the security log
-(``SecurityLog``, N01.FR.03: the lines a :class:`SecurityLog` source gives — none until the
-security log exists, so the file holds only its header), limited to the requested time window,
+(``SecurityLog``, N01.FR.03: the security block's persistent log, one line per event),
+limited to the requested time window,
 and uploaded over HTTP(S) (N01.FR.14) with ``Uploading`` → ``Uploaded`` or a failure status
 (N01.FR.08–10), every status with the request's ``requestId`` (N01.FR.07).  A second GetLog
 cancels the first (N01.FR.12/20).
@@ -25,7 +25,7 @@ from ocpp_station.rpc.endpoint import Reply
 
 
 class SecurityLog(Protocol):
-    """Where the security log comes from (the security block, once it keeps one)."""
+    """Where the security log comes from (the security block)."""
 
     def security_log_lines(self) -> list[str]: ...
 
@@ -79,7 +79,14 @@ class DiagnosticsBlock(Block):
     # -- the upload --------------------------------------------------------------------------------
     async def _run(self, request: rules.LogRequest, filename: str) -> None:
         try:
-            data = await asyncio.to_thread(self._assemble, request)
+            # the security log is read here, on the loop that writes it; the file is made in a
+            # worker thread
+            security = (
+                self._security_log.security_log_lines()
+                if request.log_type == "SecurityLog" and self._security_log is not None
+                else []
+            )
+            data = await asyncio.to_thread(self._assemble, request, security)
             await self._status("Uploading", request.request_id)  # N01.FR.08
             status = await self._upload(request, filename, data)
             await self._status(status, request.request_id)  # N01.FR.09/10
@@ -87,7 +94,7 @@ class DiagnosticsBlock(Block):
             if self._current is request:
                 self._current = None
 
-    def _assemble(self, request: rules.LogRequest) -> bytes:
+    def _assemble(self, request: rules.LogRequest, security: list[str]) -> bytes:
         """The file: a header, then the log's records in the time window (a worker thread)."""
         window = " .. ".join(
             iso(t) if t is not None else "*" for t in (request.oldest, request.latest)
@@ -97,7 +104,7 @@ class DiagnosticsBlock(Block):
             f"# generated {self.ctx.timestamp()}, records {window}\n"
         )
         if request.log_type == "SecurityLog":
-            source = self._security_log.security_log_lines() if self._security_log else []
+            source = security
         else:
             source = self.log_file.lines()
         body = "".join(rules.select_lines(source, request.oldest, request.latest))

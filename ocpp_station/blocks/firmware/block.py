@@ -33,7 +33,13 @@ from ocpp_station.blocks.firmware.install import (
     InstallStep,
     InstallVerificationFailed,
 )
-from ocpp_station.blocks.interfaces import BootReason, FinishedSessions, Holds, SecurityEvents
+from ocpp_station.blocks.interfaces import (
+    BootReason,
+    FinishedSessions,
+    Holds,
+    ManufacturerRoots,
+    SecurityEvents,
+)
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
@@ -53,8 +59,10 @@ class FirmwareBlock(Block):
         security: SecurityEvents,
         restart: Callable[[str], None],
         install: InstallStep | None,
+        roots: ManufacturerRoots | None = None,
     ) -> None:
         super().__init__(ctx)
+        self._roots = roots
         self._sessions = sessions
         self._availability = availability
         self._registration = registration
@@ -128,7 +136,11 @@ class FirmwareBlock(Block):
         root_file = self.ctx.config.manufacturer_root
         try:
             signature = _signature()
-            roots = signature.load_roots(root_file.read_bytes()) if root_file else []
+            if self._roots is not None:
+                # the installed ManufacturerRootCertificates (M05), the configured file among them
+                roots = self._roots.manufacturer_roots()
+            else:
+                roots = signature.load_roots(root_file.read_bytes()) if root_file else []
         except (OSError, ValueError) as exc:
             return f"manufacturer root unreadable: {exc}"
         now = datetime.fromtimestamp(self.ctx.now(), tz=UTC)

@@ -80,6 +80,13 @@ class Provisioning(Block):
         """The reason the next BootNotification gives (a reset stores it before restarting)."""
         self.ctx.state.save(BOOT_STATE_KEY, {"reason": reason})
 
+    def forget_registration(self) -> None:
+        """B10.FR.10: the station connected through another network slot; a different CSMS
+        may be at the other end, so it registers again (BootNotification) and goes online as
+        after a boot once Accepted."""
+        self.ctx.link.registration = "Unknown"
+        self.accepted_once = False
+
     @staticmethod
     def _cancel(task: asyncio.Task[Any] | None) -> None:
         if task is not None and not task.done():

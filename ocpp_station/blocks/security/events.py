@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+# The "Critical: Yes" rows of the appendix's security event list (security_events.csv, v1.4).
 CRITICAL_SECURITY_EVENTS = frozenset(
     {
         "FirmwareUpdated",
@@ -18,8 +19,24 @@ CRITICAL_SECURITY_EVENTS = frozenset(
         "SecurityLogWasCleared",
         "MemoryExhaustion",
         "TamperDetectionActivated",
+        "InvalidFirmwareSignature",
+        "InvalidFirmwareSigningCertificate",
+        "InvalidCsmsCertificate",
+        "InvalidChargingStationCertificate",
+        "InvalidTLSVersion",
+        "InvalidTLSCipherSuite",
         "MaintenanceLoginAccepted",
         "MaintenanceLoginFailed",
+    }
+)
+# The "Critical: No" rows: logged only (A04.FR.04), not sent unless an integrator says so.
+NON_CRITICAL_SECURITY_EVENTS = frozenset(
+    {
+        "FailedToAuthenticateAtCsms",
+        "CsmsFailedToAuthenticate",
+        "ReconfigurationOfSecurityParameters",
+        "InvalidMessages",
+        "AttemptedReplayAttacks",
     }
 )
 TYPE_MAX = 50  # SecurityEventNotificationRequest.type: string[0..50]
@@ -37,6 +54,13 @@ def notification(kind: str, timestamp: str, tech_info: str | None = None) -> dic
     if tech_info:
         payload["techInfo"] = tech_info[:TECH_INFO_MAX]
     return payload
+
+
+def startup_event(boot_reason: str) -> str:
+    """The event of a start of the station core: ``StartupOfTheDevice`` when it booted by itself
+    (BootReason ``PowerUp``), ``ResetOrReboot`` when a reset or a reboot brought it up (any other
+    boot reason the station stored before it went down: RemoteReset, FirmwareUpdate, ...)."""
+    return "StartupOfTheDevice" if boot_reason == "PowerUp" else "ResetOrReboot"
 
 
 def time_adjustment_reported(adjustment: float, threshold: float) -> bool:

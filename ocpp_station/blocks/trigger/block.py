@@ -3,7 +3,8 @@
 ``Accepted`` is answered first and the message follows (F06.FR.04), sent as a triggered message
 (the dispatcher lets it through while the registration is Pending).  A BootNotification after an
 Accepted registration is ``Rejected`` (F06.FR.17); an unknown EVSE or connector is ``Rejected``;
-what the station does not send is ``NotImplemented``.
+what the station does not send is ``NotImplemented``.  SignChargingStationCertificate starts the
+client certificate renewal (A02; Rejected while ``SecurityCtrlr.OrganizationName`` is unset).
 """
 
 from __future__ import annotations
@@ -41,6 +42,14 @@ class ProcessStatus(Protocol):
     async def report_status(self, *, triggered: bool = False) -> None: ...
 
 
+class CertificateSigning(Protocol):
+    """The client certificate renewal (A02): why a trigger cannot be served, and the CSR."""
+
+    def trigger_refusal(self) -> str | None: ...
+
+    async def trigger(self) -> None: ...
+
+
 class TriggerBlock(Block):
     def __init__(
         self,
@@ -51,6 +60,7 @@ class TriggerBlock(Block):
         *,
         firmware: ProcessStatus | None = None,
         logs: ProcessStatus | None = None,
+        certificates: CertificateSigning | None = None,
     ) -> None:
         super().__init__(ctx)
         self._registration = registration
@@ -58,6 +68,7 @@ class TriggerBlock(Block):
         self._transactions = transactions
         self._firmware = firmware
         self._logs = logs
+        self._certificates = certificates
         ctx.handlers.register("TriggerMessage", self.on_trigger_message)
 
     async def on_trigger_message(self, payload: dict[str, Any]) -> Reply:
@@ -70,6 +81,10 @@ class TriggerBlock(Block):
             return _answer("Rejected", "UnknownEvse", f"no EVSE {evse_id}")
         if evse_id and connector_id is not None and not layout.has(evse_id, connector_id):
             return _answer("Rejected", "UnknownConnector", f"no connector {connector_id}")
+        if requested == "SignChargingStationCertificate" and self._certificates is not None:
+            refusal = self._certificates.trigger_refusal()
+            if refusal is not None:
+                return _answer("Rejected", "NotEnabled", refusal)
         action = self._action(requested, evse_id or None, connector_id)
         if action is None:
             if requested == "BootNotification":
@@ -97,6 +112,8 @@ class TriggerBlock(Block):
                 return lambda: source.report_status(triggered=True)
             # No such block: nothing is being updated or uploaded, the status is Idle.
             return lambda: self._idle(requested)
+        if requested == "SignChargingStationCertificate" and self._certificates is not None:
+            return self._certificates.trigger  # A02: the key pair and CSR follow the answer
         return None
 
     async def _boot(self) -> None:

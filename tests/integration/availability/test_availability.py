@@ -278,9 +278,8 @@ async def test_trigger_boot_rejected_after_accepted_and_others(
     result = await csms.send(sid, "TriggerMessage", {"requestedMessage": "Heartbeat"})
     assert result["status"] == "Accepted"
     await csms.wait_received("Heartbeat", count=beats + 1, station=sid)
-    result = await csms.send(
-        sid, "TriggerMessage", {"requestedMessage": "SignChargingStationCertificate"}
-    )
+    # no ISO 15118 certificates (SignChargingStationCertificate: test_certificate_renewal.py)
+    result = await csms.send(sid, "TriggerMessage", {"requestedMessage": "SignV2GCertificate"})
     assert result["status"] == "NotImplemented"
     result = await csms.send(
         sid, "TriggerMessage", {"requestedMessage": "StatusNotification", "evse": {"id": 9}}
@@ -295,17 +294,11 @@ async def test_unsupported_action_is_not_supported(
     with pytest.raises(PackageOCPPError) as info:
         await csms.send(
             station.config.id,
-            "SetNetworkProfile",
+            "PublishFirmware",  # a local controller's use case (L03): not a station's
             {
-                "configurationSlot": 1,
-                "connectionData": {
-                    "ocppVersion": "OCPP20",
-                    "ocppTransport": "JSON",
-                    "ocppCsmsUrl": "ws://x",
-                    "messageTimeout": 30,
-                    "securityProfile": 1,
-                    "ocppInterface": "Wired0",
-                },
+                "location": "https://x/fw.bin",
+                "checksum": "0123456789abcdef0123456789abcdef",
+                "requestId": 1,
             },
         )
     assert type(info.value).__name__ == "NotSupportedError"

@@ -109,7 +109,7 @@ async def test_set_variables_every_status(
                 set_req("NoSuchCtrlr", "Enabled", "true"),
                 set_req("AuthCtrlr", "NoSuchVariable", "true"),
                 set_req("TxCtrlr", "EVConnectionTimeOut", "20", attribute_type="Target"),
-                set_req("OCPPCommCtrlr", "NetworkConfigurationPriority", "1"),  # ReadOnly
+                set_req("OCPPCommCtrlr", "NetworkConfigurationPriority", "1"),  # slot 1 empty
             ],
         },
     )

@@ -113,13 +113,15 @@ async def test_refused_upload_gives_permission_denied(
 async def test_security_log_and_trigger(
     csms: LocalCSMS, make_station: StationFactory, http_server: FileServer
 ) -> None:
-    """N01.FR.03: a SecurityLog is uploaded (its header only, no security log kept yet); a
-    TriggerMessage afterwards reports Idle without a requestId (N01.FR.13)."""
+    """N01.FR.03: a SecurityLog is uploaded (the header, then the security log's events: here
+    the start's StartupOfTheDevice, A04.FR.04); a TriggerMessage afterwards reports Idle without
+    a requestId (N01.FR.13)."""
     station = await online(csms, make_station)
     request = {**get_log(http_server.url("/sec"), request_id=8), "logType": "SecurityLog"}
     await csms.send("CS001", "GetLog", request)
     await csms.wait_for(lambda: ("Uploaded", 8) in log_statuses(csms))
     assert b"SecurityLog of CS001" in http_server.uploads[0].body
+    assert b" StartupOfTheDevice critical=yes " in http_server.uploads[0].body
     # the upload is over once the CSMS has answered its Uploaded notification (until then a
     # trigger still reports it Uploading)
     await csms.wait_for(lambda: station.status()["log_upload"]["uploading"] is False)

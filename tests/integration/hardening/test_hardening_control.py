@@ -70,7 +70,8 @@ async def test_a_security_event_with_an_invalid_timestamp_is_refused(
 ) -> None:
     sock = short_tmp / "ctl.sock"
     station = await make_station(control=sock)
-    await csms.wait_for(lambda: station.online)
+    # online, and the start's own security event (StartupOfTheDevice) delivered
+    await csms.wait_for(lambda: station.online and station.status()["queued_messages"] == 0)
     event = {"type": "TamperDetectionActivated", "timestamp": "2026-13-45T99:00:00Z"}
     [reply] = await lines(
         sock, json.dumps({"id": 1, "method": "security_event", "params": {"event": event}}).encode()
@@ -79,8 +80,8 @@ async def test_a_security_event_with_an_invalid_timestamp_is_refused(
     status = await call(sock, "status")
     assert status["queued_messages"] == 0
     await call(sock, "security_event", {"event": {"type": "TamperDetectionActivated"}})
-    [sent] = await csms.wait_received("SecurityEventNotification")
-    assert sent["type"] == "TamperDetectionActivated"
+    sent = await csms.wait_received("SecurityEventNotification", count=2)
+    assert [e["type"] for e in sent] == ["StartupOfTheDevice", "TamperDetectionActivated"]
 
 
 async def test_a_queued_message_that_can_never_be_valid_is_set_aside_not_retried(
@@ -90,7 +91,8 @@ async def test_a_queued_message_that_can_never_be_valid_is_set_aside_not_retried
     out of the queue into dead_letters with one log line, and what waits behind it goes at once
     (not after 30 s and more of retries)."""
     first = await make_station(station_id="CS001")
-    await csms.wait_for(lambda: first.online)
+    # online, and the start's own security event (StartupOfTheDevice) delivered
+    await csms.wait_for(lambda: first.online and first.status()["queued_messages"] == 0)
     await first.stop()
     db = sqlite3.connect(first.config.data_dir / "station.db")
     bad = {"type": "TamperDetectionActivated", "timestamp": "not-a-time"}
@@ -103,8 +105,9 @@ async def test_a_queued_message_that_can_never_be_valid_is_set_aside_not_retried
     db.commit()
     db.close()
     station = await make_station(station_id="CS001")
-    [delivered] = await csms.wait_received("SecurityEventNotification", timeout=5)
-    assert delivered["type"] == "FirmwareUpdated"
+    # behind the message set aside, FirmwareUpdated goes at once (then this start's own event)
+    delivered = await csms.wait_received("SecurityEventNotification", count=2, timeout=5)
+    assert [e["type"] for e in delivered][:2] == ["StartupOfTheDevice", "FirmwareUpdated"]
     await csms.wait_for(lambda: station.status()["queued_messages"] == 0)
     db = sqlite3.connect(station.config.data_dir / "station.db")
     dead = db.execute("SELECT action, payload, reason FROM dead_letters").fetchall()

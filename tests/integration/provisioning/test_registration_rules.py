@@ -112,13 +112,17 @@ async def test_no_transaction_before_accepted_by_default(
     sim(station).present_id_token(1, "CARD1", "ISO14443")
     await csms.wait_for(lambda: "registration not Accepted yet" in caplog.text)
     assert station.status()["evses"][0]["transaction"] is None
-    assert station.status()["queued_messages"] == 0
+    # nothing queued for the transaction: the one queued message is the start's security event
+    # StartupOfTheDevice (critical, queued until Accepted, A04.FR.02)
+    assert station.status()["queued_messages"] == 1
     await accept_by_trigger(csms, station)
     events = await csms.wait_received("TransactionEvent", station=sid)
     assert events[0]["eventType"] == "Started"
     frames = [f.action for f in csms.frames if f.direction == "in" and f.kind == 2]
     # The transaction started only after the Accepted (triggered) BootNotification.
     assert frames.index("TransactionEvent") > frames.index("BootNotification", 1)
+    startup = await csms.wait_received("SecurityEventNotification", station=sid)
+    assert startup[0]["type"] == "StartupOfTheDevice"
 
 
 async def test_transaction_before_accepted_when_enabled(

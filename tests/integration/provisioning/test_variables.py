@@ -99,7 +99,7 @@ async def test_set_variables_every_status(csms: LocalCSMS, make_station: Station
         cv("NoSuchCtrlr", "Enabled", attributeValue="true"),
         cv("AuthCtrlr", "NoSuchVariable", attributeValue="true"),
         cv("TxCtrlr", "EVConnectionTimeOut", attributeType="MaxSet", attributeValue="50"),
-        cv("OCPPCommCtrlr", "NetworkConfigurationPriority", attributeValue="1,0"),  # ReadOnly
+        cv("OCPPCommCtrlr", "NetworkConfigurationPriority", attributeValue="1,0"),  # empty 1
     )
     statuses = [r["attributeStatus"] for r in results]
     assert statuses == [
@@ -112,7 +112,7 @@ async def test_set_variables_every_status(csms: LocalCSMS, make_station: Station
         "UnknownComponent",  # B05.FR.04
         "UnknownVariable",  # B05.FR.05
         "NotSupportedAttributeType",  # B05.FR.06
-        "Rejected",  # one network configuration slot: ReadOnly
+        "Rejected",  # B10.FR.02: slot 1 holds no network connection profile
     ]
     reasons = [r.get("attributeStatusInfo", {}).get("reasonCode") for r in results]
     assert reasons[1:6] == [

@@ -25,9 +25,8 @@ CASES: list[tuple[str, str, str]] = [
     ('[7, "m-type", "Heartbeat", {}]', "MessageTypeNotSupported", "m-type"),
     ('[2, "m-undef", "FlyToTheMoon", {}]', "NotImplemented", "m-undef"),
     (
-        '[2, "m-unsup", "SetNetworkProfile", {"configurationSlot": 1, "connectionData": '
-        '{"ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": "ws://x", '
-        '"messageTimeout": 30, "securityProfile": 1, "ocppInterface": "Wired0"}}]',
+        '[2, "m-unsup", "PublishFirmware", {"location": "https://x/fw.bin", '
+        '"checksum": "0123456789abcdef0123456789abcdef", "requestId": 1}]',
         "NotSupported",
         "m-unsup",
     ),

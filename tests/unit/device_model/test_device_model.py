@@ -161,7 +161,7 @@ def test_internal_set_ignores_mutability_but_checks_values(dm: DeviceModel) -> N
     assert dm.set("AuthCtrlr", "Nope", 1) == "UnknownVariable"
     assert dm.set("AuthCtrlr", "Enabled", True, attribute="MaxSet") == "NotSupportedAttributeType"
     assert dm.set("ChargingStation", "Model", "Other") == "Rejected"  # constant: config only
-    assert dm.set("OCPPCommCtrlr", "NetworkConfigurationPriority", "1,0") == "Rejected"  # slot 0
+    assert dm.set("OCPPCommCtrlr", "NetworkConfigurationPriority", "3,0") == "Rejected"  # no 3
 
 
 def test_clock_ctrlr_datetime_reads_the_clock(tmp_path: Path) -> None:
@@ -246,7 +246,7 @@ def test_set_variables_statuses(dm: DeviceModel) -> None:
         gv("AuthCacheCtrlr", "Policy", value="CUSTOM"),  # not in valuesList
         gv("SecurityCtrlr", "SecurityProfile", value="2"),  # B05.FR.09: ReadOnly
         gv("ChargingStation", "VendorName", value="Acme"),  # ReadOnly constant
-        gv("OCPPCommCtrlr", "NetworkConfigurationPriority", value="0"),  # ReadOnly: one slot
+        gv("OCPPCommCtrlr", "ActiveNetworkProfile", value="1"),  # ReadOnly: the station's
         gv("SecurityCtrlr", "BasicAuthPassword", value="0123456789abcdef"),  # WriteOnly: settable
         gv("TxCtrlr", "TxStartPoint", value="EVConnected,Authorized"),
     ]
@@ -283,7 +283,7 @@ def test_set_variables_statuses(dm: DeviceModel) -> None:
     assert dm.get("OCPPCommCtrlr", "ResetRetries") == "0"
     assert dm.get("SecurityCtrlr", "SecurityProfile") == "1"
     assert dm.get("SecurityCtrlr", "BasicAuthPassword") == "0123456789abcdef"
-    assert dm.get("OCPPCommCtrlr", "NetworkConfigurationPriority") == "0"
+    assert dm.get("OCPPCommCtrlr", "ActiveNetworkProfile") == "0"
     _official("SetVariablesResponse").validate({"setVariableResult": results})
 
 
@@ -429,3 +429,35 @@ def test_target_and_limits_attributes(tmp_path: Path) -> None:
         assert minset["attributeStatus"] == "NotSupportedAttributeType"
     finally:
         model.close()
+
+
+def test_a_guard_refuses_values_only_its_owner_knows_are_wrong(dm: DeviceModel) -> None:
+    """``guard``: the owner of a variable refuses a well-formed value (here as the networking
+    block does for a priority naming an empty slot, B10.FR.02), through SetVariables and
+    through an internal write; other variables and other attributes are not affected."""
+    seen: list[str] = []
+
+    def check(text: str) -> tuple[str, str] | None:
+        seen.append(text)
+        return ("InvalidNetworkConf", "slot 2 is empty") if "2" in text else None
+
+    remove = dm.guard("OCPPCommCtrlr", "NetworkConfigurationPriority", check)
+    [refused, allowed] = dm.set_variables(
+        [
+            gv("OCPPCommCtrlr", "NetworkConfigurationPriority", value="2,0"),
+            gv("OCPPCommCtrlr", "HeartbeatInterval", value="77"),
+        ]
+    )
+    assert refused["attributeStatus"] == "Rejected"
+    assert refused["attributeStatusInfo"] == {
+        "reasonCode": "InvalidNetworkConf",
+        "additionalInfo": "slot 2 is empty",
+    }
+    assert allowed["attributeStatus"] == "Accepted"
+    assert dm.get("OCPPCommCtrlr", "NetworkConfigurationPriority") == "0"
+    assert dm.set("OCPPCommCtrlr", "NetworkConfigurationPriority", "0,2") == "Rejected"
+    assert dm.set("OCPPCommCtrlr", "NetworkConfigurationPriority", "1,0") == "Accepted"
+    assert dm.get("OCPPCommCtrlr", "NetworkConfigurationPriority") == "1,0"
+    assert seen == ["2,0", "0,2", "1,0"]
+    remove()
+    assert dm.set("OCPPCommCtrlr", "NetworkConfigurationPriority", "2,0") == "Accepted"

@@ -30,6 +30,8 @@ LOCAL_LIST = "integration/local_list/test_local_list.py::"
 RESERVATION = "integration/reservation/test_reservation.py::"
 CACHE = "integration/authorization/test_authorization_cache.py::"
 LOCK = "integration/transactions/test_transactions_lock.py::"
+NETWORK = "integration/networking/test_network_profiles.py::"
+RENEWAL = "integration/security/test_certificate_renewal.py::"
 OFFLINE_RULES = TX + "test_offline_rules_cache_and_clear_cache"
 BACK_OFF = (
     LINK + "test_reconnect_back_off_follows_the_retry_variables",
@@ -145,6 +147,16 @@ LIVE: dict[Key, tuple[str, ...]] = {
         "integration/dispatch/test_queue.py::test_unanswered_message_is_retried_then_dropped",
         "integration/dispatch/test_queue.py::test_callerror_is_retried_growing_then_dropped",
     ),
+    ("OCPPCommCtrlr", "NetworkConfigurationPriority", None, "Actual"): (
+        NETWORK + "test_set_network_profile_then_priority_and_reset_boots_at_the_new_csms_b09_b10",
+        NETWORK + "test_bad_profiles_and_priorities_are_rejected_b09_fr_02_04_05_b10_fr_02",
+        NETWORK + "test_security_profile_upgrade_and_failed_upgrade_a05",
+    ),
+    ("OCPPCommCtrlr", "NetworkProfileConnectionAttempts", None, "Actual"): (
+        NETWORK + "test_a_csms_that_is_down_falls_back_after_the_attempts_b10_fr_03_07_10",
+        "unit/blocks/networking/test_selection.py::"
+        "test_attempts_per_slot_in_priority_order_then_the_last_good_one_b10_fr_03_07",
+    ),
     ("OCPPCommCtrlr", "OfflineThreshold", None, "Actual"): (
         "integration/provisioning/test_offline_threshold.py::test_offline_threshold_set_by_the_csms_takes_effect",
         "integration/provisioning/test_offline_threshold.py::test_long_outage_reports_every_connector_b04_fr_01",
@@ -184,6 +196,18 @@ LIVE: dict[Key, tuple[str, ...]] = {
     ),
     ("SecurityCtrlr", "BasicAuthPassword", None, "Actual"): (
         "integration/security/test_password_change.py::test_new_password_reconnects_and_sticks_a01",
+    ),
+    ("SecurityCtrlr", "OrganizationName", None, "Actual"): (
+        RENEWAL + "test_a_trigger_without_organization_name_is_rejected",
+    ),
+    ("SecurityCtrlr", "CertSigningWaitMinimum", None, "Actual"): (
+        RENEWAL + "test_sign_certificate_is_resent_with_doubling_waits_a02_fr_17_19",
+        "unit/blocks/security/test_renewal_state.py::"
+        "test_resends_double_the_wait_and_stop_after_repeat_times_a02_fr_17_19",
+    ),
+    ("SecurityCtrlr", "CertSigningRepeatTimes", None, "Actual"): (
+        RENEWAL + "test_sign_certificate_is_resent_with_doubling_waits_a02_fr_17_19",
+        "unit/blocks/security/test_renewal_state.py::test_repeat_times_zero_sends_once",
     ),
     ("SmartChargingCtrlr", "Enabled", None, "Actual"): (
         ALIGNED + "test_smart_charging_disabled_rejects_profiles",

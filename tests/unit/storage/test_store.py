@@ -20,6 +20,7 @@ TABLES = {
     "local_auth_list",
     "local_auth_list_version",
     "variable_monitors",
+    "security_log",
 }
 
 
@@ -36,7 +37,7 @@ def test_one_file_wal_full_and_versioned(tmp_path: Path) -> None:
         assert conn.isolation_level is None
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
-        assert store.schema_version == SCHEMA_VERSION == 4
+        assert store.schema_version == SCHEMA_VERSION == 5
         assert tables(conn) == TABLES
     finally:
         store.close()

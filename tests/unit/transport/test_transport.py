@@ -412,3 +412,67 @@ async def test_run_twice_is_refused() -> None:
         await asyncio.sleep(0)
         with pytest.raises(TransportError, match="already running"):
             await station.transport.run()
+
+
+async def test_select_gives_the_config_of_every_attempt_and_hears_the_outcome() -> None:
+    """Network connection profiles (B10): ``select`` is asked before every attempt, an unusable
+    choice is a failed attempt, ``on_attempt`` hears each outcome before ``on_connect``."""
+    with socket.socket() as probe:  # nothing listens here: attempts fail fast
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    recorder = Recorder()
+    async with csms(recorder) as (_, port):
+        choices = [
+            TransportConfig(f"ws://127.0.0.1:{dead}/ocpp", "CS001"),
+            TransportConfig("wss://127.0.0.1:1/ocpp", "CS001", security_profile=0),  # unusable
+            TransportConfig(f"ws://127.0.0.1:{port}/ocpp", "CS001"),
+        ]
+        outcomes: list[tuple[bool, int]] = []
+
+        def select() -> TransportConfig:
+            return choices[min(len(outcomes), 2)]
+
+        station = Station(
+            choices[0],
+            select=select,
+            on_attempt=lambda ok: outcomes.append((ok, station.connects)),
+        )
+        async with station:
+            await asyncio.wait_for(station.connected.wait(), 5)
+            assert station.transport.config is choices[2]
+        # the first attempt failed, the unusable one too (without a connection), then it worked,
+        # reported before on_connect ran (connects was still 0)
+        assert outcomes == [(False, 0), (False, 0), (True, 0)]
+        assert recorder.paths == ["/ocpp/CS001"]
+        assert station.transport.failed_attempts == 0
+
+
+async def test_before_attempt_may_change_the_client_certificate_per_attempt(pki: Pki) -> None:
+    """``before_attempt`` runs before every connection attempt; the station uses it to pick the
+    client certificate (the renewed pair, or back to the previous one, A02.FR.28)."""
+    recorder = Recorder()
+    server_ssl = pki.server_ssl_context(require_client_cert=True)
+    async with csms(recorder, ssl=server_ssl) as (_, port):
+        config = TransportConfig(
+            f"wss://127.0.0.1:{port}/ocpp",
+            "CS001",
+            3,
+            ca_file=str(pki.ca_cert),
+            cert_file=str(pki.other_client_cert),  # refused by the server
+            key_file=str(pki.other_client_key),
+        )
+        seen: list[int] = []
+        station: Station | None = None
+
+        def before() -> None:
+            assert station is not None
+            failed = station.transport.failed_attempts
+            seen.append(failed)
+            if failed >= 2:  # after two failures: the pair the server trusts
+                config.cert_file, config.key_file = str(pki.client_cert), str(pki.client_key)
+
+        station = Station(config, before_attempt=before)
+        async with station:
+            await asyncio.wait_for(station.connected.wait(), 10)
+        assert seen == [0, 1, 2]
+        assert station.connects == 1

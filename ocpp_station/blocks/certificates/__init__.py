@@ -1,0 +1,1 @@
+"""Certificate management: the certificate store (M03, M04, M05)."""
