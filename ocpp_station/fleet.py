@@ -45,6 +45,8 @@ LOG = logging.getLogger("ocpp_station.fleet")
 DEFAULT_CONCURRENCY = 50
 DEFAULT_BOOT_TIMEOUT = 30.0  # seconds a start-up slot waits for the first BootNotification answer
 MAX_COUNT = 100_000
+FDS_PER_STATION = 1  # measured: its websocket (its station.db is open only while in the pool)
+KIB_PER_STATION = 256  # measured 186-190 KiB per fleet station (docs/performance.md), + margin
 SIM_OPTIONS = frozenset({"tick", *MODEL_OPTIONS})
 
 FrameHook = Callable[[str, str, str], None]  # (station id, "in" | "out", frame text)
@@ -128,10 +130,8 @@ class Fleet:
     ``Station.start()`` until the station's first BootNotification is answered (any status) or
     ``boot_timeout`` seconds passed.  ``on_frame(station_id, direction, text)`` sees every frame of
     every station (for measurements); ``station_factory`` builds each station (tests and the
-    benchmark may pass one that sets a clock or a logger; it gets ``store_pool=``, ``on_frame=``).
-
-    ``store_pool``: databases open at once (default: 1/8 of the stations); ``admission``: who starts
-    """
+    benchmark may pass one; it gets ``store_pool=``, ``on_frame=``).  ``store_pool``: station
+    databases open at once (default: 1/8 of the stations); ``admission``: which stations start."""
 
     def __init__(
         self,
@@ -183,7 +183,7 @@ class Fleet:
 
     def capacity(self) -> limits.Capacity:
         """How many of this fleet's stations the process can carry now."""
-        return limits.measure(len(self.configs), self.pool.size)
+        return limits.measure(len(self.configs), self.pool.size, FDS_PER_STATION, KIB_PER_STATION)
 
     async def start(self) -> FleetStart:
         """Start every station, at most ``concurrency`` at a time; return when each one's first

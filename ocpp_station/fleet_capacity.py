@@ -27,8 +27,6 @@ from collections.abc import Callable
 from ocpp_station.storage.offload import OPENERS
 from ocpp_station.storage.pool import DESCRIPTORS_PER_CONNECTION, MAX_CLOSING
 
-FDS_PER_STATION = 1  # measured: its websocket (its station.db is open only while in the pool)
-KIB_PER_STATION = 256  # measured 186-190 KiB per fleet station (docs/performance.md), + margin
 SPARE_FDS = 32
 CHECK_EVERY = 8
 
@@ -158,13 +156,7 @@ def plan(
     )
 
 
-def measure(
-    count: int,
-    pool_size: int,
-    *,
-    fds_per_station: int = FDS_PER_STATION,
-    kib_per_station: int = KIB_PER_STATION,
-) -> Capacity:
+def measure(count: int, pool_size: int, fds_per_station: int, kib_per_station: int) -> Capacity:
     """:func:`plan` with this process's open-file limit, open descriptors and available memory."""
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     fd_limit = 1 << 30 if soft == resource.RLIM_INFINITY else int(soft)
