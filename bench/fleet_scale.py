@@ -206,6 +206,7 @@ async def measure(n: int, opts: Options) -> dict[str, Any]:
         await asyncio.sleep(0.5 if opts.quick else 2.0)
         out["rss_per_station_kib"] = (rss_kib()["VmRSS"] - rss_before) / n
         out["fds_per_station"] = (open_fds() - fds_before) / n
+        out["store_pool"] = {"size": fleet.pool.size, "open": len(fleet.pool)}
 
         charging = start_charging(fleet, probe, opts.fleet_charging_share)
         with contextlib.suppress(TimeoutError):
@@ -214,6 +215,7 @@ async def measure(n: int, opts: Options) -> dict[str, Any]:
         out["tx_started"] = probe.tx_started
 
         probe.reset()
+        opened_before = fleet.pool.opened
         probe.recording = True
         await asyncio.sleep(opts.fleet_window)
         probe.recording = False
@@ -221,6 +223,12 @@ async def measure(n: int, opts: Options) -> dict[str, Any]:
         out["meter"] = summary_ms(probe.meter)
         out["lag"] = summary_ms(probe.lag)
         out["window_s"] = opts.fleet_window
+        pool = fleet.pool  # store files opened and closed by the pool, per second of the window
+        out["store_pool"].update(
+            opened=pool.opened,
+            evicted=pool.evicted,
+            opens_per_s=(pool.opened - opened_before) / opts.fleet_window,
+        )
     finally:
         t_stop = time.perf_counter()
         await fleet.stop()

@@ -58,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="serve the fleet's live status page (default: the template's [http] listen)",
     )
+    fleet.add_argument(
+        "--store-pool",
+        type=int,
+        metavar="N",
+        help="at most N station databases open at a time per process (default: an eighth of "
+        "its stations, 8-1024)",
+    )
     _fleet_scale_options(fleet)
     return parser
 

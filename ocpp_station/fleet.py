@@ -20,7 +20,6 @@ import contextlib
 import dataclasses
 import logging
 import math
-import resource
 import signal
 import sys
 import time
@@ -30,12 +29,15 @@ from typing import Any
 
 from hal.backends.sim import MODEL_OPTIONS
 from ocpp_station import Station
+from ocpp_station import fleet_capacity as limits
 from ocpp_station.clock import SystemClock
 from ocpp_station.config import StationConfig
+from ocpp_station.fleet_capacity import raise_fd_limit
 from ocpp_station.fleet_live import Monitor
 from ocpp_station.http.frames import FrameStats
 from ocpp_station.http.pages import FleetPage
 from ocpp_station.http.server import ListenError, PageServer
+from ocpp_station.storage.pool import ConnectionPool, auto_size
 from ocpp_station.transport import STATION_ID_MAX_LENGTH
 
 LOG = logging.getLogger("ocpp_station.fleet")
@@ -43,7 +45,8 @@ LOG = logging.getLogger("ocpp_station.fleet")
 DEFAULT_CONCURRENCY = 50
 DEFAULT_BOOT_TIMEOUT = 30.0  # seconds a start-up slot waits for the first BootNotification answer
 MAX_COUNT = 100_000
-FDS_PER_STATION = 12  # websocket + 3 SQLite databases in WAL mode (db, -wal, -shm) + slack
+FDS_PER_STATION = 1  # measured: its websocket (its station.db is open only while in the pool)
+KIB_PER_STATION = 256  # measured 186-190 KiB per fleet station (docs/performance.md), + margin
 SIM_OPTIONS = frozenset({"tick", *MODEL_OPTIONS})
 
 FrameHook = Callable[[str, str, str], None]  # (station id, "in" | "out", frame text)
@@ -107,24 +110,6 @@ def fleet_configs(
     return configs
 
 
-def raise_fd_limit(needed: int) -> int:
-    """Raise RLIMIT_NOFILE so ``needed`` descriptors fit (the hard limit too when privileged);
-    returns the soft limit now in force."""
-    inf = resource.RLIM_INFINITY
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == inf or soft >= needed:
-        return int(soft)
-    try:
-        if hard == inf or hard >= needed:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
-        else:  # needs privilege (CAP_SYS_RESOURCE) to raise the hard limit
-            resource.setrlimit(resource.RLIMIT_NOFILE, (needed, needed))
-    except (ValueError, OSError):
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return int(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
-
-
 @dataclasses.dataclass
 class FleetStart:
     """What :meth:`Fleet.start` achieved."""
@@ -134,6 +119,8 @@ class FleetStart:
     accepted: int  # registration Accepted when start() returned
     failed: dict[str, str]  # station id -> why it did not start
     seconds: float  # from the first start to the last slot released
+    not_started: int = 0  # stations left out: the process cannot carry them (see ``limit``)
+    limit: str | None = None  # the resource limit met, one line (None: none met)
 
 
 class Fleet:
@@ -143,8 +130,8 @@ class Fleet:
     ``Station.start()`` until the station's first BootNotification is answered (any status) or
     ``boot_timeout`` seconds passed.  ``on_frame(station_id, direction, text)`` sees every frame of
     every station (for measurements); ``station_factory`` builds each station (tests and the
-    benchmark may pass one that sets a clock or a logger).
-    """
+    benchmark may pass one; it gets ``store_pool=``, ``on_frame=``).  ``store_pool``: station
+    databases open at once (default: 1/8 of the stations); ``admission``: which stations start."""
 
     def __init__(
         self,
@@ -155,6 +142,7 @@ class Fleet:
         boot_timeout: float = DEFAULT_BOOT_TIMEOUT,
         on_frame: FrameHook | None = None,
         station_factory: Callable[..., Station] = Station,
+        store_pool: int | None = None,
         indices: range | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
@@ -164,6 +152,12 @@ class Fleet:
         if boot_timeout <= 0:
             raise FleetError(f"boot_timeout must be > 0 seconds, got {boot_timeout!r}")
         self.configs = fleet_configs(template, count, indices)
+        try:
+            size = auto_size(len(self.configs)) if store_pool is None else store_pool
+            self.pool = ConnectionPool(size)
+        except ValueError as exc:
+            raise FleetError(str(exc)) from None
+        self.admission = limits.Admission()  # how many start; ``on_limit`` says why not all
         self.concurrency = concurrency
         self.boot_timeout = float(boot_timeout)
         self.stations: list[Station] = []
@@ -179,21 +173,27 @@ class Fleet:
     def _build(self, config: StationConfig) -> Station:
         hook = self._on_frame
         if hook is None:
-            return self._factory(config)
+            return self._factory(config, store_pool=self.pool)
         sid = config.id
 
         def frame(direction: str, text: str) -> None:
             hook(sid, direction, text)
 
-        return self._factory(config, on_frame=frame)
+        return self._factory(config, on_frame=frame, store_pool=self.pool)
+
+    def capacity(self) -> limits.Capacity:
+        """How many of this fleet's stations the process can carry now."""
+        return limits.measure(len(self.configs), self.pool.size, FDS_PER_STATION, KIB_PER_STATION)
 
     async def start(self) -> FleetStart:
         """Start every station, at most ``concurrency`` at a time; return when each one's first
         BootNotification was answered (or timed out).  A station that fails to start is logged,
-        recorded in :attr:`failed` and skipped; the others go on."""
+        recorded in :attr:`failed` and skipped; the others go on.  Only as many stations as the
+        process can carry are started (:meth:`capacity`; ``admission.limit`` says why)."""
         if self.stations:
             raise FleetError("this fleet was already started; make a new Fleet")
-        self.stations = [self._build(config) for config in self.configs]
+        carried = self.admission.admit(self.capacity())
+        self.stations = [self._build(config) for config in self.configs[:carried]]
         slots = asyncio.Semaphore(self.concurrency)
         answered: list[bool] = []
         t0 = time.perf_counter()
@@ -201,6 +201,8 @@ class Fleet:
         async def one(station: Station) -> None:
             async with slots:
                 if self._stopping:
+                    return
+                if not self.admission.may_start(len(self._running)):
                     return
                 answered.append(await self._start_one(station))
 
@@ -220,6 +222,8 @@ class Fleet:
             accepted=self.registrations().get("Accepted", 0),
             failed=dict(self.failed),
             seconds=time.perf_counter() - t0,
+            not_started=self.admission.not_started,
+            limit=self.admission.limit,
         )
 
     async def _start_one(self, station: Station) -> bool:
@@ -236,6 +240,7 @@ class Fleet:
             except Exception as exc:  # a broken data_dir or device-model seed: skip this one
                 self.failed[station.config.id] = f"{type(exc).__name__}: {exc}"
                 LOG.error("fleet station %s failed to start: %s", station.config.id, exc)
+                self.admission.failed(station.config.id, exc, len(self._running))
                 with contextlib.suppress(Exception):
                     await station.stop()
                 return False
@@ -284,6 +289,8 @@ class Fleet:
 
         running, self._running = self._running, []
         await asyncio.gather(*(one(s) for s in running))
+        self.pool.close_all()
+        await asyncio.to_thread(self.pool.wait_closed)  # every station.db checkpointed and closed
 
     async def __aenter__(self) -> Fleet:
         await self.start()
@@ -300,6 +307,7 @@ async def run_fleet(
     concurrency: int = DEFAULT_CONCURRENCY,
     stop: asyncio.Event | None = None,
     http: str | None = None,
+    store_pool: int | None = None,
     indices: range | None = None,
     monitor: Monitor | None = None,
 ) -> int:
@@ -326,6 +334,7 @@ async def run_fleet(
             concurrency=concurrency,
             on_frame=count_frame if stats or monitor else None,
             indices=indices,
+            store_pool=store_pool,
         )
     except FleetError as exc:
         print(f"ocpp-station fleet: {exc}", file=sys.stderr)
@@ -340,14 +349,8 @@ async def run_fleet(
         except ListenError as exc:
             print(f"ocpp-station fleet: --http {http}: {exc.strerror}", file=sys.stderr)
             return 1
-    limit = raise_fd_limit(count * FDS_PER_STATION + 256)
-    if limit < count * FDS_PER_STATION:
-        LOG.warning(
-            "open-file limit %d may be too low for %d stations (about %d each)",
-            limit,
-            count,
-            FDS_PER_STATION,
-        )
+    raise_fd_limit(fleet.capacity().needed_fds)
+    fleet.admission.on_limit = lambda line: print(f"ocpp-station fleet: {line}", file=sys.stderr)
     stop = stop or asyncio.Event()
     watching: asyncio.Future[None] | None = None
     if monitor is not None:

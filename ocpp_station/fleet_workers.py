@@ -53,6 +53,8 @@ def worker_argv(args: argparse.Namespace, indices: range, report_fd: int) -> lis
     ]  # fmt: skip
     if args.log_level:
         argv += ["--log-level", args.log_level]
+    if getattr(args, "store_pool", None) is not None:
+        argv += ["--store-pool", str(args.store_pool)]
     return argv
 
 
@@ -84,7 +86,10 @@ def fleet_command(args: argparse.Namespace, config: StationConfig) -> int:
             return _fail("--worker-slice needs --report-fd")
         emit = pipe_emitter(args.report_fd)
         monitor = Monitor(emit, args.stats_interval, parent_pid=os.getppid())
-        return asyncio.run(run_fleet(config, args.count, indices=indices, monitor=monitor))
+        pool = getattr(args, "store_pool", None)
+        return asyncio.run(
+            run_fleet(config, args.count, indices=indices, monitor=monitor, store_pool=pool)
+        )
     try:
         shard = None if args.shard is None else parse_shard(args.shard, os.environ)
     except ShardError as exc:
@@ -113,7 +118,14 @@ def fleet_command(args: argparse.Namespace, config: StationConfig) -> int:
     if workers == 1:
         monitor = Monitor(emit, args.stats_interval)
         return asyncio.run(
-            run_fleet(config, args.count, http=args.http, indices=indices, monitor=monitor)
+            run_fleet(
+                config,
+                args.count,
+                http=args.http,
+                indices=indices,
+                monitor=monitor,
+                store_pool=getattr(args, "store_pool", None),
+            )
         )
     slices = split(indices, workers)
     return asyncio.run(

@@ -26,12 +26,16 @@ class _PrivateRotatingFileHandler(logging.FileHandler):
 
     The rotation of ``logging.handlers.RotatingFileHandler``, made on the core FileHandler:
     importing ``logging.handlers`` would cost every start ~8 ms and ~0.6 MiB (it pulls in
-    socket, pickle and queue) for a dozen lines."""
+    socket, pickle and queue) for a dozen lines.
+
+    The file is opened for each record and closed after it, so a station holds no descriptor
+    for its log between records (a fleet of 10,000 stations must not hold 10,000 log files
+    open: issue 19); a station writes few records, and each is on disk when ``emit`` returns."""
 
     def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
         self.max_bytes = max_bytes
         self.backups = backups
-        super().__init__(path, mode="a", encoding="utf-8")
+        super().__init__(path, mode="a", encoding="utf-8", delay=True)
 
     def _open(self):  # type: ignore[no-untyped-def]
         stream = super()._open()
@@ -45,6 +49,12 @@ class _PrivateRotatingFileHandler(logging.FileHandler):
             super().emit(record)
         except Exception:
             self.handleError(record)
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            try:
+                stream.close()  # flushes: a full disk may fail here
+            except Exception:
+                self.handleError(record)
 
     def _should_rotate(self, record: logging.LogRecord) -> bool:
         if not os.path.isfile(self.baseFilename):  # e.g. /dev/null: never rotated
