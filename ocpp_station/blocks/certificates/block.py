@@ -15,9 +15,8 @@ into the store the first time they are seen (so the CSMS can list and delete the
 one deleted through OCPP is not imported again while the file still holds it.
 
 A station with no certificate file in the store and neither file configured opens the store on
-the first certificate message (or TLS connection that asks for it): until then nothing is
-installed, and ``cryptography`` (the pure modules here) is not even imported (start-up time and
-memory, docs/performance.md).
+the first certificate message: until then nothing is installed, and ``cryptography`` (the pure
+modules here) is not even imported (start-up time and memory, docs/performance.md).
 """
 
 from __future__ import annotations
