@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
-from cryptography import x509
+from typing import TYPE_CHECKING
 
 from ocpp_station.blocks.authorization.block import AuthorizationBlock
 from ocpp_station.blocks.availability.block import AvailabilityBlock
 from ocpp_station.blocks.base import Block
+from ocpp_station.blocks.certificates import layout
 from ocpp_station.blocks.certificates.block import CertificatesBlock
-from ocpp_station.blocks.certificates.store import RootStore
 from ocpp_station.blocks.customer.block import CustomerBlock
 from ocpp_station.blocks.data_transfer.block import DataTransferBlock
 from ocpp_station.blocks.data_transfer.handlers import DataTransferRegistry
@@ -43,6 +42,11 @@ from ocpp_station.blocks.transactions.sessions import Sessions
 from ocpp_station.blocks.trigger.block import TriggerBlock
 from ocpp_station.context import Context
 from ocpp_station.storage import StationStore
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from ocpp_station.blocks.certificates.store import RootStore
 
 
 @dataclass
@@ -150,7 +154,8 @@ def build_blocks(
     )
     certificates = CertificatesBlock(
         ctx,
-        open_store=lambda: RootStore.in_data_dir(ctx.config.data_dir),
+        open_store=lambda: _open_root_store(ctx),
+        stored=lambda: layout.any_installed(ctx.config.data_dir),
         station_certificate=station_certificate or renewal,
         on_trust_changed=on_trust_changed,
     )
@@ -267,6 +272,13 @@ def build_blocks(
         display=display,
         tariff=tariff,
     )
+
+
+def _open_root_store(ctx: Context) -> RootStore:
+    # cryptography only when the store is opened (not at start without certificates)
+    from ocpp_station.blocks.certificates.store import RootStore  # lazy
+
+    return RootStore.in_data_dir(ctx.config.data_dir)
 
 
 def missing_credentials(

@@ -13,6 +13,10 @@
 The certificates of the configured ``ca_file`` and ``[firmware] manufacturer_root`` are imported
 into the store the first time they are seen (so the CSMS can list and delete them like any other);
 one deleted through OCPP is not imported again while the file still holds it.
+
+A station with no certificate file in the store and neither file configured opens the store on
+the first certificate message: until then nothing is installed, and ``cryptography`` (the pure
+modules here) is not even imported (start-up time and memory, docs/performance.md).
 """
 
 from __future__ import annotations
@@ -20,16 +24,19 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from cryptography import x509
+from typing import TYPE_CHECKING, Any
 
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.certificates import checks, hashdata
-from ocpp_station.blocks.certificates.store import Installed, RootStore, fingerprint
+from ocpp_station.blocks.certificates.layout import CSMS_ROOT, LIST_USES, MANUFACTURER_ROOT
 from ocpp_station.blocks.interfaces import StationCertificateSource
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from ocpp_station.blocks.certificates.checks import Refusal
+    from ocpp_station.blocks.certificates.store import Installed, RootStore
 
 COMPONENT = "SecurityCtrlr"
 STATE_KEY = "certificates"
@@ -44,9 +51,13 @@ class CertificatesBlock(Block):
         open_store: Callable[[], RootStore],
         station_certificate: StationCertificateSource,
         on_trust_changed: Callable[[], None] | None = None,
+        stored: Callable[[], bool] | None = None,
     ) -> None:
+        """``stored`` tells cheaply (no parsing) whether the store holds any file; None: assume
+        it does (the store is opened at start)."""
         super().__init__(ctx)
         self._open_store = open_store
+        self._stored = stored
         self._station = station_certificate
         self._on_trust_changed = on_trust_changed
         self._store: RootStore | None = None
@@ -56,10 +67,19 @@ class CertificatesBlock(Block):
         ctx.handlers.register("DeleteCertificate", self.on_delete_certificate)
 
     async def start(self) -> None:
-        self._store = self._open_store()
-        self._reload()
-        self._import_configured()
+        cfg = self.ctx.config
+        if self._stored is None or self._stored() or cfg.ca_file or cfg.manufacturer_root:
+            self._opened()
+        # else nothing is installed (CertificateEntries 0) until the first certificate message
         self._report()
+
+    def _opened(self) -> RootStore:
+        """The store, opened (and the configured files imported into it) on first use."""
+        if self._store is None:
+            self._store = self._open_store()
+            self._reload()
+            self._import_configured()
+        return self._store
 
     # -- what other parts use -------------------------------------------------------------------
     def roots(self, use: str) -> list[x509.Certificate]:
@@ -68,15 +88,17 @@ class CertificatesBlock(Block):
     def csms_roots_pem(self) -> str:
         """The installed CSMS roots (the fallback too, M05.FR.14), as PEM text for the TLS
         context (``TransportConfig.ca_data``); empty when none is installed."""
-        return "".join(e.pem() for e in self._installed if e.use == checks.CSMS_ROOT)
+        return "".join(e.pem() for e in self._installed if e.use == CSMS_ROOT)
 
     def manufacturer_roots(self) -> list[x509.Certificate]:
         """What a firmware signing certificate must be issued by (L01)."""
-        return self.roots(checks.MANUFACTURER_ROOT)
+        return self.roots(MANUFACTURER_ROOT)
 
     def config_ca_file_needed(self) -> bool:
         """Does the configured ``ca_file`` hold a certificate that is not a CA (never imported,
         so the TLS context must still load the file itself)?"""
+        from ocpp_station.blocks.certificates import checks  # lazy: only with a ca_file
+
         bundle = _read_bundle(self.ctx.config.ca_file, self.ctx.log)
         return any(not checks.is_ca(c) for c in bundle)
 
@@ -87,12 +109,17 @@ class CertificatesBlock(Block):
         fallback = self._state().get("fallback")
         if not fallback or peer_der is None:
             return
+        from cryptography import x509  # lazy: a fallback root means the store is open
+
+        from ocpp_station.blocks.certificates import checks  # lazy
+
+        self._opened()
         try:
             leaf = x509.load_der_x509_certificate(peer_der)
         except ValueError:
             return
         for entry in self._installed:
-            if entry.use != checks.CSMS_ROOT or entry.fingerprint == fallback:
+            if entry.use != CSMS_ROOT or entry.fingerprint == fallback:
                 continue
             if checks.directly_issued(leaf, entry.certificate):
                 old = [e for e in self._installed if e.fingerprint == fallback]
@@ -106,6 +133,10 @@ class CertificatesBlock(Block):
 
     # -- CSMS -----------------------------------------------------------------------------------
     async def on_install_certificate(self, payload: dict[str, Any]) -> dict[str, Any]:
+        from ocpp_station.blocks.certificates import checks, hashdata  # lazy: first use
+        from ocpp_station.blocks.certificates.store import fingerprint  # lazy
+
+        store = self._opened()
         use = str(payload.get("certificateType", ""))
         parsed = checks.parse_one(str(payload.get("certificate", "")))
         if isinstance(parsed, checks.Refusal):
@@ -136,25 +167,27 @@ class CertificatesBlock(Block):
             issuer = next(
                 (c for c in self.roots(use) if checks.directly_issued(certificate, c)), None
             )
-        assert self._store is not None
         try:
-            self._store.add(use, certificate, issuer)
+            store.add(use, certificate, issuer)
         except OSError as exc:
             self.ctx.log.warning("certificate not installed: %s", exc)
             return _refused("Failed", checks.Refusal("WriteError", "could not be stored"))
         self._remember_imported(new)
         self._reload()
-        if use == checks.CSMS_ROOT and additional:
+        if use == CSMS_ROOT and additional:
             self._replace_csms_root(certificate, replaced)
         self._report()
         self.ctx.log.info("installed %s %s (serial %s)", use, new, hashdata.serial_hex(certificate))
-        if use == checks.CSMS_ROOT:
+        if use == CSMS_ROOT:
             self._trust_changed()
         return {"status": "Accepted"}
 
     async def on_get_installed_certificate_ids(self, payload: dict[str, Any]) -> dict[str, Any]:
+        from ocpp_station.blocks.certificates import hashdata  # lazy: first use
+
+        self._opened()
         wanted = payload.get("certificateType")
-        uses = set(wanted) if wanted else set(checks.LIST_USES)
+        uses = set(wanted) if wanted else set(LIST_USES)
         chains = [
             {
                 "certificateType": entry.use,
@@ -171,6 +204,9 @@ class CertificatesBlock(Block):
         return {"status": "Accepted", "certificateHashDataChain": chains}  # M03.FR.03/04
 
     async def on_delete_certificate(self, payload: dict[str, Any]) -> dict[str, Any]:
+        from ocpp_station.blocks.certificates import checks, hashdata  # lazy: first use
+
+        self._opened()
         data = payload.get("certificateHashData") or {}
         own = self._station.station_certificate()
         if own is not None and hashdata.matches(data, own, None):
@@ -208,7 +244,7 @@ class CertificatesBlock(Block):
             for entry in entries:
                 self._store.remove(entry)
                 self.ctx.log.info("removed %s %s (%s)", entry.use, entry.fingerprint, why)
-                trust = trust or entry.use == checks.CSMS_ROOT
+                trust = trust or entry.use == CSMS_ROOT
         finally:
             self._reload()
             self._report()
@@ -216,21 +252,20 @@ class CertificatesBlock(Block):
                 self._trust_changed()
 
     def _current_csms_roots(self, fallback: str | None) -> list[Installed]:
-        return [
-            e for e in self._installed if e.use == checks.CSMS_ROOT and e.fingerprint != fallback
-        ]
+        return [e for e in self._installed if e.use == CSMS_ROOT and e.fingerprint != fallback]
 
     def _replace_csms_root(self, new: x509.Certificate, replaced: list[x509.Certificate]) -> None:
         """M05.FR.09/12: the new root stays with the one it replaced as the (only) fallback."""
+        from ocpp_station.blocks.certificates import checks  # lazy
+        from ocpp_station.blocks.certificates.store import fingerprint  # lazy
+
         old = checks.replacing_root(new, replaced) if replaced else None
         if old == new:
             return  # the current root installed again (M05.FR.17): the fallback stays
         keep = {fingerprint(new)} | (
             {fingerprint(old)} if old is not None and old != new else set()
         )
-        stale = [
-            e for e in self._installed if e.use == checks.CSMS_ROOT and e.fingerprint not in keep
-        ]
+        stale = [e for e in self._installed if e.use == CSMS_ROOT and e.fingerprint not in keep]
         if stale:
             self._remove(stale, "replaced under AdditionalRootCertificateCheck")
         fallback = fingerprint(old) if old is not None and old != new else None
@@ -239,10 +274,12 @@ class CertificatesBlock(Block):
     def _import_configured(self) -> None:
         """The configured ca_file and manufacturer root, once per certificate (see module doc)."""
         cfg = self.ctx.config
-        sources = [
-            (checks.CSMS_ROOT, cfg.ca_file),
-            (checks.MANUFACTURER_ROOT, cfg.manufacturer_root),
-        ]
+        sources = [(CSMS_ROOT, cfg.ca_file), (MANUFACTURER_ROOT, cfg.manufacturer_root)]
+        if not any(path for _, path in sources):
+            return
+        from ocpp_station.blocks.certificates import checks  # lazy: a file is configured
+        from ocpp_station.blocks.certificates.store import fingerprint  # lazy
+
         imported = set(self._state().get("imported", []))
         assert self._store is not None
         changed = False
@@ -315,6 +352,8 @@ class CertificatesBlock(Block):
 def _read_bundle(path: Path | None, log: Any) -> list[x509.Certificate]:
     if path is None:
         return []
+    from cryptography import x509  # lazy: a certificate file is configured
+
     try:
         return x509.load_pem_x509_certificates(path.read_bytes())
     except (OSError, ValueError) as exc:
@@ -322,5 +361,5 @@ def _read_bundle(path: Path | None, log: Any) -> list[x509.Certificate]:
         return []
 
 
-def _refused(status: str, refusal: checks.Refusal) -> dict[str, Any]:
+def _refused(status: str, refusal: Refusal) -> dict[str, Any]:
     return {"status": status, "statusInfo": status_info(refusal.reason, refusal.info)}

@@ -22,15 +22,7 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-INSTALL_USES = (
-    "V2GRootCertificate",
-    "MORootCertificate",
-    "CSMSRootCertificate",
-    "ManufacturerRootCertificate",
-)  # InstallCertificateUseEnumType
-LIST_USES = (*INSTALL_USES, "V2GCertificateChain")  # GetCertificateIdUseEnumType
-CSMS_ROOT = "CSMSRootCertificate"
-MANUFACTURER_ROOT = "ManufacturerRootCertificate"
+from ocpp_station.blocks.certificates.layout import CSMS_ROOT, INSTALL_USES
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ocpp_station.blocks.certificates.checks import INSTALL_USES
+from ocpp_station.blocks.certificates.layout import INSTALL_USES, roots_dir
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -91,9 +91,9 @@ class RootStore:
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> RootStore:
-        certs = data_dir / "certs"
-        make_private_dir(certs)
-        store = cls(certs / "roots")
+        root = roots_dir(data_dir)
+        make_private_dir(root.parent)
+        store = cls(root)
         make_private_dir(store.root)
         return store
 

@@ -10,6 +10,9 @@ reconnects with it under security profile 3 (A02.FR.08); the previous pair is ke
 connection with the new one worked (A02.FR.10) and put back when it does not (A02.FR.28, the
 station's :meth:`client_pair` before every connection attempt).  Otherwise Rejected with the
 reason and the security event ``InvalidChargingStationCertificate`` (A02.FR.07).
+
+``chain.py`` and ``csr.py`` (``cryptography``) are loaded on the first CSR or CertificateSigned:
+a station without a client certificate does not import ``cryptography`` at start.
 """
 
 from __future__ import annotations
@@ -19,15 +22,11 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from cryptography import x509
+from typing import TYPE_CHECKING, Any
 
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.certificates.checks import CSMS_ROOT
+from ocpp_station.blocks.certificates.layout import CSMS_ROOT
 from ocpp_station.blocks.interfaces import SecurityEvents, TrustedRoots
-from ocpp_station.blocks.security.chain import ChainRejected, check_chain
-from ocpp_station.blocks.security.csr import CsrError, build_csr, key_from_pem, key_to_pem, new_key
 from ocpp_station.blocks.security.renewal import (
     BLOCKED,
     GAVE_UP,
@@ -45,6 +44,9 @@ from ocpp_station.dispatch.policy import may_send_now
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Reply
 from ocpp_station.rpc.errors import OCPPError
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 STATE_KEY = "certificate_renewal"
 STATION_CERT = "ChargingStationCertificate"
@@ -156,6 +158,9 @@ class CertificateRenewal(Block):
         if kind != STATION_CERT:
             # no ISO 15118 (V2G) certificate here: nothing asked for one
             return _rejected("NotSupported", f"{kind} is not used by this station")
+        from ocpp_station.blocks.security.chain import ChainRejected, check_chain  # lazy
+        from ocpp_station.blocks.security.csr import CsrError, key_from_pem  # lazy
+
         chain_pem: str = payload["certificateChain"]
         async with self._lock:
             pending = self.files.pending_key_pem()
@@ -196,6 +201,13 @@ class CertificateRenewal(Block):
         return self.ctx.dm.get(SEC, "Identity") or self.ctx.config.id
 
     async def _begin(self, origin: str) -> bool:
+        from ocpp_station.blocks.security.csr import (
+            CsrError,
+            build_csr,
+            key_to_pem,
+            new_key,
+        )  # lazy
+
         async with self._lock:
             key = new_key()
             try:

@@ -18,8 +18,10 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography import x509
+if TYPE_CHECKING:
+    from cryptography import x509
 
 CERT, KEY, PENDING_KEY = "cert.pem", "key.pem", "pending-key.pem"
 PREVIOUS_CERT, PREVIOUS_KEY = "previous-cert.pem", "previous-key.pem"
@@ -137,6 +139,8 @@ class StationCertificateFiles:
         pair = self.current_pair()
         if pair is None:
             return None
+        from cryptography import x509  # lazy: only a station with a client certificate
+
         try:
             chain = x509.load_pem_x509_certificates(pair[0].read_bytes())
         except (OSError, ValueError):
