@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from certs import make_pki
+from pki import make_pki
 from support import StationFactory, variable
 
 from ocpp_station import Station

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime
 import socket
 import ssl
 import threading
@@ -14,12 +13,8 @@ from types import TracebackType
 from typing import Any
 
 import pytest
-from certs import Pki, make_pki
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from filetransfer import FileServer
+from pki import Pki, issue_server, make_pki
 from support import PASSWORD, StationFactory, station_config
 
 from ocpp_station import Station
@@ -106,32 +101,8 @@ def untrusted_context(pki: Pki) -> ssl.SSLContext:
 
 def other_host_context(pki: Pki, directory: Path, host: str = "csms.example.com") -> ssl.SSLContext:
     """A server certificate from the trusted CA, but for another host name (A00.FR.309)."""
-    ca_cert = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
-    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
-    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    directory.mkdir(parents=True, exist_ok=True)
-    cert_path, key_path = directory / "other_host.pem", directory / "other_host.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    server = issue_server(pki.ca, host, hosts=[host])
+    cert_path, key_path = server.write(directory, "other_host")
     return _server_context(cert_path, key_path)
 
 
