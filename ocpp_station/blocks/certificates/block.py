@@ -65,10 +65,18 @@ class CertificatesBlock(Block):
     def roots(self, use: str) -> list[x509.Certificate]:
         return [entry.certificate for entry in self._installed if entry.use == use]
 
-    def csms_roots_pem(self) -> str:
-        """The installed CSMS roots (the fallback too, M05.FR.14), as PEM text for the TLS
-        context (``TransportConfig.ca_data``); empty when none is installed."""
-        return "".join(e.pem() for e in self._installed if e.use == checks.CSMS_ROOT)
+    def csms_roots_pem(self, *, with_fallback: bool = True) -> str:
+        """The installed CSMS roots, as PEM text for the TLS context
+        (``TransportConfig.ca_data``); empty when none is installed.  The fallback root of
+        AdditionalRootCertificateCheck is among them (M05.FR.14: a reconnect to the same CSMS
+        may still be verified by it) unless ``with_fallback`` is false: a migration to another
+        CSMS (B10) is verified by the new root alone (M05.FR.15)."""
+        fallback = None if with_fallback else self._state().get("fallback")
+        return "".join(
+            e.pem()
+            for e in self._installed
+            if e.use == checks.CSMS_ROOT and e.fingerprint != fallback
+        )
 
     def manufacturer_roots(self) -> list[x509.Certificate]:
         """What a firmware signing certificate must be issued by (L01)."""
