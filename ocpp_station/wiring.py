@@ -153,6 +153,7 @@ def build_blocks(
         open_store=lambda: RootStore.in_data_dir(ctx.config.data_dir),
         station_certificate=station_certificate or renewal,
         on_trust_changed=on_trust_changed,
+        security=security,
     )
     roots.store = certificates
 
