@@ -144,20 +144,22 @@ def issue_leaf(
     usage: x509.ObjectIdentifier,
     *,
     rsa: bool = False,
-    days: float = 365,
+    days: float = 366,
     hosts: list[str] | None = None,
 ) -> Issued:
     """An end-entity certificate with a new key, signed by ``issuer``, for ``usage`` (an
-    extended key usage); ``hosts`` become its subjectAltName (DNS names and IP addresses)."""
+    extended key usage), valid from a day ago for ``days`` days (less than 1: expired);
+    ``hosts`` become its subjectAltName (DNS names and IP addresses)."""
     key = new_key(rsa)
+    start = _now() - DAY
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer.certificate.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(_now() - DAY)
-        .not_valid_after(_now() + days * DAY)
+        .not_valid_before(start)
+        .not_valid_after(start + days * DAY)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         .add_extension(

@@ -13,8 +13,9 @@ from types import TracebackType
 from typing import Any
 
 import pytest
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from filetransfer import FileServer
-from pki import Pki, issue_server, make_pki
+from pki import Pki, issue_leaf, issue_server, make_pki, name
 from support import PASSWORD, StationFactory, station_config
 
 from ocpp_station import Station
@@ -106,6 +107,15 @@ def other_host_context(pki: Pki, directory: Path, host: str = "csms.example.com"
     return _server_context(cert_path, key_path)
 
 
+def expired_context(pki: Pki, directory: Path) -> ssl.SSLContext:
+    """A server certificate from the trusted CA for the right host, expired (TC_A_05)."""
+    server = issue_leaf(
+        pki.ca, name("localhost"), ExtendedKeyUsageOID.SERVER_AUTH, days=0.5, hosts=["127.0.0.1"]
+    )
+    cert_path, key_path = server.write(directory, "expired")
+    return _server_context(cert_path, key_path)
+
+
 # -- the tests -------------------------------------------------------------------------------------
 
 FAST_RETRY = {"OCPPCommCtrlr.RetryBackOffRepeatTimes": 0}  # a retry every second
@@ -187,12 +197,18 @@ Bad = Callable[[Pki, Path], ssl.SSLContext]
             "InvalidCsmsCertificate",
             "mismatch",
         ),
+        # A00.FR.310 (TC_A_05): a trusted CA and the right host, but expired
+        (
+            lambda pki, tmp: expired_context(pki, tmp / "expired"),
+            "InvalidCsmsCertificate",
+            "expired",
+        ),
         # A00.FR.313/316: the CSMS offers TLS 1.0/1.1 only
         (lambda pki, tmp: legacy_tls_context(pki), "InvalidTLSVersion", "PROTOCOL_VERSION"),
         # A00.FR.320/323: the CSMS offers only a suite A00 does not allow
         (lambda pki, tmp: cbc_only_context(pki), "InvalidTLSCipherSuite", "HANDSHAKE_FAILURE"),
     ],
-    ids=["untrusted-ca", "other-host", "tls-1.1", "cbc-only"],
+    ids=["untrusted-ca", "other-host", "expired", "tls-1.1", "cbc-only"],
 )
 async def test_a_refused_csms_raises_the_event_once_and_it_arrives_over_a_good_connection(
     pki: Pki,
