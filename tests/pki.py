@@ -337,10 +337,11 @@ def make_pki(directory: Path, station_id: str = "CS001", organization: str = "Ex
 
 
 # -- certificate management (M03-M05) through a CSMS ----------------------------------------
-def hash_data(subject: Issued, issuer: Issued) -> dict[str, str]:
+def hash_data(subject: Issued | x509.Certificate, issuer: Issued) -> dict[str, str]:
     """CertificateHashDataType as Part 2 defines it: SHA-256 over the issuer's Name DER and the
     issuer's public key (the subjectPublicKey BIT STRING content: the EC point; the test keys
     are EC), the serial in hex without leading zeroes."""
+    certificate = subject.certificate if isinstance(subject, Issued) else subject
     public = issuer.certificate.public_key()
     assert isinstance(public, ec.EllipticCurvePublicKey)
     point = public.public_bytes(
@@ -350,7 +351,7 @@ def hash_data(subject: Issued, issuer: Issued) -> dict[str, str]:
         "hashAlgorithm": "SHA256",
         "issuerNameHash": hashlib.sha256(issuer.certificate.subject.public_bytes()).hexdigest(),
         "issuerKeyHash": hashlib.sha256(point).hexdigest(),
-        "serialNumber": format(subject.certificate.serial_number, "x"),
+        "serialNumber": format(certificate.serial_number, "x"),
     }
 
 

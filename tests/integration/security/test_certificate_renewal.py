@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from pki import Pki, issue, make_pki, name, pem, sign_csr
+from pki import Pki, delete, hash_data, issue, make_pki, name, pem, sign_csr
 from support import station_config
 
 from ocpp_station import Station
@@ -142,6 +142,9 @@ async def test_a02_renewal_reconnects_with_the_new_certificate(
     renewal = station.status()["certificate_renewal"]
     assert renewal["phase"] == "Idle"
     assert renewal["certificate_serial"] == format(leaf.serial_number, "x")
+    # TC_M_23 (M04.FR.06): the renewed certificate is the station's own: not deletable
+    answer = await delete(csms, "CS001", hash_data(leaf, pki.ca))
+    assert answer["status"] == "Failed"
 
     # a restart keeps the renewed certificate
     await station.stop()
