@@ -55,7 +55,7 @@ class StationLink:
                 self.transport.config, self._password()
             ),
             on_attempt=self.blocks.networking.attempt_done,
-            before_attempt=self._use_client_certificate,
+            before_attempt=self._before_attempt,
             on_connect_failed=lambda kind, detail: self.spawn(  # A00.FR.310/316/323, 401/403
                 self.blocks.security.connection_failed(kind, detail), "security event"
             ),
@@ -80,17 +80,21 @@ class StationLink:
             await self.rpc.settled()
             await self.transport.reconnect()
 
-    def _use_client_certificate(self) -> None:
-        """Before every connection attempt: the client certificate and key to present (the
-        renewed pair in ``<data_dir>/certs/station/`` when there is one, else the config's)."""
+    def _before_attempt(self) -> None:
+        """Before every connection attempt (its network profile selected): the client
+        certificate and key to present (the renewed pair in ``<data_dir>/certs/station/`` when
+        there is one, else the config's) and the CSMS roots to trust."""
         config = self.transport.config
         pair = self.blocks.renewal.client_pair(
             self.transport.failed_attempts, config.security_profile
         )
         if pair is not None:
             config.cert_file, config.key_file = pair
+        # M05.FR.15/16: migrating to another slot's CSMS, the new root alone verifies it;
+        # back on the slot that worked, the fallback root of M05.FR.12 is trusted again.
+        self._trust_changed(with_fallback=not self.blocks.networking.migrating())
 
-    def _trust_changed(self) -> None:
+    def _trust_changed(self, *, with_fallback: bool = True) -> None:
         """The installed CSMS roots (M05) are what the next TLS connection trusts.  The
         configured ``ca_file`` was imported into them; it is still loaded itself only when it holds
         a certificate the store did not take (a pinned server certificate that is no CA)."""
@@ -98,7 +102,7 @@ class StationLink:
         if transport is None:
             return
         certificates = self.blocks.certificates
-        roots = certificates.csms_roots_pem()
+        roots = certificates.csms_roots_pem(with_fallback=with_fallback)
         ca_file = self.config.ca_file
         # Without a ca_file and without installed roots the system CAs verify the CSMS; with a
         # ca_file whose roots were all deleted nothing does (M04 remark: no connection then).

@@ -158,6 +158,7 @@ def build_blocks(
         stored=lambda: layout.any_installed(ctx.config.data_dir),
         station_certificate=station_certificate or renewal,
         on_trust_changed=on_trust_changed,
+        security=security,
     )
     roots.store = certificates
 

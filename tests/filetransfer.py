@@ -5,7 +5,6 @@ server in a thread that serves files and records uploads, and a throw-away firmw
 from __future__ import annotations
 
 import base64
-import datetime
 import http.server
 import ssl
 import threading
@@ -13,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from pki import issue_leaf, make_ca, name
 
 
 @dataclass
@@ -120,38 +119,13 @@ class SigningPki:
         return base64.b64encode(self.key.sign(image, ec.ECDSA(hashes.SHA256()))).decode()
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
 def make_signing_pki(directory: Path, common_name: str = "Manufacturer Root") -> SigningPki:
-    now = datetime.datetime.now(datetime.UTC)
-    root_key = ec.generate_private_key(ec.SECP256R1())
-    root = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name))
-        .issuer_name(_name(common_name))
-        .public_key(root_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(root_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Firmware Signing"))
-        .issuer_name(root.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
-        .sign(root_key, hashes.SHA256())
-    )
+    """A manufacturer root and a firmware signing certificate it issued (the test PKI of
+    ``tests/pki.py``)."""
+    root = make_ca(common_name)
+    leaf = issue_leaf(root, name("Firmware Signing"), ExtendedKeyUsageOID.CODE_SIGNING)
+    assert isinstance(leaf.key, ec.EllipticCurvePrivateKey)
     directory.mkdir(parents=True, exist_ok=True)
     root_file = directory / f"{common_name.replace(' ', '_')}.pem"
-    root_file.write_bytes(root.public_bytes(serialization.Encoding.PEM))
-    return SigningPki(root_file, leaf.public_bytes(serialization.Encoding.PEM).decode(), key)
+    root_file.write_text(root.pem)
+    return SigningPki(root_file, leaf.pem, leaf.key)

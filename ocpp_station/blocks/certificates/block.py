@@ -10,6 +10,10 @@
 * GetInstalledCertificateIds (M03) reports their certificateHashData (:mod:`.hashdata`).
 * DeleteCertificate (M04) removes one; the station's own certificate is refused (M04.FR.06).
 
+A root installed or removed changes what the station trusts: a security event
+ReconfigurationOfSecurityParameters (security parameters changed, Part 2 appendix; not critical,
+so it goes to the security log, A04.FR.04).
+
 The certificates of the configured ``ca_file`` and ``[firmware] manufacturer_root`` are imported
 into the store the first time they are seen (so the CSMS can list and delete them like any other);
 one deleted through OCPP is not imported again while the file still holds it.
@@ -28,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ocpp_station.blocks.base import Block
 from ocpp_station.blocks.certificates.layout import CSMS_ROOT, LIST_USES, MANUFACTURER_ROOT
-from ocpp_station.blocks.interfaces import StationCertificateSource
+from ocpp_station.blocks.interfaces import SecurityEvents, StationCertificateSource
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 
@@ -52,12 +56,14 @@ class CertificatesBlock(Block):
         station_certificate: StationCertificateSource,
         on_trust_changed: Callable[[], None] | None = None,
         stored: Callable[[], bool] | None = None,
+        security: SecurityEvents | None = None,
     ) -> None:
         """``stored`` tells cheaply (no parsing) whether the store holds any file; None: assume
         it does (the store is opened at start)."""
         super().__init__(ctx)
         self._open_store = open_store
         self._stored = stored
+        self._security = security
         self._station = station_certificate
         self._on_trust_changed = on_trust_changed
         self._store: RootStore | None = None
@@ -85,10 +91,16 @@ class CertificatesBlock(Block):
     def roots(self, use: str) -> list[x509.Certificate]:
         return [entry.certificate for entry in self._installed if entry.use == use]
 
-    def csms_roots_pem(self) -> str:
-        """The installed CSMS roots (the fallback too, M05.FR.14), as PEM text for the TLS
-        context (``TransportConfig.ca_data``); empty when none is installed."""
-        return "".join(e.pem() for e in self._installed if e.use == CSMS_ROOT)
+    def csms_roots_pem(self, *, with_fallback: bool = True) -> str:
+        """The installed CSMS roots, as PEM text for the TLS context
+        (``TransportConfig.ca_data``); empty when none is installed.  The fallback root of
+        AdditionalRootCertificateCheck is among them (M05.FR.14: a reconnect to the same CSMS
+        may still be verified by it) unless ``with_fallback`` is false: a migration to another
+        CSMS (B10) is verified by the new root alone (M05.FR.15)."""
+        fallback = None if with_fallback else self._state().get("fallback")
+        return "".join(
+            e.pem() for e in self._installed if e.use == CSMS_ROOT and e.fingerprint != fallback
+        )
 
     def manufacturer_roots(self) -> list[x509.Certificate]:
         """What a firmware signing certificate must be issued by (L01)."""
@@ -129,6 +141,11 @@ class CertificatesBlock(Block):
                     self.ctx.log.warning("fallback CSMS root not removed: %s", exc)
                     return
                 self._save_state(fallback=None)
+                if self._security is not None:
+                    self.ctx.spawn(
+                        self._reconfigured("fallback CSMSRootCertificate removed (M05.FR.13)"),
+                        "security event",
+                    )
                 return
 
     # -- CSMS -----------------------------------------------------------------------------------
@@ -177,7 +194,9 @@ class CertificatesBlock(Block):
         if use == CSMS_ROOT and additional:
             self._replace_csms_root(certificate, replaced)
         self._report()
-        self.ctx.log.info("installed %s %s (serial %s)", use, new, hashdata.serial_hex(certificate))
+        serial = hashdata.serial_hex(certificate)
+        self.ctx.log.info("installed %s %s (serial %s)", use, new, serial)
+        await self._reconfigured(f"{use} installed (serial {serial})")
         if use == CSMS_ROOT:
             self._trust_changed()
         return {"status": "Accepted"}
@@ -228,9 +247,16 @@ class CertificatesBlock(Block):
             return _refused("Failed", checks.Refusal("WriteError", "could not be deleted"))
         if self._state().get("fallback") in {e.fingerprint for e in found}:
             self._save_state(fallback=None)
+        for entry in found:
+            serial = hashdata.serial_hex(entry.certificate)
+            await self._reconfigured(f"{entry.use} deleted (serial {serial})")
         return {"status": "Accepted"}  # M04.FR.02
 
     # -- internals ------------------------------------------------------------------------------
+    async def _reconfigured(self, what: str) -> None:
+        if self._security is not None:
+            await self._security.raise_event("ReconfigurationOfSecurityParameters", tech_info=what)
+
     def _reload(self) -> None:
         assert self._store is not None
         self._installed, problems = self._store.load()

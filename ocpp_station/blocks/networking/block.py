@@ -117,6 +117,13 @@ class NetworkingBlock(Block):
         held = self._booted_with
         return [s for s in self.priority() if s in held and self._usable(held[s])]
 
+    def migrating(self) -> bool:
+        """Is the attempt in progress on another slot than the last connection that worked (a
+        migration to another CSMS, B10)?  Its server certificate is verified without the
+        fallback CSMS root (M05.FR.15); back on the slot that worked, with it (M05.FR.16)."""
+        trying, last_good = self._trying, self.selector.last_good
+        return trying is not None and last_good is not None and trying[0] != last_good
+
     # -- the transport's questions ---------------------------------------------------------------
     def next_connection(self) -> NetworkProfile:
         """The profile of the next connection attempt.  With no usable slot at all (it takes a

@@ -4,8 +4,11 @@ when to give up: a pure state machine, time passed in (epoch seconds).
 - ``start``: the CSMS triggered ``SignChargingStationCertificate`` (A02) or the station certificate
   expires within :data:`RENEW_BEFORE` (A03.FR.02: "in one month"); a new key and CSR are made.
 - ``sent``: after every SignCertificateRequest.  The next resend is due ``CertSigningWaitMinimum``
-  seconds after the first, the wait doubling after every resend (A02.FR.17/18, A03.FR.17/18);
-  after ``CertSigningRepeatTimes`` resends the station stops until the next trigger (A02.FR.19).
+  seconds after the first, the wait doubling after every resend (A02.FR.17/18, A03.FR.17/18).
+  ``CertSigningRepeatTimes`` is the maximum number of those doublings (A02.FR.19: "the maximum
+  number of increments"): the resend after CertSigningWaitMinimum always comes (A02.FR.17), then
+  one per doubled wait, so ``CertSigningRepeatTimes + 1`` resends in all (TC_A_23: with 1, the
+  first request and two resends, after W and 2W); then the station stops until the next trigger.
   A request the CSMS answered Rejected, or that got no answer, is treated like an accepted one
   that brought no certificate: resent on the same back-off, never more often.
 - ``signed``: a CertificateSigned was Accepted: idle again.
@@ -69,8 +72,10 @@ class Renewal:
 
     def expire(self, repeat_times: int) -> bool:
         """The wait expired without a certificate: True when a resend is due; False when the
-        resends are used up (A02.FR.19: stop until the CSMS triggers again)."""
-        if self.sends <= max(0, repeat_times):
+        resends are used up (A02.FR.19: stop until the CSMS triggers again).  The wait that just
+        expired was doubled ``sends - 1`` times; the resend after it is due while that is at
+        most ``repeat_times`` (the maximum number of increments)."""
+        if self.sends - 1 <= max(0, repeat_times):
             return True
         self.phase, self.next_at = GAVE_UP, None
         return False

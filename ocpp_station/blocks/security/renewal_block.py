@@ -193,6 +193,11 @@ class CertificateRenewal(Block):
             self._state.signed()
             self._save()
         self.ctx.log.info("station certificate renewed; reconnecting with it")
+        # a new key pair: security parameters changed (appendix event, to the security log)
+        await self._security.raise_event(
+            "ReconfigurationOfSecurityParameters",
+            tech_info="ChargingStationCertificate renewed (CertificateSigned)",
+        )
         # A02.FR.08 (2025-01 errata): Accepted, then reconnect the websocket and TLS with it
         return Reply({"status": "Accepted"}, then=self._reconnect)
 

@@ -31,6 +31,10 @@ async def test_install_list_delete_and_restart(
 ) -> None:
     station = await online(csms, make_station)
     sid = station.config.id
+    events: list[dict[str, Any]] = []
+    station.subscribe(
+        lambda topic, data: events.append(data) if topic == "security_event" else None
+    )
     assert await listed(csms, sid) == {"status": "NotFound"}  # M03.FR.02
     assert await variable(csms, sid, "SecurityCtrlr", "CertificateEntries") == "0"
 
@@ -71,6 +75,24 @@ async def test_install_list_delete_and_restart(
     assert await delete(csms, sid, hash_data(v2g, v2g)) == {"status": "NotFound"}
     assert await listed(csms, sid, "V2GRootCertificate") == {"status": "NotFound"}
     assert await variable(csms, sid, "SecurityCtrlr", "CertificateEntries") == "4"
+    # every change of the trusted roots is a security event of the security log (a change of
+    # security parameters, not a critical one: nothing is sent to the CSMS)
+    changes = [e for e in events if e["type"] == "ReconfigurationOfSecurityParameters"]
+    assert [e["techInfo"].split(" (")[0] for e in changes] == [
+        "CSMSRootCertificate installed",
+        "ManufacturerRootCertificate installed",
+        "V2GRootCertificate installed",
+        "MORootCertificate installed",
+        "MORootCertificate installed",
+        "CSMSRootCertificate installed",
+        "V2GRootCertificate deleted",
+    ]
+    assert not any(e["critical"] for e in changes)
+    assert not [
+        n
+        for n in csms.received("SecurityEventNotification", sid)
+        if n["type"] == "ReconfigurationOfSecurityParameters"
+    ]
 
     # the files: 0700 folders, 0600 files, named by the SHA-256 of the DER
     roots = station.config.data_dir / "certs" / "roots"

@@ -193,3 +193,82 @@ async def test_installed_manufacturer_root_verifies_firmware_signing_certificate
         assert await update(3) == "InvalidCertificate"
     finally:
         await station.stop()
+
+
+async def test_a_migration_is_verified_by_the_new_root_alone_m05_fr_15_16(
+    rig: Rig, short_tmp: Path
+) -> None:
+    """TC_B_47 then TC_B_50: under AdditionalRootCertificateCheck, a new CSMS root signed by
+    the old one.  Migrating to another slot's CSMS, the new root alone verifies it (M05.FR.15);
+    refused there after NetworkProfileConnectionAttempts, the station goes back to the slot that
+    worked and the fallback root verifies that CSMS again (M05.FR.16)."""
+    old_root = make_ca("Old CSMS root")
+    successor = make_ca("Successor CSMS root", issuer=old_root)
+    ca_file, _ = old_root.write(short_tmp / "pki", "ca")
+    csms = await rig.serve(issue_server(old_root))
+    station = await rig.station(
+        ca_file,
+        **{
+            "SecurityCtrlr.AdditionalRootCertificateCheck": True,
+            "OCPPCommCtrlr.NetworkProfileConnectionAttempts": 1,
+        },
+    )
+    await csms.wait_for(lambda: station.online, timeout=30)
+    assert await install(csms, SID, "CSMSRootCertificate", successor.pem) == {"status": "Accepted"}
+    both = entries(
+        ("CSMSRootCertificate", hash_data(successor, old_root)),
+        ("CSMSRootCertificate", hash_data(old_root, old_root)),
+    )
+
+    other = Rig(short_tmp / "b")
+    csms_b = await other.serve(issue_server(old_root))  # B still shows the old root's certificate
+    try:
+        connection = {
+            "ocppVersion": "OCPP20",
+            "ocppTransport": "JSON",
+            "ocppCsmsUrl": csms_b.url,
+            "messageTimeout": 20,
+            "securityProfile": 2,
+            "ocppInterface": "Wired0",
+        }
+        answer = await csms.send(
+            SID, "SetNetworkProfile", {"configurationSlot": 1, "connectionData": connection}
+        )
+        assert answer == {"status": "Accepted"}
+        priority = {
+            "component": {"name": "OCPPCommCtrlr"},
+            "variable": {"name": "NetworkConfigurationPriority"},
+            "attributeValue": "1,0",
+        }
+        result = await csms.send(SID, "SetVariables", {"setVariableData": [priority]})
+        assert result["setVariableResult"][0]["attributeStatus"] == "Accepted"
+        assert (await csms.send(SID, "Reset", {"type": "OnIdle"}))["status"] == "Accepted"
+
+        def boots(server: LocalCSMS) -> list[str]:
+            return [b["reason"] for b in server.received("BootNotification", SID)]
+
+        # refused at B (new root only), back at A (the fallback root verifies it)
+        await csms.wait_for(
+            lambda: boots(csms) == ["PowerUp", "RemoteReset"] and station.online, timeout=60
+        )
+        assert csms_b.connections == 0
+        assert chain_set(await listed(csms, SID)) == both  # TC_B_47 step 12: the old root stays
+        await csms.wait_for(
+            lambda: any(
+                e["type"] == "InvalidCsmsCertificate"
+                for e in csms.received("SecurityEventNotification", SID)
+            ),
+            timeout=30,
+        )
+
+        # TC_B_50: B now shows a certificate of the new root: the migration succeeds and the
+        # fallback root goes (M05.FR.13)
+        csms_b = await other.serve(issue_server(successor))
+        assert (await csms.send(SID, "Reset", {"type": "OnIdle"}))["status"] == "Accepted"
+        await csms_b.wait_for(lambda: boots(csms_b) == ["RemoteReset"] and station.online, 60)
+        assert chain_set(await listed(csms_b, SID)) == entries(
+            ("CSMSRootCertificate", hash_data(successor, old_root))
+        )
+    finally:
+        if other.csms is not None:
+            await other.csms.stop()

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from certs import make_pki
+from pki import make_pki
 from support import EXAMPLES, to_toml
 
 from ocpp_station.config import config_from_dict, load_config

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from certs import make_pki
 from filetransfer import FileServer, SigningPki, free_port_url, make_signing_pki
+from pki import make_pki
 from support import sim, station_config
 
 from ocpp_station import Station

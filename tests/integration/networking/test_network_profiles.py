@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from certs import make_pki
+from pki import make_pki
 from support import StationFactory, variable
 
 from ocpp_station import Station
@@ -214,6 +214,7 @@ async def test_bad_profiles_and_priorities_are_rejected_b09_fr_02_04_05_b10_fr_0
     cases = [
         (1, profile(csms_b.url, security_profile=0), "NoSecurityDowngrade"),  # B09.FR.04
         (3, profile(csms_b.url), "InvalidConfSlot"),  # B09.FR.05
+        (999, profile(csms_b.url), "InvalidConfSlot"),  # TC_B_43: slot 999
         (1, {**profile(csms_b.url), "ocppVersion": "OCPP16"}, "InvalidNetworkConf"),
         (1, profile("wss://127.0.0.1:1/ocpp"), "InvalidNetworkConf"),  # profile 1 is ws://
     ]

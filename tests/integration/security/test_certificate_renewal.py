@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from certs import Pki, make_pki
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from integration.security.renewal_pki import issue, load_ca, name, pem, sign_csr
+from pki import Pki, delete, hash_data, issue, make_pki, name, pem, sign_csr
 from support import station_config
 
 from ocpp_station import Station
@@ -125,9 +124,7 @@ async def test_a02_renewal_reconnects_with_the_new_certificate(
     pending = station_dir / "pending-key.pem"
     assert stat.S_IMODE(pending.stat().st_mode) == 0o600  # A02.FR.05: the key stays here
 
-    leaf = sign_csr(
-        csr.public_bytes(serialization.Encoding.PEM).decode(), load_ca(pki.ca_cert, pki.ca_key)
-    )
+    leaf = sign_csr(csr.public_bytes(serialization.Encoding.PEM).decode(), pki.ca)
     answer = await csms.send(
         "CS001",
         "CertificateSigned",
@@ -145,6 +142,9 @@ async def test_a02_renewal_reconnects_with_the_new_certificate(
     renewal = station.status()["certificate_renewal"]
     assert renewal["phase"] == "Idle"
     assert renewal["certificate_serial"] == format(leaf.serial_number, "x")
+    # TC_M_23 (M04.FR.06): the renewed certificate is the station's own: not deletable
+    answer = await delete(csms, "CS001", hash_data(leaf, pki.ca))
+    assert answer["status"] == "Failed"
 
     # a restart keeps the renewed certificate
     await station.stop()
@@ -178,7 +178,7 @@ async def test_a02_chain_from_another_ca_or_for_another_key_is_rejected_a02_fr_0
 
     assert (await csms.send("CS001", "TriggerMessage", TRIGGER))["status"] == "Accepted"
     csr = await _csr(csms)
-    wrong_ca = sign_csr(csr, load_ca(pki.other_ca_cert, pki.other_ca_key))
+    wrong_ca = sign_csr(csr, pki.other_ca)
     answer = await csms.send("CS001", "CertificateSigned", {"certificateChain": pem(wrong_ca)})
     assert answer["status"] == "Rejected"
     assert answer["statusInfo"]["reasonCode"] == "UntrustedChain"
@@ -189,7 +189,7 @@ async def test_a02_chain_from_another_ca_or_for_another_key_is_rejected_a02_fr_0
     assert (await csms.send("CS001", "TriggerMessage", TRIGGER))["status"] == "Accepted"
     await _csr(csms, 2)
     stranger = ec.generate_private_key(ec.SECP256R1())
-    other_key = issue(load_ca(pki.ca_cert, pki.ca_key), stranger.public_key(), name("CS001"))
+    other_key = issue(pki.ca, stranger.public_key(), name("CS001", ORG))
     answer = await csms.send("CS001", "CertificateSigned", {"certificateChain": pem(other_key)})
     assert answer["status"] == "Rejected"
     assert answer["statusInfo"]["reasonCode"] == "KeyMismatch"
@@ -217,7 +217,7 @@ async def test_sign_certificate_is_resent_with_doubling_waits_a02_fr_17_19(
     station = await _start(stations, config)
     await csms.wait_for(lambda: station.online, timeout=20)
     # the CSMS sets the back-off (both ReadWrite)
-    assert await set_security(csms, CertSigningWaitMinimum="1", CertSigningRepeatTimes="2") == [
+    assert await set_security(csms, CertSigningWaitMinimum="1", CertSigningRepeatTimes="1") == [
         "Accepted",
         "Accepted",
     ]
@@ -230,7 +230,9 @@ async def test_sign_certificate_is_resent_with_doubling_waits_a02_fr_17_19(
         for f in csms.frames
         if f.direction == "in" and f.kind == 2 and f.action == "SignCertificate"
     ]
-    assert len(frames) == 3  # the first and CertSigningRepeatTimes resends (A02.FR.19)
+    # TC_A_23: CertSigningRepeatTimes 1 is one doubling of the wait: the first request and two
+    # resends (A02.FR.17-19)
+    assert len(frames) == 3
     assert len({f.payload["csr"] for f in frames}) == 1  # the same CSR (A02.FR.17)
     gaps = [b.t - a.t for a, b in itertools.pairwise(frames)]
     assert gaps[0] >= 0.9 and gaps[1] >= 1.9  # 1 s, then doubled (A02.FR.18)
@@ -261,7 +263,7 @@ async def test_a03_station_renews_a_certificate_that_expires_within_a_month(
     pki: Pki, tls_csms: LocalCSMS, short_tmp: Path, stations: list[Station]
 ) -> None:
     csms = tls_csms
-    ca = load_ca(pki.ca_cert, pki.ca_key)
+    ca = pki.ca
     key = ec.generate_private_key(ec.SECP256R1())
     soon = issue(ca, key.public_key(), name("CS001", ORG), days=10)
     cert_file, key_file = short_tmp / "soon.pem", short_tmp / "soon.key"
@@ -300,7 +302,7 @@ async def test_a02_fr_28_falls_back_when_the_new_certificate_does_not_connect(
     station = await _start(stations, config)
     await csms.wait_for(lambda: station.online, timeout=20)
     assert (await csms.send("CS001", "TriggerMessage", TRIGGER))["status"] == "Accepted"
-    leaf = sign_csr(await _csr(csms), load_ca(pki.other_ca_cert, pki.other_ca_key))
+    leaf = sign_csr(await _csr(csms), pki.other_ca)
     answer = await csms.send("CS001", "CertificateSigned", {"certificateChain": pem(leaf)})
     assert answer["status"] == "Accepted"
     # NetworkProfileConnectionAttempts (3) attempts with the new pair fail; then the old one

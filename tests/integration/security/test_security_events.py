@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime
 import socket
 import ssl
 import threading
@@ -14,12 +13,9 @@ from types import TracebackType
 from typing import Any
 
 import pytest
-from certs import Pki, make_pki
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from filetransfer import FileServer
+from pki import Pki, issue_leaf, issue_server, make_pki, name
 from support import PASSWORD, StationFactory, station_config
 
 from ocpp_station import Station
@@ -106,32 +102,17 @@ def untrusted_context(pki: Pki) -> ssl.SSLContext:
 
 def other_host_context(pki: Pki, directory: Path, host: str = "csms.example.com") -> ssl.SSLContext:
     """A server certificate from the trusted CA, but for another host name (A00.FR.309)."""
-    ca_cert = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes())
-    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
-    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .sign(ca_key, hashes.SHA256())
+    server = issue_server(pki.ca, host, hosts=[host])
+    cert_path, key_path = server.write(directory, "other_host")
+    return _server_context(cert_path, key_path)
+
+
+def expired_context(pki: Pki, directory: Path) -> ssl.SSLContext:
+    """A server certificate from the trusted CA for the right host, expired (TC_A_05)."""
+    server = issue_leaf(
+        pki.ca, name("localhost"), ExtendedKeyUsageOID.SERVER_AUTH, days=0.5, hosts=["127.0.0.1"]
     )
-    directory.mkdir(parents=True, exist_ok=True)
-    cert_path, key_path = directory / "other_host.pem", directory / "other_host.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_path, key_path = server.write(directory, "expired")
     return _server_context(cert_path, key_path)
 
 
@@ -216,12 +197,18 @@ Bad = Callable[[Pki, Path], ssl.SSLContext]
             "InvalidCsmsCertificate",
             "mismatch",
         ),
+        # A00.FR.310 (TC_A_05): a trusted CA and the right host, but expired
+        (
+            lambda pki, tmp: expired_context(pki, tmp / "expired"),
+            "InvalidCsmsCertificate",
+            "expired",
+        ),
         # A00.FR.313/316: the CSMS offers TLS 1.0/1.1 only
         (lambda pki, tmp: legacy_tls_context(pki), "InvalidTLSVersion", "PROTOCOL_VERSION"),
         # A00.FR.320/323: the CSMS offers only a suite A00 does not allow
         (lambda pki, tmp: cbc_only_context(pki), "InvalidTLSCipherSuite", "HANDSHAKE_FAILURE"),
     ],
-    ids=["untrusted-ca", "other-host", "tls-1.1", "cbc-only"],
+    ids=["untrusted-ca", "other-host", "expired", "tls-1.1", "cbc-only"],
 )
 async def test_a_refused_csms_raises_the_event_once_and_it_arrives_over_a_good_connection(
     pki: Pki,

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from certs import Pki, make_pki
+from pki import Pki, make_pki
 from support import PASSWORD, station_config
 
 from ocpp_station import Station

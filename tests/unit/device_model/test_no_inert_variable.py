@@ -207,7 +207,8 @@ LIVE: dict[Key, tuple[str, ...]] = {
     ),
     ("SecurityCtrlr", "CertSigningRepeatTimes", None, "Actual"): (
         RENEWAL + "test_sign_certificate_is_resent_with_doubling_waits_a02_fr_17_19",
-        "unit/blocks/security/test_renewal_state.py::test_repeat_times_zero_sends_once",
+        "unit/blocks/security/test_renewal_state.py::test_repeat_times_zero_resends_once_without_doubling",
+        "unit/blocks/security/test_renewal_state.py::test_repeat_times_one_is_three_requests_tc_a_23",
     ),
     ("SmartChargingCtrlr", "Enabled", None, "Actual"): (
         ALIGNED + "test_smart_charging_disabled_rejects_profiles",

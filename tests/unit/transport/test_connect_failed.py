@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from certs import Pki, make_pki
+from pki import Pki, make_pki
 from websockets.asyncio.server import ServerConnection, basic_auth, serve
 from websockets.typing import Subprotocol
 

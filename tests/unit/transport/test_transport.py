@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from certs import Pki, make_pki
+from pki import Pki, make_pki
 from websockets.asyncio.server import Server, ServerConnection, basic_auth, serve
 from websockets.typing import Subprotocol
 

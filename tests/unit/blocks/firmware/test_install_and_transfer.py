@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from certs import make_pki
 from filetransfer import FileServer, free_port_url
+from pki import make_pki
 
 from ocpp_station.blocks.firmware import install, transfer
 from ocpp_station.blocks.firmware.install import FirmwareImage

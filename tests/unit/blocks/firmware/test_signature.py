@@ -6,11 +6,10 @@ import base64
 import datetime
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 from filetransfer import make_signing_pki
+from pki import make_ca
 
 from ocpp_station.blocks.firmware import signature
 
@@ -30,19 +29,9 @@ def test_ecdsa_signature_over_the_whole_file(tmp_path: Path) -> None:
 
 
 def test_rsa_pss_signature(tmp_path: Path) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rsa signer")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(NOW - datetime.timedelta(days=1))
-        .not_valid_after(NOW + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    signer = make_ca("rsa signer", rsa=True)
+    assert isinstance(signer.key, rsa.RSAPrivateKey)
+    key, pem = signer.key, signer.pem
     data = b"firmware"
     pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.MAX_LENGTH)
     sig = base64.b64encode(key.sign(data, pss, hashes.SHA256())).decode()

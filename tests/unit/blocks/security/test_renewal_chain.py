@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from certs import Pki, make_pki
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
-from integration.security.renewal_pki import issue, load_ca, name, pem, sign_csr
+from pki import Issued, Pki, issue, make_pki, name, pem, sign_csr
 
 from ocpp_station.blocks.security.chain import ChainRejected, check_chain, parse_chain
 from ocpp_station.blocks.security.csr import build_csr, new_key
@@ -21,8 +20,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(tmp_path_factory.mktemp("pki"), station_id="CS001")
 
 
-def _ca(pki: Pki) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    return load_ca(pki.ca_cert, pki.ca_key)
+def _ca(pki: Pki) -> Issued:
+    return pki.ca
 
 
 def _check(
@@ -30,7 +29,7 @@ def _check(
 ) -> list[x509.Certificate]:
     args: dict[str, object] = {
         "pending_key": key.public_key(),
-        "roots": [_ca(pki)[0]],
+        "roots": [pki.ca.certificate],
         "now": NOW,
         "identity": "CS001",
         "max_size": 10000,
@@ -53,9 +52,9 @@ def test_a_leaf_signed_by_the_root_for_the_pending_key_is_accepted(pki: Pki) -> 
 
 def test_a_chain_through_an_intermediate_is_accepted(pki: Pki) -> None:
     sub_key = ec.generate_private_key(ec.SECP256R1())
-    sub = issue(_ca(pki), sub_key.public_key(), name("CSO Sub-CA"), ca_cert=True)
+    sub = issue(_ca(pki), sub_key.public_key(), name("CSO Sub-CA", "ExampleCPO"), ca_cert=True)
     key = new_key()
-    leaf = sign_csr(build_csr(key, "CS001", "ExampleCPO"), (sub, sub_key))
+    leaf = sign_csr(build_csr(key, "CS001", "ExampleCPO"), Issued(sub, sub_key))
     assert len(_check(pki, pem(leaf, sub), key)) == 2
     # without the intermediate there is no path to the root
     assert _reason(pki, pem(leaf), key) == "UntrustedChain"
@@ -63,9 +62,7 @@ def test_a_chain_through_an_intermediate_is_accepted(pki: Pki) -> None:
 
 def test_a_leaf_from_another_ca_is_rejected(pki: Pki) -> None:
     key = new_key()
-    leaf = sign_csr(
-        build_csr(key, "CS001", "ExampleCPO"), load_ca(pki.other_ca_cert, pki.other_ca_key)
-    )
+    leaf = sign_csr(build_csr(key, "CS001", "ExampleCPO"), pki.other_ca)
     assert _reason(pki, pem(leaf), key) == "UntrustedChain"
 
 
@@ -93,7 +90,7 @@ def test_expired_and_not_yet_valid_leaves_are_rejected_a02_fr_06(pki: Pki) -> No
 
 def test_the_leaf_must_name_the_station_and_an_organization(pki: Pki) -> None:
     key = new_key()
-    other_cn = issue(_ca(pki), key.public_key(), name("CS999"))
+    other_cn = issue(_ca(pki), key.public_key(), name("CS999", "ExampleCPO"))
     assert _reason(pki, pem(other_cn), key) == "InvalidProperties"
     no_o = issue(
         _ca(pki),

@@ -39,18 +39,29 @@ async def test_resends_double_the_wait_and_stop_after_repeat_times_a02_fr_17_19(
     renewal = Renewal()
     renewal.start("CSR", "A02")
     sends = await _resends(renewal, clock, repeat=3)
-    # first wait CertSigningWaitMinimum, then doubled after every resend (A02.FR.18)
-    assert sends == [0.0, 60.0, 180.0, 420.0]
+    # first wait CertSigningWaitMinimum, then doubled after every resend (A02.FR.18), at most
+    # CertSigningRepeatTimes doublings (A02.FR.19: the maximum number of increments)
+    assert sends == [0.0, 60.0, 180.0, 420.0, 900.0]
     assert renewal.phase == GAVE_UP  # A02.FR.19: stop until the next trigger
     assert not renewal.may_start_by_itself()
     assert renewal.next_at is None
 
 
-async def test_repeat_times_zero_sends_once() -> None:
+async def test_repeat_times_zero_resends_once_without_doubling() -> None:
     clock = ManualClock()
     renewal = Renewal()
     renewal.start("CSR", "A03")
-    assert await _resends(renewal, clock, repeat=0) == [0.0]
+    # A02.FR.17: the resend after CertSigningWaitMinimum always comes; no doubled wait follows
+    assert await _resends(renewal, clock, repeat=0) == [0.0, 60.0]
+    assert renewal.phase == GAVE_UP
+
+
+async def test_repeat_times_one_is_three_requests_tc_a_23() -> None:
+    clock = ManualClock()
+    renewal = Renewal()
+    renewal.start("CSR", "A02")
+    # TC_A_23: CertSigningRepeatTimes 1: resent after W, then after W times 2
+    assert await _resends(renewal, clock, repeat=1) == [0.0, 60.0, 180.0]
     assert renewal.phase == GAVE_UP
 
 
@@ -61,7 +72,7 @@ async def test_a_trigger_restarts_after_giving_up() -> None:
     await _resends(renewal, clock, repeat=1)
     renewal.start("CSR2", "A02")
     assert renewal.phase == WAITING and renewal.sends == 0 and renewal.csr == "CSR2"
-    assert await _resends(renewal, clock, repeat=1) == [0.0, 60.0]
+    assert await _resends(renewal, clock, repeat=1) == [0.0, 60.0, 180.0]
 
 
 def test_signed_goes_idle_and_invalid_blocks_until_a_trigger_a02_fr_20() -> None:

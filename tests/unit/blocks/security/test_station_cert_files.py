@@ -5,8 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from certs import make_pki
-from integration.security.renewal_pki import load_ca, pem, sign_csr
+from pki import Issued, make_pki, pem, sign_csr
 
 from ocpp_station.blocks.security.csr import build_csr, key_to_pem, new_key
 from ocpp_station.blocks.security.station_cert import StationCertificateFiles
@@ -16,17 +15,17 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def _renew(files: StationCertificateFiles, ca: object) -> int:
+def _renew(files: StationCertificateFiles, ca: Issued) -> int:
     key = new_key()
     files.write_pending_key(key_to_pem(key))
-    leaf = sign_csr(build_csr(key, "CS001", "ExampleCPO"), ca)  # type: ignore[arg-type]
+    leaf = sign_csr(build_csr(key, "CS001", "ExampleCPO"), ca)
     files.install(pem(leaf))
     return leaf.serial_number
 
 
 def test_install_keeps_the_previous_pair_until_confirmed(tmp_path: Path) -> None:
     pki = make_pki(tmp_path / "pki")
-    ca = load_ca(pki.ca_cert, pki.ca_key)
+    ca = pki.ca
     files = StationCertificateFiles(tmp_path / "data", (pki.client_cert, pki.client_key))
     assert files.current_pair() == (pki.client_cert, pki.client_key)  # the config's pair
     factory = files.certificate()
@@ -51,7 +50,7 @@ def test_install_keeps_the_previous_pair_until_confirmed(tmp_path: Path) -> None
 
 def test_fall_back_puts_the_previous_pair_back(tmp_path: Path) -> None:
     pki = make_pki(tmp_path / "pki")
-    ca = load_ca(pki.ca_cert, pki.ca_key)
+    ca = pki.ca
     files = StationCertificateFiles(tmp_path / "data", (pki.client_cert, pki.client_key))
     first = _renew(files, ca)
     files.confirm()
@@ -68,7 +67,7 @@ def test_a_second_renewal_before_the_first_worked_keeps_the_pair_that_worked(
     tmp_path: Path,
 ) -> None:
     pki = make_pki(tmp_path / "pki")
-    ca = load_ca(pki.ca_cert, pki.ca_key)
+    ca = pki.ca
     files = StationCertificateFiles(tmp_path / "data", (pki.client_cert, pki.client_key))
     factory = files.certificate()
     assert factory is not None
