@@ -36,6 +36,7 @@ from ocpp_station.http.frames import FrameStats
 from ocpp_station.http.pages import FleetPage
 from ocpp_station.http.server import ListenError, PageServer
 from ocpp_station.transport import STATION_ID_MAX_LENGTH
+from ocpp_station.wheel import WheelClock
 
 LOG = logging.getLogger("ocpp_station.fleet")
 
@@ -135,7 +136,9 @@ class Fleet:
     ``Station.start()`` until the station's first BootNotification is answered (any status) or
     ``boot_timeout`` seconds passed.  ``on_frame(station_id, direction, text)`` sees every frame of
     every station (for measurements); ``station_factory`` builds each station (tests and the
-    benchmark may pass one that sets a clock or a logger).
+    benchmark may pass one that sets a clock or a logger).  Every station is given the fleet's
+    :attr:`clock`, one :class:`~ocpp_station.wheel.WheelClock` (``clock=`` keyword): its timers and
+    its sim HAL's ticks share one timer wheel instead of an asyncio timer each.
     """
 
     def __init__(
@@ -161,6 +164,7 @@ class Fleet:
         self.failed: dict[str, str] = {}
         self._on_frame = on_frame
         self._factory = station_factory
+        self.clock = WheelClock()
         self._running: list[Station] = []  # started and not yet stopped
         self._stopping = False
 
@@ -170,13 +174,13 @@ class Fleet:
     def _build(self, config: StationConfig) -> Station:
         hook = self._on_frame
         if hook is None:
-            return self._factory(config)
+            return self._factory(config, clock=self.clock)
         sid = config.id
 
         def frame(direction: str, text: str) -> None:
             hook(sid, direction, text)
 
-        return self._factory(config, on_frame=frame)
+        return self._factory(config, clock=self.clock, on_frame=frame)
 
     async def start(self) -> FleetStart:
         """Start every station, at most ``concurrency`` at a time; return when each one's first

@@ -351,13 +351,16 @@ class MonitoringBlock(Block):
         if write.tech is not None:
             self._tech[address] = write.tech
         try:
-            status = self.ctx.dm.set(write.component, write.variable, write.value, evse=write.evse)
+            value = write.value
             var = self.ctx.dm.definitions.by_key.get(address.variable_key)
-            if status == "Rejected" and var is not None and var.data_type == "decimal":
-                # a reading beyond the variable's declared range: capped to it
-                value = limits.capped(var, write.value)
-                if value is not None:
-                    self.ctx.dm.set(write.component, write.variable, value, evse=write.evse)
+            if var is not None and var.data_type == "decimal":
+                # a reading beyond the variable's declared range is capped to it, before it is
+                # set: a car charging at 3 x 32 A x 230 V = 22,080 W above a 22,000 W maxLimit
+                # must not cost a rejected write and a warning on every reading
+                inside = limits.capped(var, value)
+                if inside is not None and float(inside) != float(value):
+                    value = inside
+            self.ctx.dm.set(write.component, write.variable, value, evse=write.evse)
         finally:
             self._tech.pop(address, None)
 
