@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="serve the fleet's live status page (default: the template's [http] listen)",
     )
+    fleet.add_argument(
+        "--store-pool",
+        type=int,
+        metavar="N",
+        help="at most N station databases open at a time (default: 128)",
+    )
     return parser
 
 
@@ -96,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_run(config))
     from ocpp_station.fleet import run_fleet  # lazy: this subcommand only
 
-    return asyncio.run(run_fleet(config, args.count, http=args.http))
+    pool = {} if args.store_pool is None else {"store_pool": args.store_pool}
+    return asyncio.run(run_fleet(config, args.count, http=args.http, **pool))
 
 
 async def _run(config: StationConfig) -> int:

@@ -20,7 +20,6 @@ import contextlib
 import dataclasses
 import logging
 import math
-import resource
 import signal
 import sys
 import time
@@ -32,9 +31,11 @@ from hal.backends.sim import MODEL_OPTIONS
 from ocpp_station import Station
 from ocpp_station.clock import SystemClock
 from ocpp_station.config import StationConfig
+from ocpp_station.fleet_capacity import Capacity, measure, out_of_resources, raise_fd_limit
 from ocpp_station.http.frames import FrameStats
 from ocpp_station.http.pages import FleetPage
 from ocpp_station.http.server import ListenError, PageServer
+from ocpp_station.storage.pool import DEFAULT_POOL_SIZE, ConnectionPool
 from ocpp_station.transport import STATION_ID_MAX_LENGTH
 from ocpp_station.wheel import WheelClock
 
@@ -43,7 +44,10 @@ LOG = logging.getLogger("ocpp_station.fleet")
 DEFAULT_CONCURRENCY = 50
 DEFAULT_BOOT_TIMEOUT = 30.0  # seconds a start-up slot waits for the first BootNotification answer
 MAX_COUNT = 100_000
-FDS_PER_STATION = 12  # websocket + 3 SQLite databases in WAL mode (db, -wal, -shm) + slack
+# Measured (tests/integration/process/test_fleet_store.py, bench fleet): a fleet station holds
+# its websocket only; its station.db is open only while the shared store pool has it.
+FDS_PER_STATION = 1
+KIB_PER_STATION = 400  # measured memory per fleet station (docs/performance.md, fleet)
 SIM_OPTIONS = frozenset({"tick", *MODEL_OPTIONS})
 
 FrameHook = Callable[[str, str, str], None]  # (station id, "in" | "out", frame text)
@@ -100,24 +104,6 @@ def fleet_configs(template: StationConfig, count: int) -> list[StationConfig]:
     return configs
 
 
-def raise_fd_limit(needed: int) -> int:
-    """Raise RLIMIT_NOFILE so ``needed`` descriptors fit (the hard limit too when privileged);
-    returns the soft limit now in force."""
-    inf = resource.RLIM_INFINITY
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == inf or soft >= needed:
-        return int(soft)
-    try:
-        if hard == inf or hard >= needed:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
-        else:  # needs privilege (CAP_SYS_RESOURCE) to raise the hard limit
-            resource.setrlimit(resource.RLIMIT_NOFILE, (needed, needed))
-    except (ValueError, OSError):
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return int(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
-
-
 @dataclasses.dataclass
 class FleetStart:
     """What :meth:`Fleet.start` achieved."""
@@ -127,6 +113,8 @@ class FleetStart:
     accepted: int  # registration Accepted when start() returned
     failed: dict[str, str]  # station id -> why it did not start
     seconds: float  # from the first start to the last slot released
+    not_started: int = 0  # stations left out: the process cannot carry them (see ``limit``)
+    limit: str | None = None  # the resource limit met, one line (None: none met)
 
 
 class Fleet:
@@ -136,9 +124,14 @@ class Fleet:
     ``Station.start()`` until the station's first BootNotification is answered (any status) or
     ``boot_timeout`` seconds passed.  ``on_frame(station_id, direction, text)`` sees every frame of
     every station (for measurements); ``station_factory`` builds each station (tests and the
-    benchmark may pass one that sets a clock or a logger).  Every station is given the fleet's
-    :attr:`clock`, one :class:`~ocpp_station.wheel.WheelClock` (``clock=`` keyword): its timers and
-    its sim HAL's ticks share one timer wheel instead of an asyncio timer each.
+    benchmark may pass one that sets a clock or a logger; it is called with the keyword
+    arguments ``clock``, ``store_pool`` and, with a hook, ``on_frame``).  Every station is given
+    the fleet's :attr:`clock`, one :class:`~ocpp_station.wheel.WheelClock`: its timers and its sim
+    HAL's ticks share one timer wheel instead of an asyncio timer each.
+
+    Each station keeps its own ``station.db``; at most ``store_pool`` are open at a time
+    (:mod:`ocpp_station.storage.pool`).  :meth:`start` starts only the stations the process can
+    carry (:mod:`ocpp_station.fleet_capacity`; :attr:`limit` says why).
     """
 
     def __init__(
@@ -150,6 +143,7 @@ class Fleet:
         boot_timeout: float = DEFAULT_BOOT_TIMEOUT,
         on_frame: FrameHook | None = None,
         station_factory: Callable[..., Station] = Station,
+        store_pool: int = DEFAULT_POOL_SIZE,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise FleetError(f"concurrency must be a positive integer, got {concurrency!r}")
@@ -158,6 +152,12 @@ class Fleet:
         if boot_timeout <= 0:
             raise FleetError(f"boot_timeout must be > 0 seconds, got {boot_timeout!r}")
         self.configs = fleet_configs(template, count)
+        try:
+            self.pool = ConnectionPool(store_pool)
+        except ValueError as exc:
+            raise FleetError(str(exc)) from None
+        self.limit: str | None = None
+        self.not_started = 0
         self.concurrency = concurrency
         self.boot_timeout = float(boot_timeout)
         self.stations: list[Station] = []
@@ -167,6 +167,7 @@ class Fleet:
         self.clock = WheelClock()
         self._running: list[Station] = []  # started and not yet stopped
         self._stopping = False
+        self._exhausted = False
 
     def __len__(self) -> int:
         return len(self.configs)
@@ -174,21 +175,34 @@ class Fleet:
     def _build(self, config: StationConfig) -> Station:
         hook = self._on_frame
         if hook is None:
-            return self._factory(config, clock=self.clock)
+            return self._factory(config, clock=self.clock, store_pool=self.pool)
         sid = config.id
 
         def frame(direction: str, text: str) -> None:
             hook(sid, direction, text)
 
-        return self._factory(config, clock=self.clock, on_frame=frame)
+        return self._factory(config, clock=self.clock, on_frame=frame, store_pool=self.pool)
+
+    def capacity(self) -> Capacity:
+        """How many of this fleet's stations the process can carry now."""
+        return measure(
+            len(self.configs),
+            fds_per_station=FDS_PER_STATION,
+            pool_size=self.pool.size,
+            kib_per_station=KIB_PER_STATION,
+        )
 
     async def start(self) -> FleetStart:
         """Start every station, at most ``concurrency`` at a time; return when each one's first
         BootNotification was answered (or timed out).  A station that fails to start is logged,
-        recorded in :attr:`failed` and skipped; the others go on."""
+        recorded in :attr:`failed` and skipped; the others go on.  Only as many stations as the
+        process can carry are started (:meth:`capacity`; :attr:`limit` says why)."""
         if self.stations:
             raise FleetError("this fleet was already started; make a new Fleet")
-        self.stations = [self._build(config) for config in self.configs]
+        capacity = self.capacity()
+        if not capacity.enough:
+            self._limit_met(capacity.message, len(self.configs) - capacity.stations)
+        self.stations = [self._build(config) for config in self.configs[: capacity.stations]]
         slots = asyncio.Semaphore(self.concurrency)
         answered: list[bool] = []
         t0 = time.perf_counter()
@@ -196,6 +210,9 @@ class Fleet:
         async def one(station: Station) -> None:
             async with slots:
                 if self._stopping:
+                    return
+                if self._exhausted:
+                    self.not_started += 1
                     return
                 answered.append(await self._start_one(station))
 
@@ -215,7 +232,14 @@ class Fleet:
             accepted=self.registrations().get("Accepted", 0),
             failed=dict(self.failed),
             seconds=time.perf_counter() - t0,
+            not_started=self.not_started,
+            limit=self.limit,
         )
+
+    def _limit_met(self, message: str, left_out: int) -> None:
+        self.limit = message
+        self.not_started += left_out
+        LOG.error("fleet: %s", message)
 
     async def _start_one(self, station: Station) -> bool:
         answered = asyncio.Event()
@@ -231,6 +255,13 @@ class Fleet:
             except Exception as exc:  # a broken data_dir or device-model seed: skip this one
                 self.failed[station.config.id] = f"{type(exc).__name__}: {exc}"
                 LOG.error("fleet station %s failed to start: %s", station.config.id, exc)
+                if out_of_resources(exc) and not self._exhausted:
+                    self._exhausted = True  # the started stations need what is left
+                    self._limit_met(
+                        f"out of descriptors or memory after {len(self._running)} stations "
+                        f"({station.config.id}: {exc}); the rest are not started",
+                        0,
+                    )
                 with contextlib.suppress(Exception):
                     await station.stop()
                 return False
@@ -275,6 +306,7 @@ class Fleet:
 
         running, self._running = self._running, []
         await asyncio.gather(*(one(s) for s in running))
+        self.pool.close_all()
 
     async def __aenter__(self) -> Fleet:
         await self.start()
@@ -291,6 +323,7 @@ async def run_fleet(
     concurrency: int = DEFAULT_CONCURRENCY,
     stop: asyncio.Event | None = None,
     http: str | None = None,
+    store_pool: int = DEFAULT_POOL_SIZE,
 ) -> int:
     """The ``fleet`` command: run ``count`` stations until SIGINT/SIGTERM (or ``stop`` is set),
     then stop them cleanly.  ``http`` (``host:port``; default: the template's ``[http] listen``)
@@ -306,7 +339,11 @@ async def run_fleet(
 
     try:
         fleet = Fleet(
-            config, count, concurrency=concurrency, on_frame=count_frame if stats else None
+            config,
+            count,
+            concurrency=concurrency,
+            on_frame=count_frame if stats else None,
+            store_pool=store_pool,
         )
     except FleetError as exc:
         print(f"ocpp-station fleet: {exc}", file=sys.stderr)
@@ -320,14 +357,10 @@ async def run_fleet(
         except ListenError as exc:
             print(f"ocpp-station fleet: --http {http}: {exc.strerror}", file=sys.stderr)
             return 1
-    limit = raise_fd_limit(count * FDS_PER_STATION + 256)
-    if limit < count * FDS_PER_STATION:
-        LOG.warning(
-            "open-file limit %d may be too low for %d stations (about %d each)",
-            limit,
-            count,
-            FDS_PER_STATION,
-        )
+    raise_fd_limit(fleet.capacity().needed_fds)
+    capacity = fleet.capacity()
+    if not capacity.enough:  # said at once, before the boot storm
+        print(f"ocpp-station fleet: {capacity.message}", file=sys.stderr, flush=True)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
@@ -354,6 +387,8 @@ async def run_fleet(
             )
             for sid, why in report.failed.items():
                 print(f"ocpp-station fleet: {sid}: {why}", file=sys.stderr)
+            if report.limit is not None and capacity.enough:  # met during the boot storm
+                print(f"ocpp-station fleet: {report.limit}", file=sys.stderr, flush=True)
             if report.started == 0:
                 stopper.cancel()
                 return 1

@@ -32,6 +32,8 @@ from ocpp_station.layout import EvseLayout
 from ocpp_station.rpc.endpoint import RpcEndpoint
 from ocpp_station.station_api import StationApi
 from ocpp_station.storage import QueuedMessage, StationStore
+from ocpp_station.storage.offload import open_in_thread
+from ocpp_station.storage.pool import ConnectionPool
 from ocpp_station.tasks import Factory, TaskGroup
 from ocpp_station.transport import Transport, TransportConfig
 from ocpp_station.wiring import build_blocks
@@ -41,13 +43,20 @@ ResetHook = Callable[[str], Awaitable[None]]
 STORAGE_PROBE_INTERVAL = 2.0  # seconds between write attempts while the store cannot write
 
 
+def _close_stores(opened: tuple[StationStore, DeviceModel]) -> None:
+    opened[1].close()
+    opened[0].close()
+
+
 class StationCore(StationApi):
     """One OCPP 2.0.1 charging station, without the local control socket (``ocpp_station.Station``
     adds it).
 
     ``await station.start()`` opens the stores and the HAL and starts connecting;
     ``await station.stop()`` closes everything cleanly.  ``controller`` replaces the HAL backend of
-    the config (an embedding application passes its own); ``on_reset`` is called with the boot
+    the config (an embedding application passes its own); ``store_pool`` (fleet stations) keeps the
+    station store's file open only while a bounded pool has room for it
+    (:mod:`ocpp_station.storage.pool`); ``on_reset`` is called with the boot
     reason (``RemoteReset``, ``FirmwareUpdate``) after a station reset or a firmware update
     restarted the station core, so the application can reboot the board; ``install_firmware`` is
     the firmware install step (``ocpp_station.blocks.firmware.install``; default: the
@@ -64,8 +73,10 @@ class StationCore(StationApi):
         on_frame: Callable[[str, str], None] | None = None,
         logger: logging.Logger | None = None,
         install_firmware: InstallStep | None = None,
+        store_pool: ConnectionPool | None = None,
     ) -> None:
         self.config = config
+        self._store_pool = store_pool
         self.base_clock = clock or SystemClock()
         self.clock = OffsetClock(self.base_clock)
         self.log = logger or logging.getLogger(f"ocpp_station.{config.id}")
@@ -145,13 +156,26 @@ class StationCore(StationApi):
         self.link.registration = "Unknown"  # a (re)started core boots again (B01, B11/B12)
         self.link.down_since = None
         self._opened = []
-        self.store = StationStore.open(cfg.data_dir, logger=self.log, now=self.base_clock.time)
-        self._opened.append(self.store)
+        pool = self._store_pool
+
+        def open_stores() -> tuple[StationStore, DeviceModel]:  # in a worker thread
+            store = StationStore.open(
+                cfg.data_dir, logger=self.log, now=self.base_clock.time, pooled=pool is not None
+            )
+            try:
+                seed = settings.seed(cfg)
+                return store, DeviceModel.open(
+                    store.connection, cfg.evse_map, seed, clock=self.clock
+                )
+            except BaseException:
+                store.close()
+                raise
+
+        self.store, self.dm = await open_in_thread(open_stores, _close_stores)
+        self._opened += [self.store, self.dm]
+        if pool is not None:
+            self.store.join(pool)  # from here on the fleet's pool opens and closes its file
         self.queue = self.store.messages
-        self.dm = DeviceModel.open(
-            self.store.connection, cfg.evse_map, settings.seed(cfg), clock=self.clock
-        )
-        self._opened.append(self.dm)
         self.hal = self._controller_override or hal.open(
             cfg.hal_backend, evses=cfg.evse_map, **self._hal_options()
         )

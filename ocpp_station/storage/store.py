@@ -25,6 +25,7 @@ import logging
 import os
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,9 +35,11 @@ from ocpp_station.storage.connection import StorageError, connect
 from ocpp_station.storage.health import ObservedConnection, StorageHealth
 from ocpp_station.storage.messages import MessageQueue
 from ocpp_station.storage.migrations import migrate, schema_version
+from ocpp_station.storage.pool import ConnectionPool, PooledConnection
 from ocpp_station.storage.state import StateRecords
 
 STORE_FILE = "station.db"
+_UMASK_LOCK = threading.Lock()
 
 
 class StationStore:
@@ -58,6 +61,7 @@ class StationStore:
         *,
         logger: logging.Logger | None = None,
         now: Callable[[], float] = time.time,
+        pooled: bool = False,
     ) -> StationStore:
         """Open (or create) ``data_dir/station.db``, importing a 0.1.0 data directory first
         when there is no ``station.db`` yet, and bring its schema up to date.
@@ -69,28 +73,38 @@ class StationStore:
         Raises :class:`~ocpp_station.storage.connection.StorageError` with one line naming the
         directory and what is wrong: a directory that cannot be created or written (read-only,
         no permission), a file that cannot be opened, a file of a newer release, an old file
-        that cannot be imported (the old files are then left as they are)."""
+        that cannot be imported (the old files are then left as they are).
+
+        ``pooled`` (fleet stations): :attr:`connection` is a
+        :class:`~ocpp_station.storage.pool.PooledConnection` that keeps the connection opened here
+        until :meth:`join` hands it to a :class:`~ocpp_station.storage.pool.ConnectionPool`, which
+        then closes and reopens it as it needs.  ``open`` touches no pool, so it may run in a
+        worker thread (``asyncio.to_thread``); :meth:`join` runs in the event-loop thread."""
         log = logger or logging.getLogger("ocpp_station.storage")
         directory = Path(data_dir)
         _prepare(directory, log)
         path = directory / STORE_FILE
-        old_umask = os.umask(0o077)  # station.db, -wal, -shm: 0600 (a password is in there)
+        if not path.exists():
+            if legacy.legacy_files(directory):
+                with _UMASK_LOCK:  # the umask is the process's: one import at a time
+                    old_umask = os.umask(0o077)  # the import's files: 0600 (a password is there)
+                    try:
+                        legacy.import_legacy(directory, path, log)
+                    finally:
+                        os.umask(old_umask)
+            else:
+                _create_private(path)
         try:
-            if not path.exists() and legacy.legacy_files(directory):
-                legacy.import_legacy(directory, path, log)
-            try:
-                conn = connect(path, factory=ObservedConnection)
-            except sqlite3.Error as exc:
-                message = f"data directory {directory}: cannot open {path.name}: {exc}"
-                raise StorageError(message) from None
-        finally:
-            os.umask(old_umask)
+            conn = connect(path, factory=ObservedConnection)
+        except sqlite3.Error as exc:
+            message = f"data directory {directory}: cannot open {path.name}: {exc}"
+            raise StorageError(message) from None
         assert isinstance(conn, ObservedConnection)
         conn.health = StorageHealth(str(path), logger=log, now=now)
         try:
             _private(path)
             migrate(conn, STORE_FILE)
-            store = cls(conn, path, logger=log)
+            store = cls(_pooled(conn, path) if pooled else conn, path, logger=log)
         except sqlite3.Error as exc:
             conn.close()
             raise StorageError(f"data directory {directory}: {path.name}: {exc}") from None
@@ -99,6 +113,12 @@ class StationStore:
             raise
         legacy.retire(directory, log)
         return store
+
+    def join(self, pool: ConnectionPool) -> None:
+        """Hand a ``pooled`` store's connection to ``pool`` (from the event-loop thread)."""
+        if not isinstance(self.connection, PooledConnection):
+            raise ValueError(f"{self.path}: this store was not opened with pooled=True")
+        pool.manage(self.connection)
 
     @property
     def health(self) -> StorageHealth:
@@ -182,3 +202,28 @@ def _private(path: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             if stat.S_IMODE(file.stat().st_mode) != 0o600:
                 file.chmod(0o600)
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty ``station.db`` 0600 (a zero-length file is an empty SQLite database);
+    SQLite gives its ``-wal`` and ``-shm`` files the mode of the database file.  No umask is
+    changed: stores are opened in worker threads, and the umask belongs to the whole process."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StorageError(
+            f"data directory {path.parent}: cannot create {path.name}: {exc.strerror}"
+        ) from None
+    os.close(fd)
+
+
+def _pooled(conn: sqlite3.Connection, path: Path) -> PooledConnection:
+    """The handle of a fleet station's store; it reopens ``path`` like :meth:`StationStore.open`
+    opened it (WAL, ``synchronous=FULL``, every write observed by the same health record)."""
+
+    def opener() -> sqlite3.Connection:
+        return connect(path, factory=ObservedConnection)
+
+    return PooledConnection(opener, conn, health=getattr(conn, "health", None), name=path.name)

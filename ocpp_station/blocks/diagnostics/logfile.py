@@ -22,12 +22,24 @@ FILENAME = "diagnostics.log"
 
 
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """Every file it opens (the log and, after a rotation, the new one) is mode 0600."""
+    """Every file it opens (the log and, after a rotation, the new one) is mode 0600.
+
+    The file is opened for each record and closed after it, so a station holds no descriptor
+    for its log between records (a fleet of 10,000 stations must not hold 10,000 log files
+    open: issue 19); a station writes few records, and each is on disk when ``emit`` returns."""
 
     def _open(self):  # type: ignore[no-untyped-def]
         stream = super()._open()
         os.chmod(self.baseFilename, 0o600)
         return stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            super().emit(record)
+        finally:
+            stream, self.stream = self.stream, None
+            if stream is not None:
+                stream.close()
 
 
 class _ClockFormatter(logging.Formatter):
@@ -56,7 +68,7 @@ class DiagnosticsLog:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.folder, 0o700)  # the data directory's rule: only the station reads it
         handler = _PrivateRotatingFileHandler(
-            self.path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+            self.path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
         )
         handler.setFormatter(_ClockFormatter(self._now))
         logger.addHandler(handler)

@@ -1,0 +1,187 @@
+"""How many fleet stations this process can carry, before the boot storm starts.
+
+A fleet that asks for more stations than the open-file limit (``RLIMIT_NOFILE``) or the available
+memory can carry must say so at once, with the number it can carry, and start only that many: the
+stations that did start then keep serving the CSMS.  (Starting them all anyway is what wedged a
+process at 2,100 stations on a 20,000-descriptor limit: once the descriptors ran out, no station
+could open anything, and the started ones stopped answering too.)
+
+The descriptor budget: each station keeps its websocket open (``fds_per_station``); shared by all
+are the open connections of the store pool and of the stores being opened in worker threads (3
+each: ``station.db``, ``-wal``, ``-shm``), the descriptors already open, and a spare for the
+short-lived ones (a reconnect's new socket before the old one is closed, a log file, DNS).
+:func:`plan` is pure; :func:`measure` reads the limits of this process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import os
+import resource
+
+from ocpp_station.storage.pool import DESCRIPTORS_PER_CONNECTION
+
+SPARE_FDS = 32
+
+
+@dataclasses.dataclass(frozen=True)
+class Capacity:
+    """What the process can carry; :attr:`message` says why when it is fewer than asked."""
+
+    count: int  # stations asked for
+    stations: int  # stations it can carry (≤ count)
+    by_fds: int  # what the descriptor limit alone carries
+    by_memory: int | None  # what the available memory alone carries (None: unknown)
+    fd_limit: int
+    shared_fds: int  # descriptors not per station (pool, openers, open already, spare)
+    needed_fds: int  # the open-file limit ``count`` stations need
+    mem_available_kib: int | None
+    kib_per_station: int
+
+    @property
+    def enough(self) -> bool:
+        return self.stations >= self.count
+
+    @property
+    def message(self) -> str:
+        """One line: what limits the fleet, the number it carries, what to change."""
+        if self.enough:
+            return f"this process carries all {self.count} stations"
+        reasons = []
+        if self.by_fds < self.count:
+            reasons.append(
+                f"the open-file limit {self.fd_limit} (RLIMIT_NOFILE) carries {self.by_fds} "
+                f"({self.shared_fds} shared descriptors plus one per station; "
+                f"{self.count} stations need `ulimit -n {self.needed_fds}`)"
+            )
+        if self.by_memory is not None and self.by_memory < self.count:
+            assert self.mem_available_kib is not None
+            reasons.append(
+                f"the available memory, {self.mem_available_kib // 1024} MiB, carries "
+                f"{self.by_memory} (about {self.kib_per_station} KiB each)"
+            )
+        return (
+            f"only {self.stations} of {self.count} stations can run in this process: "
+            f"{'; '.join(reasons)}; starting {self.stations}, use fewer stations or more "
+            f"processes for the rest"
+        )
+
+
+def plan(
+    count: int,
+    *,
+    fd_limit: int,
+    fds_open: int,
+    fds_per_station: int,
+    pool_size: int,
+    opener_threads: int,
+    mem_available_kib: int | None,
+    kib_per_station: int,
+) -> Capacity:
+    """The capacity for ``count`` stations under these limits (pure)."""
+    per_conn = DESCRIPTORS_PER_CONNECTION
+    shared = fds_open + per_conn * (min(pool_size, count) + min(opener_threads, count)) + SPARE_FDS
+    by_fds = max(0, (fd_limit - shared) // max(1, fds_per_station))
+    by_memory = None
+    if mem_available_kib is not None and kib_per_station > 0:
+        by_memory = max(0, mem_available_kib // kib_per_station)
+    stations = min(count, by_fds, count if by_memory is None else by_memory)
+    return Capacity(
+        count=count,
+        stations=stations,
+        by_fds=by_fds,
+        by_memory=by_memory,
+        fd_limit=fd_limit,
+        shared_fds=shared,
+        needed_fds=shared + count * fds_per_station,
+        mem_available_kib=mem_available_kib,
+        kib_per_station=kib_per_station,
+    )
+
+
+def measure(count: int, *, fds_per_station: int, pool_size: int, kib_per_station: int) -> Capacity:
+    """:func:`plan` with this process's open-file limit, open descriptors and available memory."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    fd_limit = 1 << 30 if soft == resource.RLIM_INFINITY else int(soft)
+    return plan(
+        count,
+        fd_limit=fd_limit,
+        fds_open=open_fds(),
+        fds_per_station=fds_per_station,
+        pool_size=pool_size,
+        opener_threads=default_threads(),
+        mem_available_kib=mem_available_kib(),
+        kib_per_station=kib_per_station,
+    )
+
+
+def raise_fd_limit(needed: int) -> int:
+    """Raise RLIMIT_NOFILE so ``needed`` descriptors fit (the hard limit too when privileged);
+    returns the soft limit now in force."""
+    inf = resource.RLIM_INFINITY
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == inf or soft >= needed:
+        return int(soft)
+    try:
+        if hard == inf or hard >= needed:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+        else:  # needs privilege (CAP_SYS_RESOURCE) to raise the hard limit
+            resource.setrlimit(resource.RLIMIT_NOFILE, (needed, needed))
+    except (ValueError, OSError):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return int(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+
+
+def fds_left() -> int:
+    """Descriptors this process may still open (a large number where it cannot tell)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    used = open_fds()
+    if soft == resource.RLIM_INFINITY or used == 0:
+        return 1 << 30
+    return int(soft) - used
+
+
+def default_threads() -> int:
+    """The worker threads of asyncio's default executor (``asyncio.to_thread``)."""
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
+def open_fds() -> int:
+    """Descriptors open in this process now (0 where ``/proc/self/fd`` is missing)."""
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return 0
+
+
+def mem_available_kib() -> int | None:
+    """``MemAvailable`` of ``/proc/meminfo`` in KiB; None where it is missing."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def out_of_resources(exc: BaseException) -> bool:
+    """Whether a station failed to start because the process ran out of descriptors or memory
+    (then no further station should be started: the started ones need what is left).  SQLite
+    says only "unable to open database file": the descriptors left are counted then."""
+    if fds_left() < SPARE_FDS // 4:
+        return True
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, MemoryError):
+            return True
+        if isinstance(seen, OSError) and seen.errno in (errno.EMFILE, errno.ENFILE):
+            return True
+        if "too many open files" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -1,0 +1,39 @@
+"""Opening a store off the event loop: a boot storm of a thousand stations must not stall it.
+
+:func:`open_in_thread` runs an opening function (``StationStore.open``, its migrations, the device
+model's seed) in a worker thread with ``asyncio.to_thread``.  What it opens is handed to the loop
+thread when the function returns and is used from that thread only; the SQLite connection was
+opened with ``check_same_thread=False`` for that hand-over, safe because one thread at a time
+uses it.  A caller cancelled while the thread runs (a fleet stopped during its boot storm) cannot
+interrupt the thread: what it opens is closed when it is done, so nothing is left open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+LOG = logging.getLogger("ocpp_station.storage")
+
+
+async def open_in_thread(opener: Callable[[], T], close: Callable[[T], None]) -> T:
+    """``opener()`` in a worker thread; ``close(result)`` if the caller is cancelled meanwhile."""
+    future = asyncio.ensure_future(asyncio.to_thread(opener))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        future.add_done_callback(lambda done: _close_late(done, close))
+        raise
+
+
+def _close_late(done: asyncio.Future[T], close: Callable[[T], None]) -> None:
+    if done.cancelled() or done.exception() is not None:
+        return
+    with contextlib.suppress(Exception):
+        close(done.result())
+    LOG.debug("closed a store opened for a start that was cancelled")

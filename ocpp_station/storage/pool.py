@@ -1,0 +1,259 @@
+"""A bounded pool of open SQLite connections shared by the station stores of a fleet.
+
+Every fleet station keeps its own ``station.db`` (same file, same code, same durability as a
+single station: WAL, ``synchronous=FULL``, a TransactionEvent committed with its engine state in
+one transaction), but an open WAL connection costs three descriptors (the file, ``-wal``,
+``-shm``), so 10,000 stations cannot each keep theirs open.  In a fleet a store's ``connection``
+is a :class:`PooledConnection`: a handle with the ``sqlite3.Connection`` API the store modules use
+(``execute``, ``executemany``, ``in_transaction``, ``isolation_level``, ``with``, cursor
+iteration) that opens its file on use.  A :class:`ConnectionPool` keeps at most ``size`` of those
+connections open and closes the least recently used one past that.  Closing a WAL connection
+checkpoints it and removes ``-wal``/``-shm``: an idle station holds no descriptor, and everything
+it committed is in ``station.db``.
+
+A connection is never closed under a running transaction or statement:
+
+* the event loop is single-threaded and every store method is synchronous (no ``await`` inside a
+  transaction or a cursor iteration; every store returns rows already fetched), so while one
+  store's code runs, no other store's code is half-way through anything;
+* a connection inside a transaction (``in_transaction``) or checked out (:meth:`checkout`) is
+  never evicted: the pool then stays above ``size`` until it is idle again.
+
+Threads: the pool and the handles it manages are used from the event-loop thread only.  A store is
+opened in a worker thread (:meth:`ocpp_station.storage.StationStore.open` with ``pool=``): its
+handle is then *unmanaged* (it keeps the connection it was opened with and is known to no pool)
+until the loop thread calls :meth:`ConnectionPool.manage`.  The connection was opened with
+``check_same_thread=False``; that is safe because it is used by one thread at a time, the worker
+thread until ``asyncio.to_thread`` returns and the loop thread after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Literal
+
+from ocpp_station.storage.health import StorageHealth, StorageUnavailable
+
+DEFAULT_POOL_SIZE = 128
+DESCRIPTORS_PER_CONNECTION = 3  # station.db, -wal, -shm
+
+LOG = logging.getLogger("ocpp_station.storage")
+
+Opener = Callable[[], sqlite3.Connection]
+
+
+class PooledConnection(sqlite3.Connection):
+    """A station store's connection that (re)opens its file on use; see the module docstring.
+
+    It is an ``sqlite3.Connection`` for ``isinstance`` and typing, but never initialises the base
+    class: every method the stores use is delegated to the real connection, and any other one
+    fails loudly (``ProgrammingError: Base Connection.__init__ not called``)."""
+
+    def __init__(  # the base __init__ is deliberately not called (see above)
+        self,
+        opener: Opener,
+        connection: sqlite3.Connection | None = None,
+        *,
+        health: StorageHealth | None = None,
+        name: str = "station.db",
+    ) -> None:
+        self._opener = opener
+        self._conn = connection
+        self._pool: ConnectionPool | None = None
+        self._checkouts = 0
+        self._closed = False
+        self.health = health
+        self.name = name
+        if connection is not None and health is not None:
+            connection.health = health  # type: ignore[attr-defined]
+
+    # -- the sqlite3.Connection API the stores use ------------------------------------------------
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        return self._use().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
+        return self._use().executemany(sql, parameters)
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
+        return self._use().executescript(sql_script)
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        return self._use().cursor(*args, **kwargs)
+
+    def commit(self) -> None:
+        if self._conn is not None:  # a closed connection has nothing to commit
+            self._conn.commit()
+
+    def rollback(self) -> None:
+        if self._conn is not None:  # an evicted connection was never inside a transaction
+            self._conn.rollback()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn is not None and self._conn.in_transaction
+
+    @property
+    def isolation_level(self) -> None:  # type: ignore[override]
+        return None  # every connection is opened in autocommit mode (connection.connect)
+
+    @property
+    def total_changes(self) -> int:
+        return self._use().total_changes
+
+    def __enter__(self) -> PooledConnection:
+        self._use()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any, /) -> Literal[False]:
+        self._use().__exit__(exc_type, exc, tb)
+        return False
+
+    def close(self) -> None:
+        """Close for good (the store is closed): later use raises ``ProgrammingError``."""
+        self._closed = True
+        if self._pool is not None:
+            self._pool.forget(self)
+        self._release()
+
+    # -- pool side ------------------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        """Whether the file is open now (holding descriptors)."""
+        return self._conn is not None
+
+    @property
+    def busy(self) -> bool:
+        """Inside a transaction or checked out: must not be closed now."""
+        return self._checkouts > 0 or self.in_transaction
+
+    @contextlib.contextmanager
+    def checkout(self) -> Iterator[sqlite3.Connection]:
+        """Keep the connection open (never evicted) for the duration of the ``with`` block."""
+        conn = self._use()
+        self._checkouts += 1
+        try:
+            yield conn
+        finally:
+            self._checkouts -= 1
+
+    def _use(self) -> sqlite3.Connection:
+        conn = self._conn
+        if conn is None:
+            conn = self._reopen()
+        elif self._pool is not None:
+            self._pool.touch(self)
+        return conn
+
+    def _reopen(self) -> sqlite3.Connection:
+        if self._closed:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        if self._pool is None:
+            raise sqlite3.ProgrammingError("this store connection is in no pool and not open")
+        return self._pool.open(self)
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = self._opener()
+        except sqlite3.Error as exc:
+            unavailable = StorageUnavailable(f"cannot open {self.name}: {exc}")
+            if self.health is not None:
+                self.health.failed(unavailable)
+            raise unavailable from exc
+        if self.health is not None:
+            conn.health = self.health  # type: ignore[attr-defined]
+        self._conn = conn
+        return conn
+
+    def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except sqlite3.Error as exc:  # the data was committed before; say so and go on
+                LOG.warning("closing %s: %s", self.name, exc)
+
+
+class ConnectionPool:
+    """At most ``size`` open store connections (least recently used closed first).
+
+    ``opened``/``evicted`` count the opens and closes the pool made (for measurements)."""
+
+    def __init__(self, size: int = DEFAULT_POOL_SIZE) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"store pool size must be a positive integer, got {size!r}")
+        self.size = size
+        self.opened = 0
+        self.evicted = 0
+        self._lru: OrderedDict[PooledConnection, None] = OrderedDict()  # oldest first
+        self._members: set[PooledConnection] = set()
+
+    def __len__(self) -> int:
+        """How many connections are open now."""
+        return len(self._lru)
+
+    @property
+    def descriptors(self) -> int:
+        """The descriptors the open connections hold (at most, in WAL mode)."""
+        return len(self._lru) * DESCRIPTORS_PER_CONNECTION
+
+    def manage(self, handle: PooledConnection) -> None:
+        """Take ``handle`` in (from the loop thread): its open connection, if any, counts against
+        ``size`` from now on and the least recently used idle ones are closed past it."""
+        if handle._pool is self:
+            return
+        if handle._pool is not None:
+            raise ValueError("this store connection belongs to another pool")
+        handle._pool = self
+        self._members.add(handle)
+        if handle._conn is not None:
+            self._lru[handle] = None
+            self._trim(keep=handle)
+
+    def forget(self, handle: PooledConnection) -> None:
+        self._lru.pop(handle, None)
+        self._members.discard(handle)
+        handle._pool = None
+
+    def touch(self, handle: PooledConnection) -> None:
+        self._lru.move_to_end(handle)
+
+    def open(self, handle: PooledConnection) -> sqlite3.Connection:
+        """(Re)open ``handle``'s file, making room first.  When the process is out of
+        descriptors, one more idle connection is closed and the open tried once again."""
+        self._trim(keep=None, room=1)
+        try:
+            conn = handle._connect()
+        except StorageUnavailable:
+            if not self._evict_one(keep=None):
+                raise
+            conn = handle._connect()
+        self.opened += 1
+        self._lru[handle] = None
+        return conn
+
+    def close_all(self) -> None:
+        """Close every idle connection (a fleet that stops; tests)."""
+        for handle in list(self._lru):
+            if not handle.busy:
+                self._evict(handle)
+
+    def _trim(self, *, keep: PooledConnection | None, room: int = 0) -> None:
+        while len(self._lru) + room > self.size:
+            if not self._evict_one(keep=keep):
+                return  # everything is busy: stay above size until it is idle again
+
+    def _evict_one(self, *, keep: PooledConnection | None) -> bool:
+        for handle in self._lru:  # least recently used first
+            if handle is not keep and not handle.busy:
+                self._evict(handle)
+                return True
+        return False
+
+    def _evict(self, handle: PooledConnection) -> None:
+        del self._lru[handle]
+        handle._release()
+        self.evicted += 1

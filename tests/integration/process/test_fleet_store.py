@@ -1,0 +1,229 @@
+"""Fleet stores (issue 19): each fleet station keeps its own station.db, but only a bounded pool
+of them is open at a time, so a station holds its websocket and nothing else; nothing it committed
+is lost over a restart of the fleet (queued TransactionEvents, variables set by the CSMS); and a
+fleet that the open-file limit cannot carry says so at once, starts what it can carry, and the
+stations it started answer the CSMS."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from support import PASSWORD, REPO, queued, sim, station_config, transaction
+
+from ocpp_station.config import StationConfig
+from ocpp_station.csms import LocalCSMS
+from ocpp_station.fleet import Fleet
+from ocpp_station.storage import STORE_FILE
+
+COUNT = 50
+POOL = 8
+CHARGING = (1, 17, 33, 50)  # the stations that run a transaction
+
+
+def template(url: str, data_dir: Path) -> StationConfig:
+    return station_config(url, data_dir, station_id="FS")
+
+
+def sid(index: int) -> str:
+    return f"FS-{index:04d}"
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+async def set_timeout(csms: LocalCSMS, station: str, value: int) -> str:
+    answer = await csms.send(
+        station,
+        "SetVariables",
+        {
+            "setVariableData": [
+                {
+                    "component": {"name": "TxCtrlr"},
+                    "variable": {"name": "EVConnectionTimeOut"},
+                    "attributeValue": str(value),
+                }
+            ]
+        },
+    )
+    return str(answer["setVariableResult"][0]["attributeStatus"])
+
+
+async def get_timeout(csms: LocalCSMS, station: str) -> str:
+    answer = await csms.send(
+        station,
+        "GetVariables",
+        {
+            "getVariableData": [
+                {"component": {"name": "TxCtrlr"}, "variable": {"name": "EVConnectionTimeOut"}}
+            ]
+        },
+    )
+    return str(answer["getVariableResult"][0]["attributeValue"])
+
+
+def tx_events(csms: LocalCSMS, station: str, kind: str) -> list[dict[str, Any]]:
+    return [e for e in csms.received("TransactionEvent", station=station) if e["eventType"] == kind]
+
+
+async def test_fleet_of_50_on_a_pool_of_8_keeps_everything_over_a_restart(
+    csms: LocalCSMS, short_tmp: Path
+) -> None:
+    before = open_fds()
+    fleet = Fleet(template(csms.url, short_tmp), COUNT, concurrency=10, store_pool=POOL)
+    report = await fleet.start()
+    assert report.started == COUNT and report.accepted == COUNT and report.limit is None
+    await csms.wait_for(lambda: len(csms.received("StatusNotification")) >= COUNT, timeout=30)
+    assert len(fleet.pool) <= POOL and fleet.pool.evicted >= COUNT - POOL
+
+    # Descriptors: this process also holds the CSMS's end of each websocket; without those, a
+    # station costs its websocket plus its share of the pool (at most 3 per open connection).
+    await csms.wait_for(lambda: len(list(csms.stations())) == COUNT)
+    held = open_fds() - before - len(list(csms.stations()))
+    assert held <= COUNT + fleet.pool.descriptors + 4, held
+    assert held / COUNT <= 2
+
+    # Transactions on four stations; then the CSMS stops answering TransactionEvents and the
+    # transactions end: their Ended events wait in the stations' persistent queues.
+    stations = {s.config.id: s for s in fleet.stations}
+    for index in CHARGING:
+        station = stations[sid(index)]
+        sim(station).plug_in(1, 1)
+        sim(station).present_id_token(1, f"TOKEN{index}")
+    await csms.wait_for(
+        lambda: all(tx_events(csms, sid(i), "Started") for i in CHARGING), timeout=30
+    )
+    started = {sid(i): tx_events(csms, sid(i), "Started")[0] for i in CHARGING}
+    csms.policy.silent = {"TransactionEvent"}
+    for index in CHARGING:
+        sim(stations[sid(index)]).unplug(1)
+
+    def ended_and_queued(index: int) -> bool:
+        station = stations[sid(index)]
+        return transaction(station) is None and queued(station) >= 1
+
+    await csms.wait_for(lambda: all(ended_and_queued(i) for i in CHARGING), timeout=30)
+
+    # Every station writes a variable (a committed write each: the pool opens and closes files).
+    evicted = fleet.pool.evicted
+    answers = await asyncio.gather(*(set_timeout(csms, sid(i), 100 + i) for i in range(1, 51)))
+    assert set(answers) == {"Accepted"}
+    assert fleet.pool.evicted > evicted and len(fleet.pool) <= POOL
+
+    await fleet.stop()
+    assert len(fleet.pool) == 0
+    await csms.wait_for(lambda: not list(csms.stations()), timeout=10)
+    for index in range(1, COUNT + 1):  # every WAL checkpointed into station.db at close
+        assert not (short_tmp / sid(index) / f"{STORE_FILE}-wal").exists()
+
+    # The fleet again: the Ended events are delivered, with the transaction's own id and the
+    # next seqNo; the variables hold what the CSMS set.
+    csms.policy.silent = set()
+    again = Fleet(template(csms.url, short_tmp), COUNT, concurrency=10, store_pool=POOL)
+    try:
+        report = await again.start()
+        assert report.started == COUNT and report.accepted == COUNT
+        await csms.wait_for(
+            lambda: all(tx_events(csms, sid(i), "Ended") for i in CHARGING), timeout=30
+        )
+        restarted = {s.config.id: s for s in again.stations}
+        await csms.wait_for(lambda: all(queued(restarted[sid(i)]) == 0 for i in CHARGING))
+        for index in CHARGING:
+            ended = tx_events(csms, sid(index), "Ended")[-1]
+            tx_id = started[sid(index)]["transactionInfo"]["transactionId"]
+            assert ended["transactionInfo"]["transactionId"] == tx_id
+            assert ended["seqNo"] > started[sid(index)]["seqNo"]
+        values = await asyncio.gather(*(get_timeout(csms, sid(i)) for i in (1, 9, 26, 50)))
+        assert values == ["101", "109", "126", "150"]
+        assert len(again.pool) <= POOL
+    finally:
+        await again.stop()
+
+
+FLEET_TOML = """\
+[station]
+id = "LIM"
+csms_url = "{url}"
+data_dir = "{data}"
+password = "{password}"
+log_level = "WARNING"
+[[evse]]
+id = 1
+connectors = [1]
+[hal]
+backend = "sim"
+tick = 1.0
+"""
+
+LOW_LIMIT = 150
+# The fleet command under a lowered open-file limit (soft and hard: it cannot raise it back).
+UNDER_LIMIT = f"""
+import resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, ({LOW_LIMIT}, {LOW_LIMIT}))
+from ocpp_station.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+async def test_a_fleet_past_the_descriptor_limit_says_so_and_serves_what_it_started(
+    csms: LocalCSMS, short_tmp: Path
+) -> None:
+    config = short_tmp / "fleet.toml"
+    config.write_text(FLEET_TOML.format(url=csms.url, data=short_tmp / "data", password=PASSWORD))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        UNDER_LIMIT,
+        "fleet",
+        "--config",
+        str(config),
+        "--count",
+        "100",
+        "--store-pool",
+        "8",
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert proc.stderr is not None
+        line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
+        # Said at once, before the boot storm, with the number it carries.
+        found = re.search(
+            rf"only (\d+) of 100 stations can run in this process: the open-file limit "
+            rf"{LOW_LIMIT} \(RLIMIT_NOFILE\) carries (\d+) \((\d+) shared descriptors plus one "
+            rf"per station; 100 stations need `ulimit -n (\d+)`\); starting (\d+)",
+            line,
+        )
+        assert found, line
+        carried = int(found.group(1))
+        assert 10 <= carried < 100
+        assert int(found.group(2)) == int(found.group(5)) == carried
+        assert int(found.group(4)) == int(found.group(3)) + 100
+        await csms.wait_received("BootNotification", count=carried, timeout=60)
+        await csms.wait_for(lambda: len(list(csms.stations())) == carried, timeout=30)
+        started = sorted(csms.stations())
+        assert started == [f"LIM-{i:04d}" for i in range(1, carried + 1)]
+
+        # Every started station answers the CSMS, with a committed write each (SetVariables)
+        # through its pool of 8, then a read of what it wrote.
+        async def serve(station: str, value: int) -> str:
+            assert await set_timeout(csms, station, value) == "Accepted"
+            return await get_timeout(csms, station)
+
+        values = await asyncio.wait_for(
+            asyncio.gather(*(serve(s, 200 + i) for i, s in enumerate(started))), 60
+        )
+        assert values == [str(200 + i) for i in range(len(started))]
+        await asyncio.sleep(0.5)  # no station past the limit connects later
+        assert len(csms.received("BootNotification")) == carried
+        assert proc.returncode is None  # still serving
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, err.decode()

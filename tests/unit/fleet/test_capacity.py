@@ -1,0 +1,76 @@
+"""How many stations a fleet process carries: the open-file limit and the available memory are
+turned into a number before the boot storm, and a fleet that cannot carry them all says so in
+one precise line."""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+
+from ocpp_station.fleet_capacity import mem_available_kib, open_fds, out_of_resources, plan
+from ocpp_station.storage import StorageError
+
+LIMITS = {
+    "fds_open": 10,
+    "fds_per_station": 1,
+    "pool_size": 8,
+    "opener_threads": 6,
+    "mem_available_kib": 4 * 1024 * 1024,
+    "kib_per_station": 400,
+}
+
+
+def test_descriptors_bound_the_fleet() -> None:
+    cap = plan(100, fd_limit=140, **LIMITS)  # type: ignore[arg-type]
+    # shared: 10 open + 3 x (8 pool + 6 openers) + 32 spare = 84; 140 - 84 = 56 stations
+    assert cap.shared_fds == 84 and cap.by_fds == 56 and cap.stations == 56
+    assert not cap.enough
+    assert cap.needed_fds == 184
+    assert cap.message == (
+        "only 56 of 100 stations can run in this process: the open-file limit 140 "
+        "(RLIMIT_NOFILE) carries 56 (84 shared descriptors plus one per station; 100 stations "
+        "need `ulimit -n 184`); starting 56, use fewer stations or more processes for the rest"
+    )
+
+
+def test_a_small_fleet_needs_a_small_pool_and_fits() -> None:
+    cap = plan(5, fd_limit=100, **LIMITS)  # type: ignore[arg-type]
+    assert cap.shared_fds == 10 + 3 * (5 + 5) + 32  # never more connections than stations
+    assert cap.enough and cap.stations == 5
+    assert cap.message == "this process carries all 5 stations"
+
+
+def test_memory_bounds_the_fleet() -> None:
+    limits = {**LIMITS, "mem_available_kib": 40_000}
+    cap = plan(1000, fd_limit=20_000, **limits)  # type: ignore[arg-type]
+    assert cap.by_memory == 100 and cap.stations == 100
+    assert "the available memory, 39 MiB, carries 100 (about 400 KiB each)" in cap.message
+    assert "open-file limit" not in cap.message
+    unknown = plan(1000, fd_limit=20_000, **{**LIMITS, "mem_available_kib": None})  # type: ignore[arg-type]
+    assert unknown.by_memory is None and unknown.stations == 1000
+
+
+def test_no_room_at_all_carries_zero() -> None:
+    cap = plan(10, fd_limit=20, **LIMITS)  # type: ignore[arg-type]
+    assert cap.stations == 0 and cap.by_fds == 0
+
+
+def test_out_of_resources_is_recognised_through_the_cause_chain() -> None:
+    emfile = OSError(errno.EMFILE, "Too many open files")
+    assert out_of_resources(emfile)
+    try:
+        try:
+            raise emfile
+        except OSError as exc:
+            raise StorageError("data directory x: cannot write there") from exc
+    except StorageError as wrapped:
+        assert out_of_resources(wrapped)
+    assert out_of_resources(MemoryError())
+    assert not out_of_resources(sqlite3.OperationalError("unable to open database file"))
+    assert not out_of_resources(StorageError("data directory x: is not a directory"))
+
+
+def test_this_process_is_measured() -> None:
+    assert open_fds() > 3
+    available = mem_available_kib()
+    assert available is None or available > 0
