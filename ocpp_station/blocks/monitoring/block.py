@@ -37,7 +37,7 @@ from ocpp_station.blocks.monitoring.monitors import (
 from ocpp_station.blocks.monitoring.predefined import predefined
 from ocpp_station.blocks.monitoring.store import MonitorStore
 from ocpp_station.blocks.monitoring.watch import WatchKey, matches
-from ocpp_station.clock import sleep_or_wake
+from ocpp_station.clock import Wake, sleep_or_wake
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
@@ -64,7 +64,7 @@ class MonitoringBlock(Block):
         self._tech: dict[Address, Tech] = {}
         self._notifications: asyncio.Queue[tuple[dict[str, Any], bool]] = asyncio.Queue()
         self._publications: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._wake = asyncio.Event()
+        self._wake = Wake()
         self._next_event_id = 1
         self._unsubscribe: Any = None
         self._unsubscribe_bus: Any = None
