@@ -142,14 +142,24 @@ class Probe:
                 self.lag.append(max(0.0, loop.time() - t0 - period))
 
 
-def start_charging(fleet: Fleet, probe: Probe, share: float) -> list[Station]:
-    """Plug a car into EVSE 1 of every 1/share-th station and present a token there."""
+def start_charging(fleet: Fleet, probe: Probe, share: float, spread: float = 0.0) -> list[Station]:
+    """Plug a car into EVSE 1 of every 1/share-th station and present a token there; with
+    ``spread`` (seconds), the cars arrive one after the other over that time, as on a real site,
+    instead of all in the same instant (their meter-value timers would then all fire together)."""
     charging = fleet.stations[:: max(1, round(1 / share))] if share > 0 else []
     probe.tx_expected = probe.tx_started + len(charging)
-    for i, station in enumerate(charging):
+    loop = asyncio.get_running_loop()
+
+    def arrive(i: int, station: Station) -> None:
         sim: Any = station.hal  # the sim backend: plug_in / present_id_token
         sim.plug_in(1, 1)
         sim.present_id_token(1, f"FLEETTOKEN{i:05d}", "ISO14443")
+
+    for i, station in enumerate(charging):
+        if spread > 0:
+            loop.call_later(spread * i / len(charging), arrive, i, station)
+        else:
+            arrive(i, station)
     return charging
 
 
@@ -213,9 +223,11 @@ async def measure(n: int, opts: Options) -> dict[str, Any]:
         out["rss_per_station_kib"] = (rss_kib()["VmRSS"] - rss_before) / n
         out["fds_per_station"] = (open_fds() - fds_before) / n
 
-        charging = start_charging(fleet, probe, opts.fleet_charging_share)
+        # The cars arrive over one meter interval: the steady state of a real site.
+        spread = 0.0 if opts.quick else opts.fleet_meter_interval
+        charging = start_charging(fleet, probe, opts.fleet_charging_share, spread)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(probe.all_started.wait(), 30)
+            await asyncio.wait_for(probe.all_started.wait(), 30 + spread)
         out["charging"] = len(charging)
         out["tx_started"] = probe.tx_started
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import math
 import signal
@@ -32,6 +33,7 @@ from ocpp_station import Station
 from ocpp_station.clock import SystemClock
 from ocpp_station.config import StationConfig
 from ocpp_station.fleet_capacity import Capacity, measure, out_of_resources, raise_fd_limit
+from ocpp_station.fleet_heap import HeapFreezer
 from ocpp_station.http.frames import FrameStats
 from ocpp_station.http.pages import FleetPage
 from ocpp_station.http.server import ListenError, PageServer
@@ -123,11 +125,9 @@ class Fleet:
     ``concurrency`` bounds how many stations are starting at once; a slot is held from
     ``Station.start()`` until the station's first BootNotification is answered (any status) or
     ``boot_timeout`` seconds passed.  ``on_frame(station_id, direction, text)`` sees every frame of
-    every station (for measurements); ``station_factory`` builds each station (tests and the
-    benchmark may pass one that sets a clock or a logger; it is called with the keyword
-    arguments ``clock``, ``store_pool`` and, with a hook, ``on_frame``).  Every station is given
-    the fleet's :attr:`clock`, one :class:`~ocpp_station.wheel.WheelClock`: its timers and its sim
-    HAL's ticks share one timer wheel instead of an asyncio timer each.
+    every station (for measurements); ``station_factory`` builds each station with the keywords
+    ``clock`` (the fleet's shared :class:`~ocpp_station.wheel.WheelClock`), ``on_frame`` and
+    ``store_pool``; :mod:`ocpp_station.fleet_heap` keeps them clear of full garbage collections.
 
     Each station keeps its own ``station.db``; at most ``store_pool`` are open at a time
     (:mod:`ocpp_station.storage.pool`).  :meth:`start` starts only the stations the process can
@@ -164,7 +164,7 @@ class Fleet:
         self.failed: dict[str, str] = {}
         self._on_frame = on_frame
         self._factory = station_factory
-        self.clock = WheelClock()
+        self.clock, self._heap = WheelClock(), HeapFreezer()
         self._running: list[Station] = []  # started and not yet stopped
         self._stopping = False
         self._exhausted = False
@@ -173,14 +173,7 @@ class Fleet:
         return len(self.configs)
 
     def _build(self, config: StationConfig) -> Station:
-        hook = self._on_frame
-        if hook is None:
-            return self._factory(config, clock=self.clock, store_pool=self.pool)
-        sid = config.id
-
-        def frame(direction: str, text: str) -> None:
-            hook(sid, direction, text)
-
+        frame = None if self._on_frame is None else functools.partial(self._on_frame, config.id)
         return self._factory(config, clock=self.clock, on_frame=frame, store_pool=self.pool)
 
     def capacity(self) -> Capacity:
@@ -215,6 +208,7 @@ class Fleet:
                     self.not_started += 1
                     return
                 answered.append(await self._start_one(station))
+                self._heap.station_started()
 
         tasks = [
             asyncio.create_task(one(s), name=f"fleet-start:{s.config.id}") for s in self.stations
@@ -226,6 +220,7 @@ class Fleet:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+        self._heap.freeze()
         return FleetStart(
             started=len(self._running),
             answered=sum(answered),
@@ -307,6 +302,7 @@ class Fleet:
         running, self._running = self._running, []
         await asyncio.gather(*(one(s) for s in running))
         self.pool.close_all()
+        self._heap.release()
 
     async def __aenter__(self) -> Fleet:
         await self.start()

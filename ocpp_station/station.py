@@ -377,23 +377,16 @@ class StationCore(StationApi):
             self.spawn(self.bus.publish("is_connected", False), "publish")
 
     async def _storage_watch(self) -> None:
-        """While the store cannot write, try a small write now and then: the station recovers
-        by itself when space (or a writable medium) returns.  Asleep while the store is fine
-        (no timer per station: a fleet of thousands pays nothing for it)."""
-        health = self.store.health
-        trouble = asyncio.Event()
+        """While the store cannot write, probe it now and then (recovered when it writes)."""
+        health, trouble = self.store.health, asyncio.Event()
         health.on_failure = trouble.set
-        try:
-            while True:
-                if health.ok:
-                    trouble.clear()
-                    await trouble.wait()
-                await self.base_clock.sleep(STORAGE_PROBE_INTERVAL)
-                if not health.ok:
-                    self.store.probe()
-        finally:
-            if health.on_failure == trouble.set:
-                health.on_failure = None
+        while True:
+            if health.ok:
+                trouble.clear()
+                await trouble.wait()
+            await self.base_clock.sleep(STORAGE_PROBE_INTERVAL)
+            if not health.ok:
+                self.store.probe()
 
     async def _hal_loop(self) -> None:
         async for event in self.hal.events():

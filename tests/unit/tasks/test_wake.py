@@ -74,9 +74,7 @@ async def test_a_timer_loop_goes_on_after_each_wake_up() -> None:
         await task
 
 
-async def test_a_cancellation_from_outside_still_cancels_with_a_wake_at_the_same_time() -> (
-    None
-):
+async def test_a_cancellation_from_outside_still_cancels_with_a_wake_at_the_same_time() -> None:
     clock = ManualClock()
     wake = Wake()
     sleeper = asyncio.ensure_future(sleep_or_wake(clock, 3600, wake))
