@@ -222,6 +222,7 @@ async def measure(n: int, opts: Options) -> dict[str, Any]:
         await asyncio.sleep(0.5 if opts.quick else 2.0)
         out["rss_per_station_kib"] = (rss_kib()["VmRSS"] - rss_before) / n
         out["fds_per_station"] = (open_fds() - fds_before) / n
+        out["store_pool"] = {"size": fleet.pool.size, "open": len(fleet.pool)}
 
         # The cars arrive over one meter interval: the steady state of a real site.
         spread = 0.0 if opts.quick else opts.fleet_meter_interval
@@ -232,6 +233,7 @@ async def measure(n: int, opts: Options) -> dict[str, Any]:
         out["tx_started"] = probe.tx_started
 
         probe.reset()
+        opened_before = fleet.pool.opened
         probe.recording = True
         cpu0, wall0 = time.process_time(), time.perf_counter()
         await asyncio.sleep(opts.fleet_window)
@@ -242,6 +244,12 @@ async def measure(n: int, opts: Options) -> dict[str, Any]:
         out["meter"] = summary_ms(probe.meter)
         out["lag"] = summary_ms(probe.lag)
         out["window_s"] = opts.fleet_window
+        pool = fleet.pool  # store files opened and closed by the pool, per second of the window
+        out["store_pool"].update(
+            opened=pool.opened,
+            evicted=pool.evicted,
+            opens_per_s=(pool.opened - opened_before) / opts.fleet_window,
+        )
     finally:
         t_stop = time.perf_counter()
         await fleet.stop()

@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         "--store-pool",
         type=int,
         metavar="N",
-        help="at most N station databases open at a time (default: 128)",
+        help="at most N station databases open at a time (default: an eighth of --count, 8-1024)",
     )
     return parser
 
@@ -102,8 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_run(config))
     from ocpp_station.fleet import run_fleet  # lazy: this subcommand only
 
-    pool = {} if args.store_pool is None else {"store_pool": args.store_pool}
-    return asyncio.run(run_fleet(config, args.count, http=args.http, **pool))
+    return asyncio.run(run_fleet(config, args.count, http=args.http, store_pool=args.store_pool))
 
 
 async def _run(config: StationConfig) -> int:

@@ -30,14 +30,15 @@ from typing import Any
 
 from hal.backends.sim import MODEL_OPTIONS
 from ocpp_station import Station
+from ocpp_station import fleet_capacity as limits
 from ocpp_station.clock import SystemClock
 from ocpp_station.config import StationConfig
-from ocpp_station.fleet_capacity import Capacity, measure, out_of_resources, raise_fd_limit
+from ocpp_station.fleet_capacity import raise_fd_limit
 from ocpp_station.fleet_heap import HeapFreezer
 from ocpp_station.http.frames import FrameStats
 from ocpp_station.http.pages import FleetPage
 from ocpp_station.http.server import ListenError, PageServer
-from ocpp_station.storage.pool import DEFAULT_POOL_SIZE, ConnectionPool
+from ocpp_station.storage.pool import ConnectionPool, auto_size
 from ocpp_station.transport import STATION_ID_MAX_LENGTH
 from ocpp_station.wheel import WheelClock
 
@@ -46,10 +47,8 @@ LOG = logging.getLogger("ocpp_station.fleet")
 DEFAULT_CONCURRENCY = 50
 DEFAULT_BOOT_TIMEOUT = 30.0  # seconds a start-up slot waits for the first BootNotification answer
 MAX_COUNT = 100_000
-# Measured (tests/integration/process/test_fleet_store.py, bench fleet): a fleet station holds
-# its websocket only; its station.db is open only while the shared store pool has it.
-FDS_PER_STATION = 1
-KIB_PER_STATION = 400  # measured memory per fleet station (docs/performance.md, fleet)
+FDS_PER_STATION = 1  # measured: its websocket (its station.db is open only while in the pool)
+KIB_PER_STATION = 256  # measured 186-190 KiB per fleet station (docs/performance.md), + margin
 SIM_OPTIONS = frozenset({"tick", *MODEL_OPTIONS})
 
 FrameHook = Callable[[str, str, str], None]  # (station id, "in" | "out", frame text)
@@ -129,9 +128,8 @@ class Fleet:
     ``clock`` (the fleet's shared :class:`~ocpp_station.wheel.WheelClock`), ``on_frame`` and
     ``store_pool``; :mod:`ocpp_station.fleet_heap` keeps them clear of full garbage collections.
 
-    Each station keeps its own ``station.db``; at most ``store_pool`` are open at a time
-    (:mod:`ocpp_station.storage.pool`).  :meth:`start` starts only the stations the process can
-    carry (:mod:`ocpp_station.fleet_capacity`; :attr:`limit` says why).
+    At most ``store_pool`` stations' databases are open at a time (default: an eighth, 8-1024);
+    :meth:`start` starts only the stations the process can carry (:attr:`limit` says why).
     """
 
     def __init__(
@@ -143,7 +141,7 @@ class Fleet:
         boot_timeout: float = DEFAULT_BOOT_TIMEOUT,
         on_frame: FrameHook | None = None,
         station_factory: Callable[..., Station] = Station,
-        store_pool: int = DEFAULT_POOL_SIZE,
+        store_pool: int | None = None,
     ) -> None:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise FleetError(f"concurrency must be a positive integer, got {concurrency!r}")
@@ -153,10 +151,11 @@ class Fleet:
             raise FleetError(f"boot_timeout must be > 0 seconds, got {boot_timeout!r}")
         self.configs = fleet_configs(template, count)
         try:
-            self.pool = ConnectionPool(store_pool)
+            self.pool = ConnectionPool(auto_size(count) if store_pool is None else store_pool)
         except ValueError as exc:
             raise FleetError(str(exc)) from None
         self.limit: str | None = None
+        self.on_limit: Callable[[str], None] = lambda line: LOG.error("fleet: %s", line)
         self.not_started = 0
         self.concurrency = concurrency
         self.boot_timeout = float(boot_timeout)
@@ -168,6 +167,7 @@ class Fleet:
         self._running: list[Station] = []  # started and not yet stopped
         self._stopping = False
         self._exhausted = False
+        self._starts = 0
 
     def __len__(self) -> int:
         return len(self.configs)
@@ -176,9 +176,9 @@ class Fleet:
         frame = None if self._on_frame is None else functools.partial(self._on_frame, config.id)
         return self._factory(config, clock=self.clock, on_frame=frame, store_pool=self.pool)
 
-    def capacity(self) -> Capacity:
+    def capacity(self) -> limits.Capacity:
         """How many of this fleet's stations the process can carry now."""
-        return measure(
+        return limits.measure(
             len(self.configs),
             fds_per_station=FDS_PER_STATION,
             pool_size=self.pool.size,
@@ -204,6 +204,9 @@ class Fleet:
             async with slots:
                 if self._stopping:
                     return
+                self._starts += 1
+                if not self._exhausted:
+                    self._exhaust(limits.descriptors_short(self._starts))
                 if self._exhausted:
                     self.not_started += 1
                     return
@@ -231,10 +234,16 @@ class Fleet:
             limit=self.limit,
         )
 
+    def _exhaust(self, why: str | None) -> None:
+        """Start no more stations: the started ones need what is left of the descriptors."""
+        if why is not None and not self._exhausted:
+            self._exhausted = True
+            self._limit_met(f"{why} after {len(self._running)} stations; no more start", 0)
+
     def _limit_met(self, message: str, left_out: int) -> None:
         self.limit = message
         self.not_started += left_out
-        LOG.error("fleet: %s", message)
+        self.on_limit(message)  # at once: before the boot storm, or when it met the limit
 
     async def _start_one(self, station: Station) -> bool:
         answered = asyncio.Event()
@@ -250,13 +259,8 @@ class Fleet:
             except Exception as exc:  # a broken data_dir or device-model seed: skip this one
                 self.failed[station.config.id] = f"{type(exc).__name__}: {exc}"
                 LOG.error("fleet station %s failed to start: %s", station.config.id, exc)
-                if out_of_resources(exc) and not self._exhausted:
-                    self._exhausted = True  # the started stations need what is left
-                    self._limit_met(
-                        f"out of descriptors or memory after {len(self._running)} stations "
-                        f"({station.config.id}: {exc}); the rest are not started",
-                        0,
-                    )
+                if limits.out_of_resources(exc):
+                    self._exhaust(f"out of descriptors or memory ({station.config.id}: {exc})")
                 with contextlib.suppress(Exception):
                     await station.stop()
                 return False
@@ -302,6 +306,7 @@ class Fleet:
         running, self._running = self._running, []
         await asyncio.gather(*(one(s) for s in running))
         self.pool.close_all()
+        await asyncio.to_thread(self.pool.wait_closed)  # every station.db checkpointed and closed
         self._heap.release()
 
     async def __aenter__(self) -> Fleet:
@@ -319,7 +324,7 @@ async def run_fleet(
     concurrency: int = DEFAULT_CONCURRENCY,
     stop: asyncio.Event | None = None,
     http: str | None = None,
-    store_pool: int = DEFAULT_POOL_SIZE,
+    store_pool: int | None = None,
 ) -> int:
     """The ``fleet`` command: run ``count`` stations until SIGINT/SIGTERM (or ``stop`` is set),
     then stop them cleanly.  ``http`` (``host:port``; default: the template's ``[http] listen``)
@@ -354,9 +359,7 @@ async def run_fleet(
             print(f"ocpp-station fleet: --http {http}: {exc.strerror}", file=sys.stderr)
             return 1
     raise_fd_limit(fleet.capacity().needed_fds)
-    capacity = fleet.capacity()
-    if not capacity.enough:  # said at once, before the boot storm
-        print(f"ocpp-station fleet: {capacity.message}", file=sys.stderr, flush=True)
+    fleet.on_limit = lambda line: print(f"ocpp-station fleet: {line}", file=sys.stderr, flush=True)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
@@ -383,8 +386,6 @@ async def run_fleet(
             )
             for sid, why in report.failed.items():
                 print(f"ocpp-station fleet: {sid}: {why}", file=sys.stderr)
-            if report.limit is not None and capacity.enough:  # met during the boot storm
-                print(f"ocpp-station fleet: {report.limit}", file=sys.stderr, flush=True)
             if report.started == 0:
                 stopper.cancel()
                 return 1

@@ -7,8 +7,9 @@ process at 2,100 stations on a 20,000-descriptor limit: once the descriptors ran
 could open anything, and the started ones stopped answering too.)
 
 The descriptor budget: each station keeps its websocket open (``fds_per_station``); shared by all
-are the open connections of the store pool and of the stores being opened in worker threads (3
-each: ``station.db``, ``-wal``, ``-shm``), the descriptors already open, and a spare for the
+are the open connections of the store pool, of the stores being opened in worker threads and of
+those waiting for a closer thread (3 each: ``station.db``, ``-wal``, ``-shm``), the descriptors
+already open, and a spare for the
 short-lived ones (a reconnect's new socket before the old one is closed, a log file, DNS).
 :func:`plan` is pure; :func:`measure` reads the limits of this process.
 """
@@ -21,9 +22,11 @@ import errno
 import os
 import resource
 
-from ocpp_station.storage.pool import DESCRIPTORS_PER_CONNECTION
+from ocpp_station.storage.offload import OPENERS
+from ocpp_station.storage.pool import DESCRIPTORS_PER_CONNECTION, MAX_CLOSING
 
 SPARE_FDS = 32
+CHECK_EVERY = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +85,10 @@ def plan(
 ) -> Capacity:
     """The capacity for ``count`` stations under these limits (pure)."""
     per_conn = DESCRIPTORS_PER_CONNECTION
-    shared = fds_open + per_conn * (min(pool_size, count) + min(opener_threads, count)) + SPARE_FDS
+    connections = (  # open in the pool, being opened in a thread, waiting to be closed
+        min(pool_size, count) + min(opener_threads, count) + min(MAX_CLOSING, pool_size, count)
+    )
+    shared = fds_open + per_conn * connections + SPARE_FDS
     by_fds = max(0, (fd_limit - shared) // max(1, fds_per_station))
     by_memory = None
     if mem_available_kib is not None and kib_per_station > 0:
@@ -135,6 +141,18 @@ def raise_fd_limit(needed: int) -> int:
     return int(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
+def descriptors_short(starts: int) -> str | None:
+    """Checked before each station start (``starts`` so far; every :data:`CHECK_EVERY`-th one
+    counts ``/proc/self/fd``, a few ms at 10,000 descriptors): why no more station should start
+    when fewer than :data:`SPARE_FDS` descriptors are left (something else in the process took
+    them), else None.  The started stations need that spare: a schema file, a log record, a
+    reopened store."""
+    if starts % CHECK_EVERY != 1 and CHECK_EVERY > 1:
+        return None
+    left = fds_left()
+    return f"only {left} descriptors left" if left < SPARE_FDS else None
+
+
 def fds_left() -> int:
     """Descriptors this process may still open (a large number where it cannot tell)."""
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -145,8 +163,8 @@ def fds_left() -> int:
 
 
 def default_threads() -> int:
-    """The worker threads of asyncio's default executor (``asyncio.to_thread``)."""
-    return min(32, (os.cpu_count() or 1) + 4)
+    """The worker threads that open stations' stores (:mod:`ocpp_station.storage.offload`)."""
+    return OPENERS
 
 
 def open_fds() -> int:

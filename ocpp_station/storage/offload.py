@@ -1,7 +1,7 @@
 """Opening a store off the event loop: a boot storm of a thousand stations must not stall it.
 
 :func:`open_in_thread` runs an opening function (``StationStore.open``, its migrations, the device
-model's seed) in a worker thread with ``asyncio.to_thread``.  What it opens is handed to the loop
+model's seed) in one of :data:`OPENERS` worker threads.  What it opens is handed to the loop
 thread when the function returns and is used from that thread only; the SQLite connection was
 opened with ``check_same_thread=False`` for that hand-over, safe because one thread at a time
 uses it.  A caller cancelled while the thread runs (a fleet stopped during its boot storm) cannot
@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -21,9 +22,19 @@ T = TypeVar("T")
 LOG = logging.getLogger("ocpp_station.storage")
 
 
+# Two threads: a third did not start a boot storm faster on 2 cores, and every thread that
+# seeds a device model takes the GIL from the event loop (and holds 3 descriptors while it opens).
+OPENERS = 2
+_executor: ThreadPoolExecutor | None = None
+
+
 async def open_in_thread(opener: Callable[[], T], close: Callable[[T], None]) -> T:
     """``opener()`` in a worker thread; ``close(result)`` if the caller is cancelled meanwhile."""
-    future = asyncio.ensure_future(asyncio.to_thread(opener))
+    global _executor  # one executor for the process, made on first use
+    if _executor is None:
+        _executor = ThreadPoolExecutor(OPENERS, thread_name_prefix="store-open")
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(_executor, opener)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:

@@ -20,11 +20,12 @@ A connection is never closed under a running transaction or statement:
   never evicted: the pool then stays above ``size`` until it is idle again.
 
 Threads: the pool and the handles it manages are used from the event-loop thread only.  A store is
-opened in a worker thread (:meth:`ocpp_station.storage.StationStore.open` with ``pool=``): its
+opened in a worker thread (:meth:`ocpp_station.storage.StationStore.open`, ``pooled=True``): its
 handle is then *unmanaged* (it keeps the connection it was opened with and is known to no pool)
 until the loop thread calls :meth:`ConnectionPool.manage`.  The connection was opened with
 ``check_same_thread=False``; that is safe because it is used by one thread at a time, the worker
-thread until ``asyncio.to_thread`` returns and the loop thread after.
+thread until the opening function returns (:mod:`ocpp_station.storage.offload`) and the loop
+thread after.
 """
 
 from __future__ import annotations
@@ -32,18 +33,30 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from ocpp_station.storage.health import StorageHealth, StorageUnavailable
 
 DEFAULT_POOL_SIZE = 128
+MAX_AUTO_SIZE = 1024
 DESCRIPTORS_PER_CONNECTION = 3  # station.db, -wal, -shm
+CLOSERS = 2  # threads closing evicted connections (a close checkpoints and syncs the file)
+MAX_CLOSING = 32  # evicted connections waiting for a closer thread, at most
 
 LOG = logging.getLogger("ocpp_station.storage")
 
 Opener = Callable[[], sqlite3.Connection]
+
+
+def auto_size(stations: int) -> int:
+    """The pool a fleet of ``stations`` gets by default: an eighth of them (so the pool costs at
+    most 3/8 of a descriptor per station, and holds the 10 % of a rig's stations that charge and
+    write every few seconds), at least 8 and at most 1024."""
+    return max(8, min(MAX_AUTO_SIZE, stations // 8))
 
 
 class PooledConnection(sqlite3.Connection):
@@ -115,9 +128,12 @@ class PooledConnection(sqlite3.Connection):
     def close(self) -> None:
         """Close for good (the store is closed): later use raises ``ProgrammingError``."""
         self._closed = True
-        if self._pool is not None:
-            self._pool.forget(self)
-        self._release()
+        pool = self._pool
+        if pool is not None:
+            pool.forget(self)
+            pool.dispose(self._detach())
+        else:
+            _close(self._detach(), self.name)
 
     # -- pool side ------------------------------------------------------------------------------
     @property
@@ -155,12 +171,12 @@ class PooledConnection(sqlite3.Connection):
             raise sqlite3.ProgrammingError("this store connection is in no pool and not open")
         return self._pool.open(self)
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, report: bool = True) -> sqlite3.Connection:
         try:
             conn = self._opener()
         except sqlite3.Error as exc:
             unavailable = StorageUnavailable(f"cannot open {self.name}: {exc}")
-            if self.health is not None:
+            if report and self.health is not None:
                 self.health.failed(unavailable)
             raise unavailable from exc
         if self.health is not None:
@@ -168,28 +184,42 @@ class PooledConnection(sqlite3.Connection):
         self._conn = conn
         return conn
 
-    def _release(self) -> None:
+    def _detach(self) -> sqlite3.Connection | None:
         conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.close()
-            except sqlite3.Error as exc:  # the data was committed before; say so and go on
-                LOG.warning("closing %s: %s", self.name, exc)
+        return conn
+
+
+def _close(conn: sqlite3.Connection | None, name: str = "station.db") -> None:
+    if conn is not None:
+        try:
+            conn.close()
+        except sqlite3.Error as exc:  # the data was committed before; say so and go on
+            LOG.warning("closing %s: %s", name, exc)
 
 
 class ConnectionPool:
     """At most ``size`` open store connections (least recently used closed first).
 
-    ``opened``/``evicted`` count the opens and closes the pool made (for measurements)."""
+    Closing a WAL connection checkpoints it: it writes the WAL back into ``station.db`` and syncs
+    it (about 6 ms on this machine's disk), so it is done off the event loop, by up to
+    :data:`CLOSERS` threads; at most :attr:`max_closing` connections wait to be closed (their
+    descriptors count in :func:`ocpp_station.fleet_capacity.plan`), past that the loop closes them
+    itself.  The connection is no longer reachable from the loop when it is handed over (its
+    handle forgot it, and no cursor of it is alive: see the module docstring), so one thread at a
+    time uses it.  ``opened``/``evicted`` count the opens and closes the pool made."""
 
     def __init__(self, size: int = DEFAULT_POOL_SIZE) -> None:
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"store pool size must be a positive integer, got {size!r}")
         self.size = size
+        self.max_closing = min(MAX_CLOSING, size)
         self.opened = 0
         self.evicted = 0
         self._lru: OrderedDict[PooledConnection, None] = OrderedDict()  # oldest first
         self._members: set[PooledConnection] = set()
+        self._closer: ThreadPoolExecutor | None = None
+        self._closing = 0  # handed to the closer threads, not closed yet
+        self._lock = threading.Lock()  # guards _closing (the closer threads decrement it)
 
     def __len__(self) -> int:
         """How many connections are open now."""
@@ -222,14 +252,15 @@ class ConnectionPool:
         self._lru.move_to_end(handle)
 
     def open(self, handle: PooledConnection) -> sqlite3.Connection:
-        """(Re)open ``handle``'s file, making room first.  When the process is out of
-        descriptors, one more idle connection is closed and the open tried once again."""
+        """(Re)open ``handle``'s file, making room first.  When that fails (the process may be
+        out of descriptors), the closes under way are waited for and one more idle connection is
+        closed here, and the open is tried once again."""
         self._trim(keep=None, room=1)
         try:
-            conn = handle._connect()
+            conn = handle._connect(report=False)
         except StorageUnavailable:
-            if not self._evict_one(keep=None):
-                raise
+            self.wait_closed()
+            self._evict_one(keep=None, now=True)
             conn = handle._connect()
         self.opened += 1
         self._lru[handle] = None
@@ -241,19 +272,57 @@ class ConnectionPool:
             if not handle.busy:
                 self._evict(handle)
 
+    def dispose(self, conn: sqlite3.Connection | None) -> None:
+        """Close ``conn``, which nothing uses any more, in a closer thread (or here when too many
+        wait already)."""
+        if conn is None:
+            return
+        with self._lock:
+            queued = self._closing < self.max_closing
+            if queued:
+                self._closing += 1
+        if not queued:
+            _close(conn)
+            return
+        if self._closer is None:
+            self._closer = ThreadPoolExecutor(CLOSERS, thread_name_prefix="store-close")
+        self._closer.submit(self._close_in_thread, conn)
+
+    def _close_in_thread(self, conn: sqlite3.Connection) -> None:
+        try:
+            _close(conn)
+        finally:
+            with self._lock:
+                self._closing -= 1
+
+    @property
+    def closing(self) -> int:
+        """Connections waiting for a closer thread."""
+        return self._closing
+
+    def wait_closed(self) -> None:
+        """Block until every connection handed to the closer threads is closed (it may be called
+        from a worker thread: ``await asyncio.to_thread(pool.wait_closed)``)."""
+        closer, self._closer = self._closer, None
+        if closer is not None:
+            closer.shutdown(wait=True)
+
     def _trim(self, *, keep: PooledConnection | None, room: int = 0) -> None:
         while len(self._lru) + room > self.size:
             if not self._evict_one(keep=keep):
                 return  # everything is busy: stay above size until it is idle again
 
-    def _evict_one(self, *, keep: PooledConnection | None) -> bool:
+    def _evict_one(self, *, keep: PooledConnection | None, now: bool = False) -> bool:
         for handle in self._lru:  # least recently used first
             if handle is not keep and not handle.busy:
-                self._evict(handle)
+                self._evict(handle, now=now)
                 return True
         return False
 
-    def _evict(self, handle: PooledConnection) -> None:
+    def _evict(self, handle: PooledConnection, *, now: bool = False) -> None:
         del self._lru[handle]
-        handle._release()
+        if now:  # its descriptors are needed at once
+            _close(handle._detach(), handle.name)
+        else:
+            self.dispose(handle._detach())
         self.evicted += 1

@@ -79,7 +79,8 @@ class StationStore:
         :class:`~ocpp_station.storage.pool.PooledConnection` that keeps the connection opened here
         until :meth:`join` hands it to a :class:`~ocpp_station.storage.pool.ConnectionPool`, which
         then closes and reopens it as it needs.  ``open`` touches no pool, so it may run in a
-        worker thread (``asyncio.to_thread``); :meth:`join` runs in the event-loop thread."""
+        worker thread (:mod:`ocpp_station.storage.offload`); :meth:`join` runs in the loop
+        thread."""
         log = logger or logging.getLogger("ocpp_station.storage")
         directory = Path(data_dir)
         _prepare(directory, log)

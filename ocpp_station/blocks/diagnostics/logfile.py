@@ -34,12 +34,13 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         return stream
 
     def emit(self, record: logging.LogRecord) -> None:
-        try:
-            super().emit(record)
-        finally:
-            stream, self.stream = self.stream, None
-            if stream is not None:
-                stream.close()
+        super().emit(record)  # reports its own errors (handleError), never raises
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            try:
+                stream.close()  # flushes: a full disk may fail here
+            except Exception:
+                self.handleError(record)
 
 
 class _ClockFormatter(logging.Formatter):

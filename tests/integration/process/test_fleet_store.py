@@ -7,6 +7,7 @@ stations it started answer the CSMS."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sys
@@ -141,6 +142,17 @@ async def test_fleet_of_50_on_a_pool_of_8_keeps_everything_over_a_restart(
         values = await asyncio.gather(*(get_timeout(csms, sid(i)) for i in (1, 9, 26, 50)))
         assert values == ["101", "109", "126", "150"]
         assert len(again.pool) <= POOL
+        # A reset (B11) closes the station's store and opens it again, in a thread, into the pool.
+        boots = len(csms.received("BootNotification", station=sid(9)))
+        answer = await csms.send(sid(9), "Reset", {"type": "Immediate"})
+        assert answer["status"] == "Accepted"
+        await csms.wait_for(
+            lambda: len(csms.received("BootNotification", station=sid(9))) > boots, timeout=30
+        )
+        assert csms.received("BootNotification", station=sid(9))[-1]["reason"] == "RemoteReset"
+        await csms.wait_connected(sid(9))
+        assert await get_timeout(csms, sid(9)) == "109"
+        assert await set_timeout(csms, sid(9), 99) == "Accepted"
     finally:
         await again.stop()
 
@@ -227,3 +239,96 @@ async def test_a_fleet_past_the_descriptor_limit_says_so_and_serves_what_it_star
             proc.terminate()
         _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err.decode()
+
+
+# A program embedding a fleet (60 stations, pool of 8) whose other part takes all but 40 of the
+# descriptors left once 10 stations are connected: the fleet stops starting stations while a
+# spare is left, says so, and the stations it started keep serving the CSMS within that spare
+# (schema files, log records, their pooled databases closed and opened again).
+EXHAUSTED = """
+import asyncio, json, os, resource, sys
+from ocpp_station.config import load_config
+from ocpp_station.fleet import Fleet
+
+resource.setrlimit(resource.RLIMIT_NOFILE, (400, 400))
+
+
+async def main():
+    fleet = Fleet(load_config(sys.argv[1]), 60, concurrency=4, store_pool=8)
+    lines = []
+    fleet.on_limit = lines.append
+    held = []
+
+    async def hog():
+        while fleet.connected() < 10:
+            await asyncio.sleep(0.002)
+        try:
+            while True:
+                held.append(os.open(os.devnull, os.O_RDONLY))
+        except OSError:
+            pass
+        for _ in range(40):
+            os.close(held.pop())
+
+    hogging = asyncio.create_task(hog())
+    report = await fleet.start()
+    await hogging
+    out = {"started": report.started, "not_started": report.not_started, "limit": report.limit,
+           "lines": lines, "held": len(held), "failed": len(report.failed)}
+    print(json.dumps(out), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    for fd in held:
+        os.close(fd)
+    await fleet.stop()
+
+
+asyncio.run(main())
+"""
+
+
+async def test_a_fleet_out_of_descriptors_in_its_boot_storm_stops_and_serves(
+    csms: LocalCSMS, short_tmp: Path
+) -> None:
+    config = short_tmp / "fleet.toml"
+    config.write_text(FLEET_TOML.format(url=csms.url, data=short_tmp / "data", password=PASSWORD))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        EXHAUSTED,
+        str(config),
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,  # the stations that cannot connect say so, often
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        report = json.loads(await asyncio.wait_for(proc.stdout.readline(), 90))
+        assert report["held"] > 100  # the other part of the program took them all
+        assert 10 <= report["started"] < 60
+        assert report["not_started"] == 60 - report["started"] - report["failed"] > 0
+        assert report["limit"] is not None and report["lines"] == [report["limit"]]
+        said = re.fullmatch(
+            r"(only \d+ descriptors left|out of descriptors or memory \(.+\)) after (\d+) "
+            r"stations; no more start",
+            report["limit"],
+        )
+        assert said, report["limit"]
+        assert int(said.group(2)) <= report["started"]
+        connected = sorted(csms.stations())
+        assert len(connected) >= 10
+
+        async def serve(station: str, value: int) -> str:
+            assert await set_timeout(csms, station, value) == "Accepted"
+            return await get_timeout(csms, station)
+
+        values = await asyncio.wait_for(
+            asyncio.gather(*(serve(s, 300 + i) for i, s in enumerate(connected))), 60
+        )
+        assert values == [str(300 + i) for i in range(len(connected))]
+    finally:
+        if proc.returncode is None:
+            proc.stdin.write(b"\n")
+            await proc.stdin.drain()
+        await asyncio.wait_for(proc.wait(), 30)
+    assert proc.returncode == 0

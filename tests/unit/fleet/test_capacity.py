@@ -6,9 +6,21 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from pathlib import Path
 
-from ocpp_station.fleet_capacity import mem_available_kib, open_fds, out_of_resources, plan
+import pytest
+from support import station_config
+
+from ocpp_station.fleet import Fleet, FleetError
+from ocpp_station.fleet_capacity import (
+    descriptors_short,
+    mem_available_kib,
+    open_fds,
+    out_of_resources,
+    plan,
+)
 from ocpp_station.storage import StorageError
+from ocpp_station.storage.pool import auto_size
 
 LIMITS = {
     "fds_open": 10,
@@ -22,20 +34,20 @@ LIMITS = {
 
 def test_descriptors_bound_the_fleet() -> None:
     cap = plan(100, fd_limit=140, **LIMITS)  # type: ignore[arg-type]
-    # shared: 10 open + 3 x (8 pool + 6 openers) + 32 spare = 84; 140 - 84 = 56 stations
-    assert cap.shared_fds == 84 and cap.by_fds == 56 and cap.stations == 56
+    # shared: 10 open + 3 x (8 pool + 6 openers + 8 closing) + 32 spare = 108; 140 - 108 = 32
+    assert cap.shared_fds == 108 and cap.by_fds == 32 and cap.stations == 32
     assert not cap.enough
-    assert cap.needed_fds == 184
+    assert cap.needed_fds == 208
     assert cap.message == (
-        "only 56 of 100 stations can run in this process: the open-file limit 140 "
-        "(RLIMIT_NOFILE) carries 56 (84 shared descriptors plus one per station; 100 stations "
-        "need `ulimit -n 184`); starting 56, use fewer stations or more processes for the rest"
+        "only 32 of 100 stations can run in this process: the open-file limit 140 "
+        "(RLIMIT_NOFILE) carries 32 (108 shared descriptors plus one per station; 100 stations "
+        "need `ulimit -n 208`); starting 32, use fewer stations or more processes for the rest"
     )
 
 
 def test_a_small_fleet_needs_a_small_pool_and_fits() -> None:
     cap = plan(5, fd_limit=100, **LIMITS)  # type: ignore[arg-type]
-    assert cap.shared_fds == 10 + 3 * (5 + 5) + 32  # never more connections than stations
+    assert cap.shared_fds == 10 + 3 * (5 + 5 + 5) + 32  # never more connections than stations
     assert cap.enough and cap.stations == 5
     assert cap.message == "this process carries all 5 stations"
 
@@ -72,5 +84,16 @@ def test_out_of_resources_is_recognised_through_the_cause_chain() -> None:
 
 def test_this_process_is_measured() -> None:
     assert open_fds() > 3
+    assert descriptors_short(1) is None  # plenty left here (the short case: test_fleet_store)
+    assert descriptors_short(2) is None  # counted only every CHECK_EVERY-th start
     available = mem_available_kib()
     assert available is None or available > 0
+
+
+def test_the_default_pool_is_an_eighth_of_the_fleet(tmp_path: Path) -> None:
+    assert [auto_size(n) for n in (1, 40, 1000, 3000, 10_000)] == [8, 8, 125, 375, 1024]
+    config = station_config("ws://127.0.0.1:9/ocpp", tmp_path, station_id="FL")
+    assert Fleet(config, 1000).pool.size == 125
+    assert Fleet(config, 1000, store_pool=16).pool.size == 16
+    with pytest.raises(FleetError, match="store pool size must be a positive integer, got 0"):
+        Fleet(config, 10, store_pool=0)

@@ -48,6 +48,7 @@ def test_at_most_size_open_least_recently_used_closed(stores: list[StationStore]
     assert [handle(s).is_open for s in stores] == [True, False, True, False]
     assert pool.opened == 1 and pool.evicted == 3
     # A closed WAL connection was checkpointed: no -wal/-shm is left, no descriptor held.
+    pool.wait_closed()  # the closes run in closer threads
     s3 = stores[3].path
     assert not s3.with_name(STORE_FILE + "-wal").exists()
     assert not s3.with_name(STORE_FILE + "-shm").exists()
@@ -59,9 +60,11 @@ def test_an_evicted_store_holds_no_descriptor(stores: list[StationStore]) -> Non
     stores[0].state.save("k", {"v": 0})
     before = open_fds()  # all four stores are open (each opened with its connection)
     stores[1].join(pool)  # S1 in, S0 (least recently used) closed: its 3 descriptors freed
+    pool.wait_closed()
     assert open_fds() == before - 3
     stores[2].join(pool)
     stores[3].join(pool)
+    pool.wait_closed()
     assert open_fds() == before - 9  # one connection open: S3's
     assert pool.descriptors == 3 and len(pool) == 1
 
@@ -80,6 +83,7 @@ def test_reopened_store_keeps_its_data_and_the_file_has_every_commit(
     )
     stores[1].join(pool)
     assert not handle(first).is_open
+    pool.wait_closed()
     # Durability: what was committed is in station.db itself, read by another connection.
     with sqlite3.connect(first.path) as other:
         assert other.execute("SELECT id FROM messages ORDER BY id").fetchall() == [
@@ -162,6 +166,23 @@ def test_a_store_that_cannot_reopen_says_so(stores: list[StationStore]) -> None:
     assert stores[0].health.ok is False
     assert stores[0].health.describe()["ok"] is False
     assert stores[1].state.load("k") is None  # the others go on
+
+
+def test_closes_wait_in_threads_up_to_a_bound(tmp_path: Path) -> None:
+    stores = [StationStore.open(tmp_path / f"S{i}", pooled=True) for i in range(6)]
+    pool = ConnectionPool(2)
+    assert pool.max_closing == 2
+    for store in stores:
+        store.join(pool)  # four evicted: at most two wait for a closer thread at a time
+        assert pool.closing <= pool.max_closing
+    pool.wait_closed()
+    assert pool.closing == 0 and pool.evicted == 4
+    for store in stores[:4]:
+        assert not store.path.with_name(STORE_FILE + "-wal").exists()
+    for store in stores:
+        store.close()
+    pool.wait_closed()
+    assert not any(s.path.with_name(STORE_FILE + "-wal").exists() for s in stores)
 
 
 def test_closed_and_unmanaged_handles(tmp_path: Path) -> None:
