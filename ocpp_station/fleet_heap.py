@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 
-FREEZE_EVERY = 200  # started stations between two freezes during a boot storm
+FREEZE_EVERY = 50  # started stations between two freezes during a boot storm
 
 
 class HeapFreezer:
