@@ -59,7 +59,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="tiny sizes (seconds in total)")
     p.add_argument("--results", type=Path, default=RESULTS, help="folder for the JSON results")
     p.add_argument("--calls", type=_positive, help="round trips per call type and station")
-    p.add_argument("--fleet-sizes", type=_sizes, help="e.g. 100,500,1000,2000")
+    p.add_argument("--fleet-sizes", type=_sizes, help="e.g. 1000,5000,10000 (the default)")
     p.add_argument("--fleet-window", type=float, help="seconds measured per fleet size")
     p.add_argument("--queue-messages", type=_positive, help="messages queued before reconnect")
     p.add_argument("--iterations", type=_positive, help="validations per message and validator")

@@ -27,10 +27,12 @@ class Options:
     warmup: int = 200
     rounds: int = 5  # the targets take turns this many times (fair against drift)
     startup_repeats: int = 5
-    fleet_sizes: tuple[int, ...] = (100, 500, 1000, 2000)
-    fleet_window: float = 40.0  # seconds of steady state measured per fleet size
-    fleet_heartbeat: int = 20  # HeartbeatInterval during the fleet run (s)
-    fleet_meter_interval: float = 10.0  # TxUpdatedInterval of the charging stations (s)
+    # Fleet scale (issue 19): a real rig's steady state, heartbeats every 60 s and 10 % of the
+    # stations charging with meter values every 15 s; the window covers a heartbeat interval.
+    fleet_sizes: tuple[int, ...] = (1000, 5000, 10000)
+    fleet_window: float = 75.0  # seconds of steady state measured per fleet size
+    fleet_heartbeat: int = 60  # HeartbeatInterval during the fleet run (s)
+    fleet_meter_interval: float = 15.0  # TxUpdatedInterval of the charging stations (s)
     fleet_charging_share: float = 0.10
     fleet_concurrency: int = 50
     queue_messages: int = 10_000
@@ -50,7 +52,7 @@ class Options:
             rounds=2,
             startup_repeats=1,
             fleet_sizes=(10, 50),
-            fleet_window=2.0,
+            fleet_window=3.0,
             fleet_heartbeat=1,
             fleet_meter_interval=1.0,
             fleet_concurrency=20,

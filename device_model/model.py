@@ -114,6 +114,11 @@ class DeviceModel(StationValues):
         )
 
 
+# One key tuple per (slot, evse, connector) for the whole process: a fleet of thousands of stations
+# with the same layout shares them instead of holding a copy each (about 9 KB per station).
+_KEYS: dict[Key, Key] = {}
+
+
 def _merge(
     defs: Definitions,
     evses: EvseLayout,
@@ -128,6 +133,7 @@ def _merge(
     for var, attr in defs.slots:
         for evse, connector in instances(var.scope, evses):
             key = (attr.slot, evse, connector)
+            key = _KEYS.setdefault(key, key)
             fresh = seeded.get(key, attr.default)
             value: str | None = fresh
             if attr.persistent and not attr.constant:

@@ -12,7 +12,7 @@ import heapq
 import itertools
 import time as _time
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Clock(Protocol):
@@ -87,9 +87,40 @@ class OffsetClock:
         await self.base.sleep(seconds)
 
 
-async def sleep_or_wake(clock: Clock, seconds: float, wake: asyncio.Event) -> None:
+class Wake:
+    """The wake-up signal of a timer loop (:func:`sleep_or_wake`): ``set()`` ends the loop's
+    current sleep early; it stays set until ``clear()``, as an ``asyncio.Event`` does.
+
+    Cheaper than an ``asyncio.Event`` for this one use: no waiter deque, and the sleep it cuts
+    short needs no task of its own (a fleet holds six of these per station)."""
+
+    __slots__ = ("_flag", "_sleeper", "_woken")
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._sleeper: asyncio.Task[Any] | None = None  # the task in sleep_or_wake, if any
+        self._woken = False
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def set(self) -> None:
+        self._flag = True
+        sleeper = self._sleeper
+        if sleeper is not None and not self._woken:
+            self._woken = True
+            sleeper.cancel()  # sleep_or_wake tells this from a cancellation from outside
+
+    def clear(self) -> None:
+        self._flag = False
+
+
+async def sleep_or_wake(clock: Clock, seconds: float, wake: Wake | asyncio.Event) -> None:
     """Wait ``seconds`` on ``clock``, or less if ``wake`` is set meanwhile (a timer loop that new
     input must interrupt: transaction ticks, charging-limit enforcement)."""
+    if isinstance(wake, Wake):
+        await _sleep_or_wake(clock, seconds, wake)
+        return
     sleeper = asyncio.ensure_future(clock.sleep(seconds))
     waker = asyncio.ensure_future(wake.wait())
     try:
@@ -97,6 +128,28 @@ async def sleep_or_wake(clock: Clock, seconds: float, wake: asyncio.Event) -> No
     finally:
         sleeper.cancel()
         waker.cancel()
+
+
+async def _sleep_or_wake(clock: Clock, seconds: float, wake: Wake) -> None:
+    # The sleep runs in the caller's own task; ``wake.set()`` cancels that task, and the
+    # cancellation is taken back here (Task.uncancel, as asyncio.timeout does): a cancellation
+    # from outside (the station stopping) still ends the task.
+    if wake._flag:
+        return
+    task = asyncio.current_task()
+    if task is None or wake._sleeper is not None:
+        raise RuntimeError("sleep_or_wake: one task at a time may sleep on a Wake")
+    wake._sleeper = task
+    wake._woken = False
+    try:
+        await clock.sleep(seconds)
+    except asyncio.CancelledError:
+        if wake._woken and task.uncancel() == 0:
+            return
+        raise
+    finally:
+        wake._sleeper = None
+        wake._woken = False
 
 
 def iso(ts: float) -> str:

@@ -3,14 +3,13 @@
 The template config gives everything but the identity: station ``i`` (1-based) is
 ``<template id>-<i>`` (zero-padded to at least 4 digits), keeps its SQLite files in
 ``<template data_dir>/<its id>``, runs the ``sim`` HAL backend with the template's sim options, and
-has its own websocket and device model.  Fleet stations have no control socket (a thousand Unix
-sockets would cost descriptors and path length for nothing) and no status page of their own (the
-fleet has one: ``run_fleet(..., http=...)``, ``ocpp-station fleet --http``): an embedding program,
-such as the benchmark, reaches them in-process through :attr:`Fleet.stations`.
+has its own websocket and device model.  Fleet stations have no control socket and no status
+page of their own (the fleet has one: ``ocpp-station fleet --http``): an embedding program, such
+as the benchmark, reaches them in-process through :attr:`Fleet.stations`.
 
 Start-up is bounded: at most ``concurrency`` stations are between "starting" and "first
-BootNotification answered" at a time, so a boot storm of thousands of stations neither melts the
-event loop nor opens thousands of TLS/websocket handshakes at once.
+BootNotification answered" at a time, so a boot storm neither melts the event loop nor opens
+thousands of handshakes at once.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import math
 import signal
@@ -33,12 +33,14 @@ from ocpp_station import fleet_capacity as limits
 from ocpp_station.clock import SystemClock
 from ocpp_station.config import StationConfig
 from ocpp_station.fleet_capacity import raise_fd_limit
+from ocpp_station.fleet_heap import HeapFreezer
 from ocpp_station.fleet_live import Monitor
 from ocpp_station.http.frames import FrameStats
 from ocpp_station.http.pages import FleetPage
 from ocpp_station.http.server import ListenError, PageServer
 from ocpp_station.storage.pool import ConnectionPool, auto_size
 from ocpp_station.transport import STATION_ID_MAX_LENGTH
+from ocpp_station.wheel import WheelClock
 
 LOG = logging.getLogger("ocpp_station.fleet")
 
@@ -129,9 +131,10 @@ class Fleet:
     ``concurrency`` bounds how many stations are starting at once; a slot is held from
     ``Station.start()`` until the station's first BootNotification is answered (any status) or
     ``boot_timeout`` seconds passed.  ``on_frame(station_id, direction, text)`` sees every frame of
-    every station (for measurements); ``station_factory`` builds each station (tests and the
-    benchmark may pass one; it gets ``store_pool=``, ``on_frame=``).  ``store_pool``: station
-    databases open at once (default: 1/8 of the stations); ``admission``: which stations start."""
+    every station (for measurements); ``station_factory`` builds each station with the keywords
+    ``clock`` (the fleet's shared :class:`~ocpp_station.wheel.WheelClock`), ``on_frame`` and
+    ``store_pool`` (station databases open at once; default 1/8 of the stations); ``admission``:
+    which stations start; :mod:`ocpp_station.fleet_heap` keeps them out of full collections."""
 
     def __init__(
         self,
@@ -164,6 +167,7 @@ class Fleet:
         self.failed: dict[str, str] = {}
         self._on_frame = on_frame
         self._factory = station_factory
+        self.clock, self._heap = WheelClock(), HeapFreezer()
         self._running: list[Station] = []  # started and not yet stopped
         self._stopping = False
 
@@ -171,15 +175,8 @@ class Fleet:
         return len(self.configs)
 
     def _build(self, config: StationConfig) -> Station:
-        hook = self._on_frame
-        if hook is None:
-            return self._factory(config, store_pool=self.pool)
-        sid = config.id
-
-        def frame(direction: str, text: str) -> None:
-            hook(sid, direction, text)
-
-        return self._factory(config, on_frame=frame, store_pool=self.pool)
+        frame = None if self._on_frame is None else functools.partial(self._on_frame, config.id)
+        return self._factory(config, clock=self.clock, on_frame=frame, store_pool=self.pool)
 
     def capacity(self) -> limits.Capacity:
         """How many of this fleet's stations the process can carry now."""
@@ -205,6 +202,7 @@ class Fleet:
                 if not self.admission.may_start(len(self._running)):
                     return
                 answered.append(await self._start_one(station))
+                self._heap.station_started()
 
         tasks = [
             asyncio.create_task(one(s), name=f"fleet-start:{s.config.id}") for s in self.stations
@@ -216,6 +214,7 @@ class Fleet:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+        self._heap.freeze()
         return FleetStart(
             started=len(self._running),
             answered=sum(answered),
@@ -291,6 +290,7 @@ class Fleet:
         await asyncio.gather(*(one(s) for s in running))
         self.pool.close_all()
         await asyncio.to_thread(self.pool.wait_closed)  # every station.db checkpointed and closed
+        self._heap.release()
 
     async def __aenter__(self) -> Fleet:
         await self.start()

@@ -356,10 +356,13 @@ class StationCore(StationApi, StationLink):
             self.spawn(self.bus.publish("is_connected", False), "publish")
 
     async def _storage_watch(self) -> None:
-        """While the store cannot write, try a small write now and then: the station recovers
-        by itself when space (or a writable medium) returns."""
-        health = self.store.health
+        """While the store cannot write, probe it now and then (recovered when it writes)."""
+        health, trouble = self.store.health, asyncio.Event()
+        health.on_failure = trouble.set
         while True:
+            if health.ok:
+                trouble.clear()
+                await trouble.wait()
             await self.base_clock.sleep(STORAGE_PROBE_INTERVAL)
             if not health.ok:
                 self.store.probe()

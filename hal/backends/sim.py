@@ -3,8 +3,10 @@
 ``hal.open("sim", evses={1: [1]}, clock=clock, tick=0.5, voltage_v=230.0, ...)``.  One task per
 backend advances the model every ``tick`` seconds of the injected clock and queues its events;
 every command and ``sim.*`` action first advances the model to ``clock.time()`` so the energy
-integrates exactly up to the moment of the change.  It is kept light (one task, one queue) so a
-fleet benchmark can run a thousand of them in one process.
+integrates exactly up to the moment of the change.  A clock that offers
+``every(period, callback) -> stop`` (a fleet's shared timer wheel,
+``ocpp_station.wheel.WheelClock``) runs the tick instead, with no task per backend.  It is kept
+light (one task or wheel job, one queue) so a fleet can run thousands of them in one process.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class SimBackend(ChargeController):
         )
         self._queue: asyncio.Queue[HalEvent | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._stop_ticks: Callable[[], None] | None = None
         self._opened = False
         self._closed = False
         self.display = SimDisplay()
@@ -84,13 +87,20 @@ class SimBackend(ChargeController):
         self.model.take_events()  # the snapshot below reports the resulting state
         for event in self.model.snapshot():
             self._queue.put_nowait(event)
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        every = getattr(self._clock, "every", None)
+        if every is not None:  # a clock shared by many stations ticks them all (a fleet)
+            self._stop_ticks = every(self._tick, self._sync)
+        else:
+            self._task = asyncio.get_running_loop().create_task(self._run())
         await asyncio.sleep(0)  # let the task arm its first tick before open() returns
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self._stop_ticks is not None:
+            self._stop_ticks()
+            self._stop_ticks = None
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ocpp_station.clock import Clock, SystemClock, sleep_or_wake
+from ocpp_station.clock import Clock, SystemClock, Wake, sleep_or_wake
 from ocpp_station.logutil import RateLimitedLog
 from ocpp_station.redact import redact_frame
 from ocpp_station.rpc.connection import (
@@ -68,7 +68,7 @@ class RpcEndpoint:
         self._tasks: set[asyncio.Task[Any]] = set()  # handlers, follow-ups, CALL sends
         self._timer: asyncio.Task[None] | None = None
         self._sleeping_until: float | None = None  # the deadline the timer sleeps for
-        self._wake = asyncio.Event()  # the deadline changed
+        self._wake = Wake()  # the deadline changed
         self.on_frame: Callable[[str, str], None] | None = None
         self._notes = RateLimitedLog(self._log, self._clock.time)
 

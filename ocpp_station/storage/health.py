@@ -59,6 +59,7 @@ class StorageHealth:
         self.error: str | None = None
         self.since: float | None = None
         self.failures = 0
+        self.on_failure: Callable[[], None] | None = None  # the station's watch wakes up
 
     @property
     def ok(self) -> bool:
@@ -76,6 +77,8 @@ class StorageHealth:
             self.path,
             exc,
         )
+        if self.on_failure is not None:
+            self.on_failure()
 
     def succeeded(self) -> None:
         if self.error is None:

@@ -10,7 +10,6 @@ comes.  ``DisplayMessageCtrlr.DisplayMessages`` holds how many are configured.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -18,7 +17,7 @@ from ocpp_station.blocks.base import Block
 from ocpp_station.blocks.display import messages
 from ocpp_station.blocks.display.interface import Display
 from ocpp_station.blocks.display.messages import Capabilities, MessageBook
-from ocpp_station.clock import sleep_or_wake
+from ocpp_station.clock import Wake, sleep_or_wake
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
@@ -42,7 +41,7 @@ class DisplayBlock(Block):
         self.book = MessageBook()
         self._others: dict[str, list[dict[str, Any]]] = {}
         self.shown: list[dict[str, Any]] = []
-        self._wake = asyncio.Event()
+        self._wake = Wake()
         self._unsubscribe: Any = None
         sessions.add_finished_listener(self._transaction_finished)
         ctx.handlers.register("SetDisplayMessage", self.on_set)

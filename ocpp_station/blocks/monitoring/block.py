@@ -37,7 +37,7 @@ from ocpp_station.blocks.monitoring.monitors import (
 from ocpp_station.blocks.monitoring.predefined import predefined
 from ocpp_station.blocks.monitoring.store import MonitorStore
 from ocpp_station.blocks.monitoring.watch import WatchKey, matches
-from ocpp_station.clock import sleep_or_wake
+from ocpp_station.clock import Wake, sleep_or_wake
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
@@ -64,7 +64,7 @@ class MonitoringBlock(Block):
         self._tech: dict[Address, Tech] = {}
         self._notifications: asyncio.Queue[tuple[dict[str, Any], bool]] = asyncio.Queue()
         self._publications: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._wake = asyncio.Event()
+        self._wake = Wake()
         self._next_event_id = 1
         self._unsubscribe: Any = None
         self._unsubscribe_bus: Any = None
@@ -353,13 +353,16 @@ class MonitoringBlock(Block):
         if write.tech is not None:
             self._tech[address] = write.tech
         try:
-            status = self.ctx.dm.set(write.component, write.variable, write.value, evse=write.evse)
+            value = write.value
             var = self.ctx.dm.definitions.by_key.get(address.variable_key)
-            if status == "Rejected" and var is not None and var.data_type == "decimal":
-                # a reading beyond the variable's declared range: capped to it
-                value = limits.capped(var, write.value)
-                if value is not None:
-                    self.ctx.dm.set(write.component, write.variable, value, evse=write.evse)
+            if var is not None and var.data_type == "decimal":
+                # a reading beyond the variable's declared range is capped to it, before it is
+                # set: a car charging at 3 x 32 A x 230 V = 22,080 W above a 22,000 W maxLimit
+                # must not cost a rejected write and a warning on every reading
+                inside = limits.capped(var, value)
+                if inside is not None and float(inside) != float(value):
+                    value = inside
+            self.ctx.dm.set(write.component, write.variable, value, evse=write.evse)
         finally:
             self._tech.pop(address, None)
 

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from ocpp_station.blocks.availability.state import StatusChange
 from ocpp_station.blocks.base import Block
 from ocpp_station.blocks.reservation import rules
-from ocpp_station.clock import sleep_or_wake
+from ocpp_station.clock import Wake, sleep_or_wake
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
@@ -52,7 +52,7 @@ class ReservationBlock(Block):
         self._availability = availability
         self.held: list[rules.Reservation] = []
         self._pending: list[dict[str, Any]] = []  # ReservationStatusUpdates not sent yet
-        self._wake = asyncio.Event()
+        self._wake = Wake()
         self._task: asyncio.Task[Any] | None = None
         ctx.handlers.register("ReserveNow", self.on_reserve_now)
         ctx.handlers.register("CancelReservation", self.on_cancel_reservation)

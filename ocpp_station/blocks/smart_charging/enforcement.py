@@ -16,7 +16,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from ocpp_station.blocks.smart_charging.composite import composite_schedule, limit_at
-from ocpp_station.clock import sleep_or_wake
+from ocpp_station.clock import Wake, sleep_or_wake
 from ocpp_station.context import Context
 from ocpp_station.logutil import RateLimitedLog
 
@@ -33,7 +33,7 @@ class Enforcement:
         self.limits: dict[int, tuple[float, int]] = {}
         self._published_inputs: tuple[Any, ...] | None = None
         self._task: asyncio.Task[Any] | None = None
-        self._wake = asyncio.Event()
+        self._wake = Wake()
         self._errors = RateLimitedLog(ctx.log, ctx.now)
 
     def start(self) -> None:

@@ -42,7 +42,7 @@ from ocpp_station.blocks.transactions.remote import RemoteControl, SmartCharging
 from ocpp_station.blocks.transactions.sessions import FinishedListener, Sessions
 from ocpp_station.blocks.transactions.tokens import NoReservations, Reservations, Tokens
 from ocpp_station.blocks.transactions.unsaved import Unsaved, powers_off
-from ocpp_station.clock import sleep_or_wake
+from ocpp_station.clock import Wake, sleep_or_wake
 from ocpp_station.context import Context
 from ocpp_station.storage import StorageUnavailable
 
@@ -113,7 +113,7 @@ class TransactionsBlock(Block):
         self.meter_values = MeterValues(ctx, self)
         self.tokens = Tokens(ctx, self, authorization, availability, held)
         self._tick_task: asyncio.Task[Any] | None = None
-        self._wake = asyncio.Event()
+        self._wake = Wake()
         self._saved: dict[int, tuple[dict[str, Any], float]] = {}  # last state written per EVSE
         self._config: TxConfig | None = None  # read from the device model, dropped on a change
         self._unsubscribe: Callable[[], None] = lambda: None
