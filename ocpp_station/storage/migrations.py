@@ -1,8 +1,8 @@
 """The schema of ``station.db``: an ordered list of migrations and ``PRAGMA user_version``.
 
 ``user_version`` is the number of the last migration applied.  Opening a store applies the missing
-ones in order, each in one transaction together with its new ``user_version`` (a crash leaves the
-previous version, and the migration runs again at the next start).  A file with a version newer
+ones in order, all in one transaction together with the new ``user_version`` (a crash leaves the
+previous version, and the migrations run again at the next start).  A file with a version newer
 than this release knows is refused, never rewritten.  Migrations are only ever appended: a
 released one is never edited.
 
@@ -148,9 +148,13 @@ def migrate(conn: sqlite3.Connection, name: str = "station.db") -> int:
             f"{name}: schema version {found} is newer than this release understands "
             f"({SCHEMA_VERSION})"
         )
-    for migration in MIGRATIONS[found:]:
+    pending = MIGRATIONS[found:]
+    if pending:
+        # Every pending step in ONE transaction (one synced commit, all or nothing): a new
+        # station.db costs one fsync here, not one per version (a fleet creates thousands).
         with transaction(conn):
-            for statement in migration.statements:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version={migration.version:d}")
+            for migration in pending:
+                for statement in migration.statements:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={pending[-1].version:d}")
     return found

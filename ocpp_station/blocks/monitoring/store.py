@@ -8,7 +8,7 @@ every start and are not stored.  Each write is one committed transaction of the 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ocpp_station.blocks.monitoring.monitors import HARD_WIRED, Address, Monitor
 from ocpp_station.storage.connection import transaction
@@ -75,8 +75,11 @@ class MonitorStore:
         with transaction(self._db):
             self._db.executemany("DELETE FROM variable_monitors WHERE id = ?", [(i,) for i in ids])
 
-    def replace_all(self, monitors: Iterable[Monitor]) -> None:
-        """The whole set at once (SetMonitoringBase), in one transaction."""
+    def replace_all(
+        self, monitors: Iterable[Monitor], *, also: Callable[[], None] | None = None
+    ) -> None:
+        """The whole set at once (SetMonitoringBase), in one transaction; ``also()`` (more
+        writes on the same connection) runs inside that transaction."""
         rows = [_row(m) for m in monitors if m.kind != HARD_WIRED]
         with transaction(self._db):
             self._db.execute("DELETE FROM variable_monitors")
@@ -84,3 +87,5 @@ class MonitorStore:
                 f"INSERT INTO variable_monitors ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
                 rows,
             )
+            if also is not None:
+                also()
