@@ -135,3 +135,23 @@ def test_a_failing_initialise_closes_the_store(tmp_path: Path) -> None:
         assert store.schema_version == SCHEMA_VERSION
     finally:
         store.close()
+
+
+def test_unsynced_commits_then_full_again(tmp_path: Path) -> None:
+    from ocpp_station.storage.connection import transaction, unsynced
+
+    store = StationStore.open(tmp_path)
+    conn = store.connection
+    try:
+        with unsynced(conn), transaction(conn):
+            assert conn.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+            store.state.save("defaults", {"v": 1})
+        assert conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+        with pytest.raises(RuntimeError), unsynced(conn), transaction(conn):
+            store.state.save("lost", {"v": 2})
+            raise RuntimeError("rolled back")
+        assert conn.execute("PRAGMA synchronous").fetchone() == (2,)
+        assert store.state.load("defaults") == {"v": 1}
+        assert store.state.load("lost") is None
+    finally:
+        store.close()
