@@ -159,17 +159,18 @@ class StationCore(StationApi, StationLink):
         pool = self._store_pool
 
         def open_stores() -> tuple[StationStore, DeviceModel]:  # in a worker thread
+            dm: list[DeviceModel] = []  # seeded inside open: a new station.db's seed is unsynced
+            seed = settings.seed(cfg)
             store = StationStore.open(
-                cfg.data_dir, logger=self.log, now=self.base_clock.time, pooled=pool is not None
+                cfg.data_dir,
+                logger=self.log,
+                now=self.base_clock.time,
+                pooled=pool is not None,
+                initialise=lambda s: dm.append(
+                    DeviceModel.open(s.connection, cfg.evse_map, seed, clock=self.clock)
+                ),
             )
-            try:
-                seed = settings.seed(cfg)
-                return store, DeviceModel.open(
-                    store.connection, cfg.evse_map, seed, clock=self.clock
-                )
-            except BaseException:
-                store.close()
-                raise
+            return store, dm[0]
 
         self.store, self.dm = await open_in_thread(open_stores, _close_stores)
         self._opened += [self.store, self.dm]
@@ -305,9 +306,8 @@ class StationCore(StationApi, StationLink):
     def spawn(
         self, coro: Awaitable[Any], name: str, *, restart: Factory | None = None
     ) -> asyncio.Task[Any]:
-        """Run a background task owned by the station; its failure is logged, never silent, and
-        a long-running one (``restart``: a factory of a fresh coroutine) is restarted with
-        back-off (:mod:`ocpp_station.tasks`)."""
+        """A background task owned by the station, supervised (:mod:`ocpp_station.tasks`): its
+        failure is logged; with ``restart`` (a fresh coroutine's factory), restarted."""
         return self._group.spawn(coro, name, restart=restart)
 
     def now(self) -> float:

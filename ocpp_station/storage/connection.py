@@ -58,3 +58,15 @@ def rollback(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
         except sqlite3.Error:
             pass  # the error that brought us here is the one to report
+
+
+@contextmanager
+def unsynced(conn: sqlite3.Connection) -> Iterator[None]:
+    """Commits inside are not synced by themselves (``synchronous=NORMAL``; WAL keeps them
+    consistent): only for state that a start after a power cut rebuilds identically (a new
+    station's defaults).  The next synced commit syncs them with it; FULL is back on exit."""
+    conn.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        conn.execute("PRAGMA synchronous=FULL")

@@ -163,6 +163,8 @@ class MessageQueue:
 
     def mark_offline(self) -> int:
         """Set ``offline: true`` in every queued TransactionEvent (E11.FR.07); returns how many."""
+        if not self._count:
+            return 0  # an empty queue (a starting station's, mostly): no statement to run
         cur = self._db.execute(
             "UPDATE messages SET payload = json_set(payload, '$.offline', json('true')) "
             "WHERE action = ? AND json_extract(payload, '$.offline') IS NOT 1",

@@ -158,9 +158,11 @@ def migrate(conn: sqlite3.Connection, name: str = "station.db") -> int:
         )
     pending = MIGRATIONS[found:]
     if pending:
+        # Every pending step in ONE transaction (one synced commit, all or nothing): a new
+        # station.db costs one fsync here, not one per version (a fleet creates thousands).
         with transaction(conn):
             for migration in pending:
                 for statement in migration.statements:
                     conn.execute(statement)
-                conn.execute(f"PRAGMA user_version={migration.version:d}")
+            conn.execute(f"PRAGMA user_version={pending[-1].version:d}")
     return found

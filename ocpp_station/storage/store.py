@@ -62,6 +62,7 @@ class StationStore:
         logger: logging.Logger | None = None,
         now: Callable[[], float] = time.time,
         pooled: bool = False,
+        initialise: Callable[[StationStore], object] | None = None,
     ) -> StationStore:
         """Open (or create) ``data_dir/station.db``, importing a 0.1.0 data directory first
         when there is no ``station.db`` yet, and bring its schema up to date.
@@ -80,11 +81,19 @@ class StationStore:
         until :meth:`join` hands it to a :class:`~ocpp_station.storage.pool.ConnectionPool`, which
         then closes and reopens it as it needs.  ``open`` touches no pool, so it may run in a
         worker thread (:mod:`ocpp_station.storage.offload`); :meth:`join` runs in the loop
-        thread."""
+        thread.
+
+        ``initialise(store)`` runs after the migrations (the device model's seed).  In a
+        ``station.db`` created by this call, the schema and what ``initialise`` writes are
+        committed without a sync each (``synchronous=NORMAL``, which in WAL mode loses no
+        consistency): they are the initial state that a start after a power cut rebuilds
+        identically.  ``synchronous=FULL`` is back before ``open`` returns, so the first
+        commit of the station (anything it reports or answers) syncs them with it."""
         log = logger or logging.getLogger("ocpp_station.storage")
         directory = Path(data_dir)
         _prepare(directory, log)
         path = directory / STORE_FILE
+        fresh = False
         if not path.exists():
             if legacy.legacy_files(directory):
                 with _UMASK_LOCK:  # the umask is the process's: one import at a time
@@ -94,7 +103,7 @@ class StationStore:
                     finally:
                         os.umask(old_umask)
             else:
-                _create_private(path)
+                fresh = _create_private(path)
         try:
             conn = connect(path, factory=ObservedConnection)
         except sqlite3.Error as exc:
@@ -104,11 +113,21 @@ class StationStore:
         conn.health = StorageHealth(str(path), logger=log, now=now)
         try:
             _private(path)
+            if fresh:
+                conn.execute("PRAGMA synchronous=NORMAL")  # until the end of open (see above)
             migrate(conn, STORE_FILE)
             store = cls(_pooled(conn, path) if pooled else conn, path, logger=log)
         except sqlite3.Error as exc:
             conn.close()
             raise StorageError(f"data directory {directory}: {path.name}: {exc}") from None
+        except BaseException:
+            conn.close()
+            raise
+        try:
+            if initialise is not None:
+                initialise(store)
+            if fresh:
+                conn.execute("PRAGMA synchronous=FULL")
         except BaseException:
             conn.close()
             raise
@@ -151,6 +170,20 @@ class StationStore:
 def _prepare(directory: Path, log: logging.Logger) -> None:
     """Create the data directory 0700, or check an existing one; then make sure it is
     writable.  Any problem is a :class:`StorageError` naming the directory and the cause."""
+    try:
+        directory.mkdir(mode=0o700, parents=True)
+    except FileExistsError:
+        pass  # an existing data directory: checked below
+    except OSError as exc:
+        raise StorageError(
+            f"data directory {directory}: cannot be created: {exc.strerror}"
+        ) from None
+    else:
+        # Made here, empty and 0700 (or narrower by the umask): the checks below would find
+        # nothing; and a directory the process could create it can write (a fleet creates
+        # thousands, each check a few system calls).
+        if os.access(directory, os.W_OK):
+            return
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except FileExistsError:
@@ -205,19 +238,21 @@ def _private(path: Path) -> None:
                 file.chmod(0o600)
 
 
-def _create_private(path: Path) -> None:
+def _create_private(path: Path) -> bool:
     """Create an empty ``station.db`` 0600 (a zero-length file is an empty SQLite database);
     SQLite gives its ``-wal`` and ``-shm`` files the mode of the database file.  No umask is
-    changed: stores are opened in worker threads, and the umask belongs to the whole process."""
+    changed: stores are opened in worker threads, and the umask belongs to the whole process.
+    True when this call created it."""
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return
+        return False
     except OSError as exc:
         raise StorageError(
             f"data directory {path.parent}: cannot create {path.name}: {exc.strerror}"
         ) from None
     os.close(fd)
+    return True
 
 
 def _pooled(conn: sqlite3.Connection, path: Path) -> PooledConnection:

@@ -80,13 +80,14 @@ class MonitoringBlock(Block):
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
         record = self.ctx.state.load(STATE_KEY) or {}
+        self._next_event_id = int(record.get("next_event_id", 1))
         if record.get("initialised"):
             self.monitors = MonitorSet([*self._hard_wired(), *self._stored()])
+            if record.get("next_event_id") != self._next_event_id:  # unchanged: not rewritten
+                self._save_record()
         else:  # first start: the factory-default monitors (ActiveMonitoringBase's default)
-            self.monitors.set_base("FactoryDefault", self._predefined)
-            self._store.replace_all(self.monitors)
-        self._next_event_id = int(record.get("next_event_id", 1))
-        self._save_record()
+            self.monitors.set_base("FactoryDefault", self._predefined)  # + record: unsynced
+            self._store.store_defaults(self.monitors, also=self._save_record)
         now = self.ctx.now()
         for monitor in self.monitors:
             self._prime(monitor, now)  # Part 1 4.4: a reboot sets a new Delta reference

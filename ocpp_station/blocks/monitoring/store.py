@@ -8,10 +8,10 @@ every start and are not stored.  Each write is one committed transaction of the 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ocpp_station.blocks.monitoring.monitors import HARD_WIRED, Address, Monitor
-from ocpp_station.storage.connection import transaction
+from ocpp_station.storage.connection import transaction, unsynced
 
 _COLUMNS = (
     "id, kind, component, component_instance, evse, connector, variable, variable_instance, "
@@ -75,12 +75,26 @@ class MonitorStore:
         with transaction(self._db):
             self._db.executemany("DELETE FROM variable_monitors WHERE id = ?", [(i,) for i in ids])
 
-    def replace_all(self, monitors: Iterable[Monitor]) -> None:
-        """The whole set at once (SetMonitoringBase), in one transaction."""
+    def replace_all(
+        self, monitors: Iterable[Monitor], *, also: Callable[[], None] | None = None
+    ) -> None:
+        """The whole set at once (SetMonitoringBase), in one transaction; ``also()`` (more
+        writes on the same connection) runs inside that transaction."""
         rows = [_row(m) for m in monitors if m.kind != HARD_WIRED]
         with transaction(self._db):
-            self._db.execute("DELETE FROM variable_monitors")
-            self._db.executemany(
-                f"INSERT INTO variable_monitors ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
-                rows,
-            )
+            self._replace(rows, also)
+
+    def store_defaults(self, monitors: Iterable[Monitor], *, also: Callable[[], None]) -> None:
+        """A first start's factory defaults: :meth:`replace_all`, not synced by itself (a
+        start after a power cut stores the same again; the next synced commit syncs it)."""
+        rows = [_row(m) for m in monitors if m.kind != HARD_WIRED]
+        with unsynced(self._db), transaction(self._db):
+            self._replace(rows, also)
+
+    def _replace(self, rows: list[tuple[object, ...]], also: Callable[[], None] | None) -> None:
+        self._db.execute("DELETE FROM variable_monitors")
+        self._db.executemany(
+            f"INSERT INTO variable_monitors ({_COLUMNS}) VALUES ({', '.join('?' * 13)})", rows
+        )
+        if also is not None:
+            also()

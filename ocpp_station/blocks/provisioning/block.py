@@ -62,6 +62,7 @@ class Provisioning(Block):
         self._boot_task: asyncio.Task[Any] | None = None
         self._heartbeat_task: asyncio.Task[Any] | None = None
         self.boot_reason = "PowerUp"
+        self._stored_reason: str | None = None  # the reason on disk (None: not read yet)
         self.accepted_once = False
         self._unsubscribe: Callable[[], None] = lambda: None
 
@@ -69,6 +70,8 @@ class Provisioning(Block):
         saved = self.ctx.state.load(BOOT_STATE_KEY)
         if saved and isinstance(saved.get("reason"), str):
             self.boot_reason = saved["reason"]
+        # No record reads as PowerUp: writing PowerUp over it again would change nothing.
+        self._stored_reason = self.boot_reason if saved else "PowerUp"
         self._unsubscribe = self.ctx.dm.subscribe(self._on_variable_change)
 
     async def stop(self) -> None:
@@ -78,7 +81,10 @@ class Provisioning(Block):
 
     def set_boot_reason(self, reason: str) -> None:
         """The reason the next BootNotification gives (a reset stores it before restarting)."""
+        if reason == self._stored_reason:
+            return  # already on disk: no synced write that changes nothing
         self.ctx.state.save(BOOT_STATE_KEY, {"reason": reason})
+        self._stored_reason = reason
 
     def forget_registration(self) -> None:
         """B10.FR.10: the station connected through another network slot; a different CSMS

@@ -137,6 +137,8 @@ class TransactionsBlock(Block):
                 self.ctx.log.error("EVSE %s: %s; starting without it", evse, exc)
                 engine = EvseTransaction(evse)
             self.engines[evse] = engine
+            if persisted is None or persisted == engine.to_persist():  # on disk, or rebuilt
+                self._saved[evse] = (engine.to_persist(), now)  # as is: no write until a change
             if engine.active():
                 # The station lost power (or was killed) mid-transaction: end it with
                 # stoppedReason PowerLoss, continuing its seqNo without a gap.  A car still

@@ -97,3 +97,62 @@ def test_profile_store_on_the_shared_connection_keeps_full_durability(tmp_path: 
     found = ProfileStore(store.connection).get(7)
     assert found is not None and found.profile == profile
     store.close()
+
+
+def test_a_new_store_is_initialised_unsynced_then_full(tmp_path: Path) -> None:
+    """A new station.db: the schema and ``initialise``'s writes (the device model's seed) are
+    the initial state a start after a power cut rebuilds identically, committed without a sync
+    each; the store is back to ``synchronous=FULL`` before ``open`` returns.  An existing file
+    is initialised under FULL."""
+    seen: list[int] = []
+
+    def initialise(store: StationStore) -> None:
+        seen.append(store.connection.execute("PRAGMA synchronous").fetchone()[0])
+        store.state.save("seeded", {"by": "initialise"})
+
+    store = StationStore.open(tmp_path, initialise=initialise)
+    try:
+        assert store.connection.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+        assert store.schema_version == SCHEMA_VERSION
+    finally:
+        store.close()
+    store = StationStore.open(tmp_path, initialise=initialise)
+    try:
+        assert seen == [1, 2]  # NORMAL for the new file, FULL for the existing one
+        assert store.state.load("seeded") == {"by": "initialise"}
+        assert store.connection.execute("PRAGMA synchronous").fetchone() == (2,)
+    finally:
+        store.close()
+
+
+def test_a_failing_initialise_closes_the_store(tmp_path: Path) -> None:
+    def initialise(store: StationStore) -> None:
+        raise RuntimeError("bad seed")
+
+    with pytest.raises(RuntimeError, match="bad seed"):
+        StationStore.open(tmp_path, initialise=initialise)
+    store = StationStore.open(tmp_path)  # the file is usable: nothing was left open or broken
+    try:
+        assert store.schema_version == SCHEMA_VERSION
+    finally:
+        store.close()
+
+
+def test_unsynced_commits_then_full_again(tmp_path: Path) -> None:
+    from ocpp_station.storage.connection import transaction, unsynced
+
+    store = StationStore.open(tmp_path)
+    conn = store.connection
+    try:
+        with unsynced(conn), transaction(conn):
+            assert conn.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+            store.state.save("defaults", {"v": 1})
+        assert conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+        with pytest.raises(RuntimeError), unsynced(conn), transaction(conn):
+            store.state.save("lost", {"v": 2})
+            raise RuntimeError("rolled back")
+        assert conn.execute("PRAGMA synchronous").fetchone() == (2,)
+        assert store.state.load("defaults") == {"v": 1}
+        assert store.state.load("lost") is None
+    finally:
+        store.close()
