@@ -61,6 +61,9 @@ async def test_station_page_status_json_and_live_frames(csms: LocalCSMS, short_t
 async def check_station_page(csms: LocalCSMS, station: Station, control: Path) -> None:
     await csms.wait_for(lambda: station.online)
     await csms.wait_received("StatusNotification", station="PAGE2")
+    # the start's StartupOfTheDevice (A04) leaves the queue: the two reads below see one state
+    await csms.wait_received("SecurityEventNotification", station="PAGE2")
+    await csms.wait_for(lambda: station.status()["queued_messages"] == 0)
     assert station.status_page is not None
     url = station.status_page.url
 
