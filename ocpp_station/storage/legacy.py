@@ -24,6 +24,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from ocpp_station.files import fsync_dir, fsync_file
 from ocpp_station.storage.connection import StorageError, transaction
 from ocpp_station.storage.migrations import migrate
 
@@ -61,9 +62,9 @@ def import_legacy(data_dir: Path, target: Path, log: logging.Logger) -> None:
         migrate(conn, tmp.name)
     finally:
         conn.close()
-    _fsync(tmp)
+    fsync_file(tmp)
     os.replace(tmp, target)
-    _fsync_dir(data_dir)
+    fsync_dir(data_dir)
     log.info("imported %s into %s", ", ".join(p.name for p in found) or "nothing", target.name)
 
 
@@ -80,7 +81,7 @@ def retire(data_dir: Path, log: logging.Logger) -> None:
         os.replace(path, kept)
         log.info("%s was imported into station.db and is kept as %s", path.name, kept.name)
     if found:
-        _fsync_dir(data_dir)
+        fsync_dir(data_dir)
 
 
 def _recover(path: Path, known_version: int) -> None:
@@ -158,22 +159,3 @@ def _free_name(path: Path) -> Path:
 def _remove_with_companions(path: Path) -> None:
     for suffix in ("", *_COMPANIONS):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename in ``path`` durable (POSIX; elsewhere a directory cannot be opened)."""
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ocpp_station.blocks.certificates.layout import INSTALL_USES, roots_dir
-
-DIR_MODE = 0o700
-FILE_MODE = 0o600
+from ocpp_station.files import fsync_dir, make_private_dir, write_atomic
 
 
 @dataclass(frozen=True)
@@ -49,38 +46,6 @@ def fingerprint(certificate: x509.Certificate) -> str:
 
 def pem(certificate: x509.Certificate) -> str:
     return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
-
-
-def make_private_dir(path: Path) -> None:
-    """Create ``path`` (and missing parents) with mode 0700, and narrow it if it was wider."""
-    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    if path.stat().st_mode & 0o777 != DIR_MODE:
-        path.chmod(DIR_MODE)
-
-
-def write_atomic(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
-    """Write ``data`` to ``path``: temp file in the same folder (``mode`` from the start), fsync,
-    rename over the target, fsync the folder."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class RootStore:
@@ -132,7 +97,7 @@ class RootStore:
         """Delete the file of ``entry``; durable on return (OSError when it cannot)."""
         with contextlib.suppress(FileNotFoundError):
             entry.path.unlink()
-        _fsync_dir(entry.path.parent)
+        fsync_dir(entry.path.parent)
 
     def files(self) -> Iterator[Path]:
         yield from self.root.rglob("*")

@@ -15,44 +15,16 @@ other than the TLS set-up, which reads the file itself.
 
 from __future__ import annotations
 
-import contextlib
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ocpp_station.files import make_private_dir, write_atomic
 
 if TYPE_CHECKING:
     from cryptography import x509
 
 CERT, KEY, PENDING_KEY = "cert.pem", "key.pem", "pending-key.pem"
 PREVIOUS_CERT, PREVIOUS_KEY = "previous-cert.pem", "previous-key.pem"
-
-
-def write_atomic(path: Path, data: bytes, mode: int) -> None:
-    """Write ``path`` so that a power loss leaves the old file or the new one, never a part."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)  # an older temp file may have had other bits
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    _sync_dir(path.parent)
-
-
-def _sync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):  # not every file system lets a directory be fsynced
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _mkdir_private(directory: Path) -> None:
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    directory.chmod(0o700)
 
 
 class StationCertificateFiles:
@@ -67,8 +39,8 @@ class StationCertificateFiles:
         return self.dir / name
 
     def _ensure_dir(self) -> None:
-        _mkdir_private(self.certs)
-        _mkdir_private(self.dir)
+        make_private_dir(self.certs)
+        make_private_dir(self.dir)
 
     # -- the pending key ---------------------------------------------------------------------------
     def write_pending_key(self, pem: bytes) -> None:

@@ -11,7 +11,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from pki import make_ca
 
-from ocpp_station.blocks.certificates.store import RootStore, write_atomic
+from ocpp_station.blocks.certificates.store import RootStore
+from ocpp_station.files import write_atomic
 
 
 def mode(path: Path) -> int:
