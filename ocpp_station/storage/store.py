@@ -23,8 +23,10 @@ import contextlib
 import errno
 import logging
 import os
+import shutil
 import sqlite3
 import stat
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -103,7 +105,7 @@ class StationStore:
                     finally:
                         os.umask(old_umask)
             else:
-                fresh = _create_private(path)
+                fresh = _create_from_image(path)
         try:
             conn = connect(path, factory=ObservedConnection)
         except sqlite3.Error as exc:
@@ -238,20 +240,64 @@ def _private(path: Path) -> None:
                 file.chmod(0o600)
 
 
-def _create_private(path: Path) -> bool:
-    """Create an empty ``station.db`` 0600 (a zero-length file is an empty SQLite database);
-    SQLite gives its ``-wal`` and ``-shm`` files the mode of the database file.  No umask is
-    changed: stores are opened in worker threads, and the umask belongs to the whole process.
-    True when this call created it."""
+_IMAGE_LOCK = threading.Lock()
+_image: bytes | None = None
+
+
+def store_image() -> bytes:
+    """The bytes of an empty ``station.db`` at :data:`~.migrations.SCHEMA_VERSION`, already in
+    WAL mode, with no ``-wal`` file: what :func:`connect` plus :func:`migrate` make of a new file,
+    checkpointed.  Built once per process (in the first caller's thread, normally an opener
+    thread), in a private temporary directory, by that very code."""
+    global _image
+    with _IMAGE_LOCK:
+        if _image is None:
+            scratch = tempfile.mkdtemp(prefix="ocpp-station-image-")
+            try:
+                path = Path(scratch) / STORE_FILE
+                conn = connect(path)
+                try:
+                    conn.execute("PRAGMA synchronous=OFF")  # a scratch file: nothing to keep
+                    migrate(conn, STORE_FILE)
+                finally:
+                    conn.close()  # checkpoints the WAL into the file and removes it
+                _image = path.read_bytes()
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+        return _image
+
+
+def _create_from_image(path: Path) -> bool:
+    """Create ``station.db`` 0600 as a copy of :func:`store_image` (a temporary name, written,
+    synced once, then linked to its name): no journal-mode switch (a rollback journal and
+    four syncs on a new file) and no migrations.  SQLite gives its ``-wal`` and ``-shm`` files
+    the mode of the database file.  No umask is changed: stores are opened in worker threads,
+    and the umask belongs to the whole process.  True when this call created it (an existing
+    ``station.db`` is never replaced)."""
+    image = store_image()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return False
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(image)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)  # never over an existing file (O_EXCL's rule)
+        except FileExistsError:
+            return False
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise StorageError(
             f"data directory {path.parent}: cannot create {path.name}: {exc.strerror}"
         ) from None
-    os.close(fd)
     return True
 
 

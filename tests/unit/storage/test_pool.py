@@ -160,6 +160,7 @@ def test_a_store_that_cannot_reopen_says_so(stores: list[StationStore]) -> None:
     pool = ConnectionPool(1)
     stores[0].join(pool)
     stores[1].join(pool)
+    pool.wait_closed()  # the eviction's close is done before the files go
     shutil.rmtree(stores[0].path.parent)  # its medium is gone
     with pytest.raises(StorageUnavailable, match=r"cannot open station\.db"):
         stores[0].state.save("k", {})
