@@ -14,6 +14,8 @@ import logging
 import sqlite3
 from typing import Any
 
+from ocpp_station.storage.connection import unsynced
+
 SAVE_SQL = "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)"
 
 
@@ -44,9 +46,18 @@ class StateRecords:
         row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         return None if row is None else self._decode(key, row[0])
 
-    def save(self, key: str, value: dict[str, Any]) -> None:
-        """Replace the record under ``key`` (committed when this returns)."""
-        self._db.execute(SAVE_SQL, (key, encode_state(key, value)))
+    def save(self, key: str, value: dict[str, Any], *, synced: bool = True) -> None:
+        """Replace the record under ``key`` (committed when this returns).
+
+        ``synced=False``: committed without a sync of its own (:func:`.connection.unsynced`),
+        only for what a start after a power cut rebuilds identically (a first start's
+        defaults); the station's next synced commit syncs it."""
+        text = encode_state(key, value)
+        if synced:
+            self._db.execute(SAVE_SQL, (key, text))
+        else:
+            with unsynced(self._db):
+                self._db.execute(SAVE_SQL, (key, text))
 
     def delete(self, key: str) -> None:
         self._db.execute("DELETE FROM state WHERE key = ?", (key,))

@@ -23,7 +23,7 @@ SEED_SLOT = 0
 class Records(Protocol):
     def load(self, key: str) -> dict[str, Any] | None: ...
 
-    def save(self, key: str, value: dict[str, Any]) -> None: ...
+    def save(self, key: str, value: dict[str, Any], *, synced: bool = True) -> None: ...
 
 
 @dataclass
@@ -38,11 +38,14 @@ class SlotStore:
     def open(cls, records: Records, seed: NetworkProfile) -> tuple[SlotStore, bool]:
         """The slots as stored, and whether the config file's connection changed since the last
         start (then slot 0 holds it again, whatever the CSMS stored there or removed: the site
-        visit wins).  A first start stores the seed and reports no change."""
+        visit wins).  A first start stores the seed and reports no change; that record is what
+        a start after a power cut rebuilds identically, so it is committed without a sync of
+        its own (the station's next synced commit, at the latest the slot of its first
+        connection, syncs it: one fsync less per new station of a fleet's boot storm)."""
         store = cls(records, seed)
         record = records.load(KEY)
         if record is None:
-            store._save()
+            store._save(synced=False)
             return store, False
         slots = record.get("slots")
         if isinstance(slots, Mapping):
@@ -101,7 +104,7 @@ class SlotStore:
             self.stored, self.removed = before
             raise
 
-    def _save(self) -> None:
+    def _save(self, *, synced: bool = True) -> None:
         record: dict[str, Any] = {
             "slots": {str(slot): p.to_record() for slot, p in sorted(self.stored.items())},
             "removed": sorted(self.removed),
@@ -109,4 +112,4 @@ class SlotStore:
         }
         if self.last_good is not None:
             record["lastGood"] = self.last_good
-        self.records.save(KEY, record)
+        self.records.save(KEY, record, synced=synced)

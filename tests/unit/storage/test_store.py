@@ -156,3 +156,21 @@ def test_unsynced_commits_then_full_again(tmp_path: Path) -> None:
         assert store.state.load("lost") is None
     finally:
         store.close()
+
+
+def test_an_unsynced_state_record_is_committed_and_full_is_back(tmp_path: Path) -> None:
+    store = StationStore.open(tmp_path, pooled=True)  # also through a fleet's pooled handle
+    try:
+        store.state.save("defaults", {"v": 1}, synced=False)
+        assert store.connection.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+        with pytest.raises(ValueError):
+            store.state.save("bad", {"v": object()}, synced=False)  # checked before writing
+        assert store.connection.execute("PRAGMA synchronous").fetchone() == (2,)
+    finally:
+        store.close()
+    again = StationStore.open(tmp_path)
+    try:
+        assert again.state.load("defaults") == {"v": 1}
+        assert again.state.load("bad") is None
+    finally:
+        again.close()

@@ -73,7 +73,7 @@ class BrokenRecords:
     def load(self, key: str) -> dict[str, object] | None:
         return None
 
-    def save(self, key: str, value: dict[str, object]) -> None:
+    def save(self, key: str, value: dict[str, object], *, synced: bool = True) -> None:
         if self.broken:
             raise sqlite3.OperationalError("disk I/O error")
         self.saved[key] = value
