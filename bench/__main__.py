@@ -61,6 +61,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--calls", type=_positive, help="round trips per call type and station")
     p.add_argument("--fleet-sizes", type=_sizes, help="e.g. 1000,5000,10000 (the default)")
     p.add_argument("--fleet-window", type=float, help="seconds measured per fleet size")
+    p.add_argument(
+        "--fleet-warm",
+        action="store_true",
+        help="fleet: also a warm storm (the same stations again on their data directories)",
+    )
     p.add_argument("--queue-messages", type=_positive, help="messages queued before reconnect")
     p.add_argument("--iterations", type=_positive, help="validations per message and validator")
     return p
@@ -77,6 +82,7 @@ def options_from(args: argparse.Namespace) -> Options:
         if not args.fleet_window > 0:
             raise ValueError(f"--fleet-window must be > 0 seconds, got {args.fleet_window}")
         opts.fleet_window = args.fleet_window
+    opts.fleet_warm = args.fleet_warm
     if args.queue_messages is not None:
         opts.queue_messages = args.queue_messages
     if args.iterations is not None:

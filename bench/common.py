@@ -35,6 +35,7 @@ class Options:
     fleet_meter_interval: float = 15.0  # TxUpdatedInterval of the charging stations (s)
     fleet_charging_share: float = 0.10
     fleet_concurrency: int = 50
+    fleet_warm: bool = False  # also start each fleet a second time on its data directories
     queue_messages: int = 10_000
     enqueue_messages: int = 1000  # single pushes timed (each one a durable SQLite commit)
     validation_iterations: int = 2000

@@ -31,6 +31,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bench.common import Options, Result, open_fds, rss_kib, subprocess_env, summary_ms
 from bench.fleet_targets import TARGETS, targets
@@ -49,11 +50,14 @@ class CsmsProcess:
         self.url = url
 
     @classmethod
-    async def start(cls, heartbeat_interval: int, compression: str = "deflate") -> CsmsProcess:
+    async def start(
+        cls, heartbeat_interval: int, compression: str = "deflate", port: int = 0
+    ) -> CsmsProcess:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bench.wire",
+            *(["--port", str(port)] if port else []),
             "--heartbeat-interval",
             str(heartbeat_interval),
             "--compression",
@@ -190,9 +194,13 @@ def template(csms_url: str, data_dir: Path, opts: Options) -> StationConfig:
     )
 
 
-async def measure(n: int, opts: Options) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="ocpp-bench-fleet-"))
-    csms = await CsmsProcess.start(opts.fleet_heartbeat)
+async def measure(
+    n: int, opts: Options, data_dir: Path | None = None, port: int = 0
+) -> dict[str, Any]:
+    """One fleet of ``n``; in fresh data directories, or in ``data_dir``'s (kept: a warm storm
+    starts the same stations again on them, with the CSMS on the same ``port``)."""
+    work = data_dir or Path(tempfile.mkdtemp(prefix="ocpp-bench-fleet-"))
+    csms = await CsmsProcess.start(opts.fleet_heartbeat, port=port)
     probe = Probe()
     lag_task = asyncio.create_task(probe.measure_lag())
     fleet = Fleet(
@@ -202,7 +210,7 @@ async def measure(n: int, opts: Options) -> dict[str, Any]:
         boot_timeout=60.0,
         on_frame=probe.on_frame,
     )
-    out: dict[str, Any] = {"n": n}
+    out: dict[str, Any] = {"n": n, "csms_port": urlsplit(csms.url).port}
     try:
         fds_before = out["fds_before"] = open_fds()
         rss_before = rss_kib()["VmRSS"]
@@ -258,7 +266,8 @@ async def measure(n: int, opts: Options) -> dict[str, Any]:
         with contextlib.suppress(asyncio.CancelledError):
             await lag_task
         out["csms"] = await csms.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        if data_dir is None:
+            shutil.rmtree(work, ignore_errors=True)
     p99s = [out["heartbeat"]["p99"], out["meter"]["p99"], out["lag"]["p99"]]
     out["passed"] = bool(
         out["all_accepted"]
@@ -281,7 +290,9 @@ OPTION_FIELDS = (
 )
 
 
-async def measure_in_child(n: int, opts: Options) -> dict[str, Any]:
+async def measure_in_child(
+    n: int, opts: Options, data_dir: Path | None = None, port: int = 0
+) -> dict[str, Any]:
     """Run :func:`measure` in a fresh process, so memory and descriptors are that size's alone
     (a process reuses the memory an earlier, stopped fleet freed: RSS growth would lie)."""
     fields = {name: getattr(opts, name) for name in OPTION_FIELDS}
@@ -291,6 +302,7 @@ async def measure_in_child(n: int, opts: Options) -> dict[str, Any]:
         "bench.fleet_scale",
         str(n),
         json.dumps(fields),
+        *([str(data_dir), str(port)] if data_dir is not None else []),
         stdout=asyncio.subprocess.PIPE,
         env=subprocess_env(),
     )
@@ -299,6 +311,19 @@ async def measure_in_child(n: int, opts: Options) -> dict[str, Any]:
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"fleet of {n} failed (exit {proc.returncode})")
     result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+async def warm_storm(n: int, opts: Options) -> dict[str, Any]:
+    """``n`` stations started twice on the same data directories (what a test rig does every
+    day); the second, warm, run is the result (``warm``: true)."""
+    work = Path(tempfile.mkdtemp(prefix="ocpp-bench-fleet-warm-"))
+    try:
+        cold = await measure_in_child(n, opts, work)
+        result = await measure_in_child(n, opts, work, cold["csms_port"])  # the same URL
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    result["warm"] = True
     return result
 
 
@@ -325,6 +350,8 @@ async def run(opts: Options) -> Result:
         per_station = max(result["fds_per_station"], 1.0)
         base = result["fds_before"] + 64.0
         runs.append(result)
+        if opts.fleet_warm:
+            runs.append(await warm_storm(result["n"], opts))
     rows: list[list[Any]] = []
     for r in runs:
         if "skipped" in r:
@@ -333,7 +360,9 @@ async def run(opts: Options) -> Result:
         met = [key for key, t in r["targets"].items() if not t["met"]]
         rows.append(
             [
-                f"{r['n']} (fd cap)" if "capped_from" in r else r["n"],
+                f"{r['n']} (fd cap)"
+                if "capped_from" in r
+                else (f"{r['n']} (warm)" if r.get("warm") else r["n"]),
                 r["boot_storm_s"],
                 r["storm_rate"],
                 r["storm_lag"]["p99"],
@@ -348,7 +377,7 @@ async def run(opts: Options) -> Result:
                 "all" if r["all_met"] else "missed: " + ", ".join(met or ["registration"]),
             ]
         )
-    passing = [r["n"] for r in runs if r.get("passed")]
+    passing = [r["n"] for r in runs if r.get("passed") and not r.get("warm")]
     largest = max(passing) if passing else 0
     return Result(
         name="fleet",
@@ -385,11 +414,14 @@ async def run(opts: Options) -> Result:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m bench.fleet_scale N OPTIONS_JSON``: one size, its result as a JSON line."""
+    """``python -m bench.fleet_scale N OPTIONS_JSON [DATA_DIR PORT]``: one size, its result as
+    a JSON line (in DATA_DIR's data directories, kept, the CSMS on PORT, when given)."""
     n = int(argv[0])
     opts = Options(**json.loads(argv[1]))
+    data_dir = Path(argv[2]) if len(argv) > 2 else None
+    port = int(argv[3]) if len(argv) > 3 else 0
     raise_fd_limit(n * FDS_PER_STATION + 1024)
-    result = asyncio.run(measure(n, opts))
+    result = asyncio.run(measure(n, opts, data_dir, port))
     print(json.dumps(result), flush=True)
     return 0
 
