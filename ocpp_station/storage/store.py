@@ -289,6 +289,10 @@ def _create_from_image(path: Path) -> bool:
             os.link(tmp, path)  # never over an existing file (O_EXCL's rule)
         except FileExistsError:
             return False
+        except OSError:  # a file system without hard links: a rename, unless one is there now
+            if path.exists():
+                return False
+            os.replace(tmp, path)
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

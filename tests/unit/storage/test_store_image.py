@@ -7,9 +7,12 @@ already in WAL mode, private (0600), and never written over an existing ``statio
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 from pathlib import Path
+
+import pytest
 
 from device_model import DeviceModel
 from ocpp_station import settings
@@ -99,3 +102,19 @@ def test_an_existing_store_is_never_replaced_by_the_image(tmp_path: Path) -> Non
     before = dump(tmp_path / STORE_FILE)
     StationStore.open(tmp_path).close()
     assert dump(tmp_path / STORE_FILE) == before
+
+
+def test_a_file_system_without_hard_links_gets_the_image_by_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(src: object, dst: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    store = StationStore.open(tmp_path)
+    try:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        store.close()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
