@@ -36,11 +36,10 @@ def fsync_dir(path: Path) -> None:
         fsync_file(path)
 
 
-def write_atomic(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
-    """Write ``data`` to ``path``: a temp file in the same folder (``mode`` from the start, also
-    when an older temp file had other bits), fsync, rename over the target, fsync the folder."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+def write_synced(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
+    """Write all of ``data`` to ``path`` (created or truncated, ``mode`` from the start, also
+    when an older file had other bits) and fsync it; the caller renames or links it into place."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         os.fchmod(fd, mode)
         view = memoryview(data)
@@ -49,5 +48,12 @@ def write_atomic(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes, mode: int = FILE_MODE) -> None:
+    """Write ``data`` to ``path``: a temp file in the same folder, synced, renamed over the
+    target, then the folder synced."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    write_synced(tmp, data, mode)
     os.replace(tmp, path)
     fsync_dir(path.parent)

@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ocpp_station.files import write_synced
 from ocpp_station.storage import legacy
 from ocpp_station.storage.connection import StorageError, connect
 from ocpp_station.storage.health import ObservedConnection, StorageHealth
@@ -277,14 +278,7 @@ def _create_from_image(path: Path) -> bool:
     image = store_image()
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            view = memoryview(image)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_synced(tmp, image, 0o600)
         try:
             os.link(tmp, path)  # never over an existing file (O_EXCL's rule)
         except FileExistsError:
