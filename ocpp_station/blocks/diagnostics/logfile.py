@@ -38,6 +38,10 @@ class _PrivateRotatingFileHandler(logging.FileHandler):
         super().__init__(path, mode="a", encoding="utf-8", delay=True)
 
     def _open(self):  # type: ignore[no-untyped-def]
+        folder = os.path.dirname(self.baseFilename)
+        if not os.path.isdir(folder):  # made with the first record (a fleet station may never log)
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            os.chmod(folder, 0o700)  # the data directory's rule: only the station reads it
         stream = super()._open()
         os.chmod(self.baseFilename, 0o600)
         return stream
@@ -99,10 +103,9 @@ class DiagnosticsLog:
         return self.folder / FILENAME
 
     def attach(self, logger: logging.Logger) -> None:
-        """Start writing ``logger``'s records to the file."""
+        """Start writing ``logger``'s records to the file (its folder is made with the first
+        record: a system call less per start of a fleet station, which may never log)."""
         self.detach()
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(self.folder, 0o700)  # the data directory's rule: only the station reads it
         handler = _PrivateRotatingFileHandler(self.path, MAX_BYTES, BACKUPS)
         handler.setFormatter(_ClockFormatter(self._now))
         logger.addHandler(handler)
