@@ -8,7 +8,7 @@ could open anything, and the started ones stopped answering too.)
 
 The descriptor budget: each station keeps its websocket open (``fds_per_station``); shared by all
 are the open connections of the store pool, of the stores being opened in worker threads and of
-those waiting for a closer thread (3 each: ``station.db``, ``-wal``, ``-shm``), the descriptors
+those waiting for a closer thread (2 each: ``station.db`` and ``-wal``), the descriptors
 already open, and a spare for the
 short-lived ones (a reconnect's new socket before the old one is closed, a log file, DNS).
 :func:`plan` is pure; :func:`measure` reads the limits of this process.
@@ -131,11 +131,16 @@ def plan(
     opener_threads: int,
     mem_available_kib: int | None,
     kib_per_station: int,
+    starting: int = 0,
 ) -> Capacity:
-    """The capacity for ``count`` stations under these limits (pure)."""
+    """The capacity for ``count`` stations under these limits (pure); ``starting``: how many
+    stations start at once (each keeps its store open past the pool's size until it booted)."""
     per_conn = DESCRIPTORS_PER_CONNECTION
-    connections = (  # open in the pool, being opened in a thread, waiting to be closed
-        min(pool_size, count) + min(opener_threads, count) + min(MAX_CLOSING, pool_size, count)
+    connections = (  # open in the pool, being opened in a thread, waiting to be closed, starting
+        min(pool_size, count)
+        + min(opener_threads, count)
+        + min(MAX_CLOSING, pool_size, count)
+        + min(starting, count)
     )
     shared = fds_open + per_conn * connections + SPARE_FDS
     by_fds = max(0, (fd_limit - shared) // max(1, fds_per_station))
@@ -156,7 +161,9 @@ def plan(
     )
 
 
-def measure(count: int, pool_size: int, fds_per_station: int, kib_per_station: int) -> Capacity:
+def measure(
+    count: int, pool_size: int, fds_per_station: int, kib_per_station: int, starting: int = 0
+) -> Capacity:
     """:func:`plan` with this process's open-file limit, open descriptors and available memory."""
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     fd_limit = 1 << 30 if soft == resource.RLIM_INFINITY else int(soft)
@@ -169,6 +176,7 @@ def measure(count: int, pool_size: int, fds_per_station: int, kib_per_station: i
         opener_threads=default_threads(),
         mem_available_kib=mem_available_kib(),
         kib_per_station=kib_per_station,
+        starting=starting,
     )
 
 

@@ -19,14 +19,25 @@ class StorageError(Exception):
 
 
 def connect(
-    path: str | os.PathLike[str], factory: type[sqlite3.Connection] = sqlite3.Connection
+    path: str | os.PathLike[str],
+    factory: type[sqlite3.Connection] = sqlite3.Connection,
+    *,
+    exclusive: bool = False,
 ) -> sqlite3.Connection:
     """Open ``path`` in autocommit mode (``isolation_level=None``: every transaction is explicit),
-    WAL, ``synchronous=FULL``."""
+    WAL, ``synchronous=FULL``.
+
+    ``exclusive`` (a fleet station's store, whose one connection at a time the pool manages):
+    ``locking_mode=EXCLUSIVE`` before the first access, so SQLite keeps the WAL index in memory
+    instead of a ``-shm`` file (one file fewer to create and delete per open, no shared memory
+    and no lock calls per transaction); the file stays locked to other processes until the
+    connection closes."""
     conn = sqlite3.connect(
         os.fspath(path), isolation_level=None, check_same_thread=False, factory=factory
     )
     try:
+        if exclusive:
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
     except BaseException:

@@ -2,14 +2,17 @@
 
 Every fleet station keeps its own ``station.db`` (same file, same code, same durability as a
 single station: WAL, ``synchronous=FULL``, a TransactionEvent committed with its engine state in
-one transaction), but an open WAL connection costs three descriptors (the file, ``-wal``,
-``-shm``), so 10,000 stations cannot each keep theirs open.  In a fleet a store's ``connection``
-is a :class:`PooledConnection`: a handle with the ``sqlite3.Connection`` API the store modules use
-(``execute``, ``executemany``, ``in_transaction``, ``isolation_level``, ``with``, cursor
-iteration) that opens its file on use.  A :class:`ConnectionPool` keeps at most ``size`` of those
-connections open and closes the least recently used one past that.  Closing a WAL connection
-checkpoints it and removes ``-wal``/``-shm``: an idle station holds no descriptor, and everything
-it committed is in ``station.db``.
+one transaction), but an open WAL connection costs two descriptors (the file and ``-wal``; a
+pooled connection locks its file exclusively, so SQLite keeps the WAL index in memory, not in a
+``-shm`` file), so 10,000 stations cannot each keep theirs open.  In a fleet a store's
+``connection`` is a :class:`PooledConnection`: a handle with the ``sqlite3.Connection`` API the
+store modules use (``execute``, ``executemany``, ``in_transaction``, ``isolation_level``,
+``with``, cursor iteration) that opens its file on use.  A :class:`ConnectionPool` keeps at most
+``size`` of those connections open and closes the least recently used one past that.  Closing
+a WAL connection checkpoints it and removes ``-wal``: an idle station holds no descriptor, and
+everything it committed is in ``station.db``.  Its exclusive lock goes with the close; until
+then no other process reads the file (a reopen of the same file waits for the close under way:
+SQLite's busy timeout).
 
 A connection is never closed under a running transaction or statement:
 
@@ -31,6 +34,7 @@ thread after.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import sqlite3
 import threading
@@ -43,11 +47,24 @@ from ocpp_station.storage.health import StorageHealth, StorageUnavailable
 
 DEFAULT_POOL_SIZE = 128
 MAX_AUTO_SIZE = 1024
-DESCRIPTORS_PER_CONNECTION = 3  # station.db, -wal, -shm
+DESCRIPTORS_PER_CONNECTION = 2  # station.db and -wal (exclusive locking: no -shm file)
 CLOSERS = 2  # threads closing evicted connections (a close checkpoints and syncs the file)
 MAX_CLOSING = 32  # evicted connections waiting for a closer thread, at most
 
 LOG = logging.getLogger("ocpp_station.storage")
+
+
+class _Held:
+    """The stores that joined inside one :meth:`ConnectionPool.holding` block."""
+
+    def __init__(self) -> None:
+        self.handles: list[PooledConnection] = []
+        self.open = True
+
+
+_HELD: contextvars.ContextVar[_Held | None] = contextvars.ContextVar(
+    "ocpp_station_pool_held", default=None
+)
 
 Opener = Callable[[], sqlite3.Connection]
 
@@ -239,6 +256,10 @@ class ConnectionPool:
             raise ValueError("this store connection belongs to another pool")
         handle._pool = self
         self._members.add(handle)
+        held = _HELD.get()
+        if held is not None and held.open and len(self._lru) < 2 * self.size:  # see holding()
+            handle._checkouts += 1
+            held.handles.append(handle)
         if handle._conn is not None:
             self._lru[handle] = None
             self._trim(keep=handle)
@@ -265,6 +286,24 @@ class ConnectionPool:
         self.opened += 1
         self._lru[handle] = None
         return conn
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Stores that join this pool inside the ``with`` block, in this task (a fleet
+        station's start), are not evicted before the block ends: a station that is still
+        starting would otherwise close and reopen its file on the loop.  Such stores keep the
+        pool above ``size`` by at most ``size`` (past that, a joining store is not held)."""
+        held = _Held()
+        token = _HELD.set(held)
+        try:
+            yield
+        finally:
+            _HELD.reset(token)
+            held.open = False  # tasks spawned inside the block (and copying it) hold nothing
+            for handle in held.handles:
+                handle._checkouts -= 1
+            if len(self._lru) > self.size:
+                self._trim(keep=None)
 
     def close_all(self) -> None:
         """Close every idle connection (a fleet that stops; tests)."""

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from support import station_config
 
-from ocpp_station.fleet import Fleet, FleetError
+from ocpp_station.fleet import Fleet
+from ocpp_station.fleet_config import FleetError
 from ocpp_station.fleet_capacity import (
     descriptors_short,
     mem_available_kib,
@@ -34,20 +35,25 @@ LIMITS = {
 
 def test_descriptors_bound_the_fleet() -> None:
     cap = plan(100, fd_limit=140, **LIMITS)  # type: ignore[arg-type]
-    # shared: 10 open + 3 x (8 pool + 6 openers + 8 closing) + 32 spare = 108; 140 - 108 = 32
-    assert cap.shared_fds == 108 and cap.by_fds == 32 and cap.stations == 32
+    # shared: 10 open + 2 x (8 pool + 6 openers + 8 closing) + 32 spare = 86; 140 - 86 = 54
+    assert cap.shared_fds == 86 and cap.by_fds == 54 and cap.stations == 54
     assert not cap.enough
-    assert cap.needed_fds == 208
+    assert cap.needed_fds == 186
     assert cap.message == (
-        "only 32 of 100 stations can run in this process: the open-file limit 140 "
-        "(RLIMIT_NOFILE) carries 32 (108 shared descriptors plus one per station; 100 stations "
-        "need `ulimit -n 208`); starting 32, use fewer stations or more processes for the rest"
+        "only 54 of 100 stations can run in this process: the open-file limit 140 "
+        "(RLIMIT_NOFILE) carries 54 (86 shared descriptors plus one per station; 100 stations "
+        "need `ulimit -n 186`); starting 54, use fewer stations or more processes for the rest"
     )
+
+
+def test_stations_starting_at_once_count_their_stores() -> None:
+    cap = plan(100, fd_limit=140, starting=10, **LIMITS)  # type: ignore[arg-type]
+    assert cap.shared_fds == 86 + 2 * 10 and cap.stations == 34
 
 
 def test_a_small_fleet_needs_a_small_pool_and_fits() -> None:
     cap = plan(5, fd_limit=100, **LIMITS)  # type: ignore[arg-type]
-    assert cap.shared_fds == 10 + 3 * (5 + 5 + 5) + 32  # never more connections than stations
+    assert cap.shared_fds == 10 + 2 * (5 + 5 + 5) + 32  # never more connections than stations
     assert cap.enough and cap.stations == 5
     assert cap.message == "this process carries all 5 stations"
 

@@ -59,14 +59,14 @@ def test_an_evicted_store_holds_no_descriptor(stores: list[StationStore]) -> Non
     stores[0].join(pool)
     stores[0].state.save("k", {"v": 0})
     before = open_fds()  # all four stores are open (each opened with its connection)
-    stores[1].join(pool)  # S1 in, S0 (least recently used) closed: its 3 descriptors freed
+    stores[1].join(pool)  # S1 in, S0 (least recently used) closed: its 2 descriptors freed
     pool.wait_closed()
-    assert open_fds() == before - 3
+    assert open_fds() == before - 2
     stores[2].join(pool)
     stores[3].join(pool)
     pool.wait_closed()
-    assert open_fds() == before - 9  # one connection open: S3's
-    assert pool.descriptors == 3 and len(pool) == 1
+    assert open_fds() == before - 6  # one connection open: S3's
+    assert pool.descriptors == 2 and len(pool) == 1
 
 
 def test_reopened_store_keeps_its_data_and_the_file_has_every_commit(
