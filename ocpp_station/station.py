@@ -166,6 +166,7 @@ class StationCore(StationApi, StationLink):
                 logger=self.log,
                 now=self.base_clock.time,
                 pooled=pool is not None,
+                preload=True,
                 initialise=lambda s: dm.append(
                     DeviceModel.open(s.connection, cfg.evse_map, seed, clock=self.clock)
                 ),
@@ -236,6 +237,7 @@ class StationCore(StationApi, StationLink):
         await self.hal.open()
         for block in self.blocks.all():
             await block.start()
+        self.store.state.release()  # the records preloaded for the blocks' start
         self._trust_changed()  # the certificate store is loaded: its CSMS roots
         self.spawn(self._hal_loop(), "hal", restart=self._hal_loop)
         self.spawn(self.sender.run(), "queue", restart=self.sender.run)

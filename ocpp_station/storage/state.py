@@ -40,9 +40,29 @@ class StateRecords:
     ) -> None:
         self._db = connection
         self._log = logger or logging.getLogger("ocpp_station.storage")
+        self._read: dict[str, str] | None = None  # every record, while :meth:`preload` holds
+
+    def preload(self) -> None:
+        """Read every record in one statement, for the loads of a start (a dozen blocks load
+        theirs): ``StationStore.open`` calls it in its worker thread, so the start reads none
+        on the event loop.  Writes through this object keep it current; :meth:`release` (at
+        the end of the start) drops it, and loads read the table again."""
+        self._read = dict(self._db.execute("SELECT key, value FROM state").fetchall())
+
+    def release(self) -> None:
+        self._read = None
+
+    def written(self, key: str, text: str) -> None:
+        """``text`` was committed under ``key`` by another writer of the table (a queued
+        TransactionEvent with its engine state)."""
+        if self._read is not None:
+            self._read[key] = text
 
     def load(self, key: str) -> dict[str, Any] | None:
         """The record saved under ``key``; None when there is none (or it is unreadable)."""
+        if self._read is not None:
+            text = self._read.get(key)
+            return None if text is None else self._decode(key, text)
         row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         return None if row is None else self._decode(key, row[0])
 
@@ -58,9 +78,12 @@ class StateRecords:
         else:
             with unsynced(self._db):
                 self._db.execute(SAVE_SQL, (key, text))
+        self.written(key, text)
 
     def delete(self, key: str) -> None:
         self._db.execute("DELETE FROM state WHERE key = ?", (key,))
+        if self._read is not None:
+            self._read.pop(key, None)
 
     def items(self) -> list[tuple[str, dict[str, Any]]]:
         """Every readable record, ordered by key."""

@@ -54,8 +54,8 @@ class StationStore:
         log = logger or logging.getLogger("ocpp_station.storage")
         self.connection = connection
         self.path = path
-        self.messages = MessageQueue(connection, logger=log)
         self.state = StateRecords(connection, logger=log)
+        self.messages = MessageQueue(connection, logger=log, on_state=self.state.written)
 
     @classmethod
     def open(
@@ -66,6 +66,7 @@ class StationStore:
         now: Callable[[], float] = time.time,
         pooled: bool = False,
         initialise: Callable[[StationStore], object] | None = None,
+        preload: bool = False,
     ) -> StationStore:
         """Open (or create) ``data_dir/station.db``, importing a 0.1.0 data directory first
         when there is no ``station.db`` yet, and bring its schema up to date.
@@ -86,19 +87,25 @@ class StationStore:
         worker thread (:mod:`ocpp_station.storage.offload`); :meth:`join` runs in the loop
         thread.
 
+        ``preload``: read every state record now (:meth:`.StateRecords.preload`; the station
+        releases them when its blocks have started).
+
         ``initialise(store)`` runs after the migrations (the device model's seed).  In a
-        ``station.db`` created by this call, the schema and what ``initialise`` writes are
-        committed without a sync each (``synchronous=NORMAL``, which in WAL mode loses no
-        consistency): they are the initial state that a start after a power cut rebuilds
-        identically.  ``synchronous=FULL`` is back before ``open`` returns, so the first
-        commit of the station (anything it reports or answers) syncs them with it."""
+        ``station.db`` created by this call, what ``initialise`` writes is committed with
+        ``synchronous=OFF``: no sync at all, not even of the new ``-wal`` file's header and
+        folder entry.  That is safe here and only here: it is the initial state that a start
+        after a power cut rebuilds identically, no checkpoint runs meanwhile (the file stays
+        the synced image), and a WAL that lost its header or frames is ignored by SQLite as a
+        whole (checksums).  ``synchronous=FULL`` is back before ``open`` returns: the first
+        synced commit of the station (anything it reports or answers), or the checkpoint when
+        the connection closes, syncs the ``-wal`` file and its folder entry with it."""
         log = logger or logging.getLogger("ocpp_station.storage")
         directory = Path(data_dir)
-        _prepare(directory, log)
+        made = _prepare(directory, log)  # a directory made here is empty: nothing to look for
         path = directory / STORE_FILE
         fresh = False
-        if not path.exists():
-            if legacy.legacy_files(directory):
+        if made or not path.exists():
+            if not made and legacy.legacy_files(directory):
                 with _UMASK_LOCK:  # the umask is the process's: one import at a time
                     old_umask = os.umask(0o077)  # the import's files: 0600 (a password is there)
                     try:
@@ -108,16 +115,17 @@ class StationStore:
             else:
                 fresh = _create_from_image(path)
         try:
-            conn = connect(path, factory=ObservedConnection)
+            conn = connect(path, factory=ObservedConnection, exclusive=pooled)
         except sqlite3.Error as exc:
             message = f"data directory {directory}: cannot open {path.name}: {exc}"
             raise StorageError(message) from None
         assert isinstance(conn, ObservedConnection)
         conn.health = StorageHealth(str(path), logger=log, now=now)
         try:
-            _private(path)
+            if not made:  # (files made here are 0600 already)
+                _private(path)
             if fresh:
-                conn.execute("PRAGMA synchronous=NORMAL")  # until the end of open (see above)
+                conn.execute("PRAGMA synchronous=OFF")  # until the end of open (see above)
             migrate(conn, STORE_FILE)
             store = cls(_pooled(conn, path) if pooled else conn, path, logger=log)
         except sqlite3.Error as exc:
@@ -131,10 +139,13 @@ class StationStore:
                 initialise(store)
             if fresh:
                 conn.execute("PRAGMA synchronous=FULL")
+            if preload:  # a station's start: its record loads, read here (off the event loop)
+                store.state.preload()
         except BaseException:
             conn.close()
             raise
-        legacy.retire(directory, log)
+        if not made:
+            legacy.retire(directory, log)
         return store
 
     def join(self, pool: ConnectionPool) -> None:
@@ -170,9 +181,10 @@ class StationStore:
         self.connection.close()
 
 
-def _prepare(directory: Path, log: logging.Logger) -> None:
+def _prepare(directory: Path, log: logging.Logger) -> bool:
     """Create the data directory 0700, or check an existing one; then make sure it is
-    writable.  Any problem is a :class:`StorageError` naming the directory and the cause."""
+    writable.  Any problem is a :class:`StorageError` naming the directory and the cause.
+    True when this call created the directory (then it is empty)."""
     try:
         directory.mkdir(mode=0o700, parents=True)
     except FileExistsError:
@@ -186,7 +198,7 @@ def _prepare(directory: Path, log: logging.Logger) -> None:
         # nothing; and a directory the process could create it can write (a fleet creates
         # thousands, each check a few system calls).
         if os.access(directory, os.W_OK):
-            return
+            return True
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except FileExistsError:
@@ -230,6 +242,7 @@ def _prepare(directory: Path, log: logging.Logger) -> None:
         raise StorageError(
             f"data directory {directory}: cannot write there: {exc.strerror}"
         ) from None
+    return False
 
 
 def _private(path: Path) -> None:
@@ -304,6 +317,6 @@ def _pooled(conn: sqlite3.Connection, path: Path) -> PooledConnection:
     opened it (WAL, ``synchronous=FULL``, every write observed by the same health record)."""
 
     def opener() -> sqlite3.Connection:
-        return connect(path, factory=ObservedConnection)
+        return connect(path, factory=ObservedConnection, exclusive=True)
 
     return PooledConnection(opener, conn, health=getattr(conn, "health", None), name=path.name)

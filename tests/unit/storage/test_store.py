@@ -101,9 +101,9 @@ def test_profile_store_on_the_shared_connection_keeps_full_durability(tmp_path: 
 
 def test_a_new_store_is_initialised_unsynced_then_full(tmp_path: Path) -> None:
     """A new station.db: the schema and ``initialise``'s writes (the device model's seed) are
-    the initial state a start after a power cut rebuilds identically, committed without a sync
-    each; the store is back to ``synchronous=FULL`` before ``open`` returns.  An existing file
-    is initialised under FULL."""
+    the initial state a start after a power cut rebuilds identically, committed without any
+    sync (``synchronous=OFF``); the store is back to ``synchronous=FULL`` before ``open``
+    returns.  An existing file is initialised under FULL."""
     seen: list[int] = []
 
     def initialise(store: StationStore) -> None:
@@ -118,7 +118,7 @@ def test_a_new_store_is_initialised_unsynced_then_full(tmp_path: Path) -> None:
         store.close()
     store = StationStore.open(tmp_path, initialise=initialise)
     try:
-        assert seen == [1, 2]  # NORMAL for the new file, FULL for the existing one
+        assert seen == [0, 2]  # OFF for the new file, FULL for the existing one
         assert store.state.load("seeded") == {"by": "initialise"}
         assert store.connection.execute("PRAGMA synchronous").fetchone() == (2,)
     finally:
