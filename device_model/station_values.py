@@ -231,9 +231,14 @@ class StationValues:
         variable_instance: str | None = None,
         attribute: str = "Actual",
         source: str = "station",
+        synced: bool = True,
     ) -> str:
         """Internal write by the station (mutability not checked; type and limits are).
-        Returns a SetVariableStatusEnumType value; constant attributes are Rejected."""
+        Returns a SetVariableStatusEnumType value; constant attributes are Rejected.
+
+        ``synced=False``: committed without a sync of its own, only for a value the next start
+        gets again before it matters (the HeartbeatInterval of a BootNotification answer); the
+        store's next synced commit syncs it."""
         if (component, component_instance or None) not in self.definitions.components:
             return "UnknownComponent"
         where = Where(
@@ -269,19 +274,22 @@ class StationValues:
         old = self.value_of(var, attribute, evse or 0, connector or 0)
         change = Change(var, attr, evse or 0, connector or 0, old, text)
         try:
-            self.commit([change], source)
+            self.commit([change], source, synced=synced)
         except Exception:
             log.exception("%s: could not store the new value", shown)
             return "Rejected"
         return "RebootRequired" if var.reboot_required and old != text else "Accepted"
 
-    def commit(self, changes: list[Change], source: str) -> None:
+    def commit(self, changes: list[Change], source: str, *, synced: bool = True) -> None:
         """Store ``changes`` (one transaction), update memory, then notify subscribers."""
         real = [c for c in changes if c.old != c.new]
         self._store.write(
-            (addressing.row_key(c.var, c.attr.type, c.evse, c.connector), c.new)
-            for c in real
-            if c.attr.persistent and not c.attr.constant
+            (
+                (addressing.row_key(c.var, c.attr.type, c.evse, c.connector), c.new)
+                for c in real
+                if c.attr.persistent and not c.attr.constant
+            ),
+            synced=synced,
         )
         for c in real:
             self._values[(c.attr.slot, c.evse, c.connector)] = c.new

@@ -137,19 +137,29 @@ class Store:
         rows = self._connection().execute(_SELECT).fetchall()
         return {tuple(row[:7]): row[7] for row in rows}
 
-    def write(self, rows: Iterable[tuple[RowKey, str | None]]) -> None:
-        """Upsert ``rows`` in one transaction: all of them are committed, or none."""
+    def write(self, rows: Iterable[tuple[RowKey, str | None]], *, synced: bool = True) -> None:
+        """Upsert ``rows`` in one transaction: all of them are committed, or none.
+
+        ``synced=False`` (the connection's owner keeps WAL and ``synchronous=FULL``): this
+        commit is not synced by itself (``synchronous=NORMAL`` for it, consistent in WAL mode);
+        the next synced commit on the connection syncs it."""
         params = [(*key, value) for key, value in rows]
         if not params:
             return
         conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
+        if not synced:
+            conn.execute("PRAGMA synchronous=NORMAL")
         try:
-            conn.executemany(_UPSERT, params)
-            conn.execute("COMMIT")
-        except BaseException:
-            _rollback(conn)
-            raise
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_UPSERT, params)
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+        finally:
+            if not synced:
+                conn.execute("PRAGMA synchronous=FULL")
 
     def close(self) -> None:
         """Stop using the database; closes the connection only when the store opened it."""

@@ -34,6 +34,8 @@ class MessageLog(Protocol):
         now: float,
         state_key: str | None = None,
         state: dict[str, Any] | None = None,
+        *,
+        synced: bool = True,
     ) -> list[int]: ...
 
 
@@ -112,10 +114,13 @@ class Dispatcher:
             self._log.warning("%s not delivered: %s", action, exc)
         return None
 
-    def enqueue(self, action: str, payload: dict[str, Any]) -> None:
+    def enqueue(self, action: str, payload: dict[str, Any], *, synced: bool = True) -> None:
         """Store in the persistent queue: delivered in order, kept over a reconnect or a power
-        loss, retried as ``MessageAttempts``/``MessageAttemptInterval`` say."""
-        self.commit([(action, payload)])
+        loss, retried as ``MessageAttempts``/``MessageAttemptInterval`` say (``synced``: see
+        :meth:`~ocpp_station.storage.messages.MessageQueue.push_batch`)."""
+        self._messages.push_batch([(action, payload)], self._now(), synced=synced)
+        self._sender.wake()
+        self.offline = False
 
     def commit(
         self,

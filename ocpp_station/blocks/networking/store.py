@@ -40,8 +40,8 @@ class SlotStore:
         start (then slot 0 holds it again, whatever the CSMS stored there or removed: the site
         visit wins).  A first start stores the seed and reports no change; that record is what
         a start after a power cut rebuilds identically, so it is committed without a sync of
-        its own (the station's next synced commit, at the latest the slot of its first
-        connection, syncs it: one fsync less per new station of a fleet's boot storm)."""
+        its own (the station's next synced commit syncs it: one fsync less per new station of
+        a fleet's boot storm)."""
         store = cls(records, seed)
         record = records.load(KEY)
         if record is None:
@@ -93,9 +93,12 @@ class SlotStore:
         self._save_or_restore(before)
 
     def connected_on(self, slot: int) -> None:
+        """Remember the slot of a successful connection (B10.FR.07), committed without a sync
+        of its own: a power cut that loses it only makes the next start try the slots in
+        priority order, and that start's connection records it again."""
         if self.last_good != slot:
             self.last_good = slot
-            self._save()
+            self._save(synced=False)
 
     def _save_or_restore(self, before: tuple[dict[int, NetworkProfile], set[int]]) -> None:
         try:

@@ -131,7 +131,11 @@ class Provisioning(Block):
         if response["status"] == "Accepted":
             interval = int(response.get("interval", 0))
             if interval > 0:  # B01.FR.04: the interval becomes the heartbeat interval
-                self.ctx.dm.set("OCPPCommCtrlr", "HeartbeatInterval", interval, source="csms")
+                # Not synced by itself: every start asks the CSMS again before a heartbeat, so
+                # a power cut can lose nothing of it (one fsync less per start of a fleet).
+                self.ctx.dm.set(
+                    "OCPPCommCtrlr", "HeartbeatInterval", interval, source="csms", synced=False
+                )
             if previous != "Accepted":
                 # The reason is spent: the next boot without a reset is a power-up again.
                 self.set_boot_reason("PowerUp")

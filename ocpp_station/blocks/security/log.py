@@ -2,7 +2,8 @@
 
 Table ``security_log`` (migration 5), one row per event in the order raised (``seq``).  The log
 is rolling (the A04.FR.04 note recommends it): it keeps the newest :data:`LIMIT` events and
-drops the oldest in the same transaction that adds a new one, so it never grows past the limit.
+drops the oldest right after adding a new one (a power cut between the two leaves one extra
+event until the next append).
 Dropping the oldest is not a clearing of the log (no ``SecurityLogWasCleared``): the station
 has no operation that clears it.  Key material never reaches it (A01.FR.12): callers give only
 the event type and a technical description.
@@ -13,10 +14,11 @@ the event's RFC 3339 timestamp (so GetLog's time window selects lines, N01).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from dataclasses import dataclass
 
-from ocpp_station.storage.connection import transaction
+from ocpp_station.storage.connection import unsynced
 
 LIMIT = 1000  # events kept; the oldest beyond it are dropped
 
@@ -51,16 +53,29 @@ class SecurityLogStore:
         self._db = connection
         self.limit = limit
 
-    def append(self, timestamp: str, kind: str, tech_info: str | None, critical: bool) -> LogEntry:
-        """Write one event (committed when this returns) and drop what is beyond the limit."""
-        with transaction(self._db):
+    def append(
+        self,
+        timestamp: str,
+        kind: str,
+        tech_info: str | None,
+        critical: bool,
+        *,
+        synced: bool = True,
+    ) -> LogEntry:
+        """Write one event (committed when this returns) and drop what is beyond the limit.
+
+        ``synced=False``: the commit is not synced by itself, for a caller whose very next
+        statement is a synced commit on the same store (a critical event's queued
+        notification), which syncs both."""
+        with contextlib.nullcontext() if synced else unsynced(self._db):
             cursor = self._db.execute(
                 "INSERT INTO security_log (timestamp, type, tech_info, critical) "
                 "VALUES (?, ?, ?, ?)",
                 (timestamp, kind, tech_info, int(critical)),
             )
             seq = int(cursor.lastrowid or 0)
-            self._db.execute("DELETE FROM security_log WHERE seq <= ?", (seq - self.limit,))
+            if seq > self.limit:  # the oldest go (no statement while the log is not full)
+                self._db.execute("DELETE FROM security_log WHERE seq <= ?", (seq - self.limit,))
         return LogEntry(seq, timestamp, kind, tech_info, critical)
 
     def entries(self) -> list[LogEntry]:
