@@ -198,7 +198,7 @@ def build_blocks(
     availability = AvailabilityBlock(ctx, sessions)
     reservation = ReservationBlock(ctx, availability)
     smart_charging = SmartChargingBlock(
-        ctx, sessions, open_store=lambda: ProfileStore(store.connection)
+        ctx, sessions, open_store=lambda: ProfileStore(store.connection, has_table=True)
     )
     transactions = TransactionsBlock(
         ctx,

@@ -62,8 +62,8 @@ class SmartChargingBlock(Block):
         self.store = self._open_store()
         # K02.FR.05: TxProfiles of transactions that ended while the station was down go.
         running = set(self._transactions().values())
-        for stored in self.store.find(purposes=[TX_PROFILE]):
-            if stored.transaction_id not in running:
+        for stored in self.store.all():
+            if stored.purpose == TX_PROFILE and stored.transaction_id not in running:
                 self.store.remove_transaction(stored.transaction_id or "", stored.evse_id)
         self.profiles_changed()  # Entries[ChargingProfiles] is not persistent: count what is stored
         self.enforcement.start()

@@ -113,10 +113,12 @@ class ProfileStore:
 
     ``path`` is a database file (created when missing) or an open :class:`sqlite3.Connection`
     owned by the caller: then no PRAGMA is set on it (its owner's durability policy holds) and
-    :meth:`close` leaves it open.
+    :meth:`close` leaves it open; ``has_table``: the caller's schema holds the table already.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | sqlite3.Connection) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | sqlite3.Connection, *, has_table: bool = False
+    ) -> None:
         if isinstance(path, sqlite3.Connection):
             self._conn = path
             self._owned = False
@@ -125,8 +127,11 @@ class ProfileStore:
             self._owned = True
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")  # K01.FR.27: durable when answered
-        with self._transaction():
+        if not has_table:  # (the station store's migrations made it: no statement at a start)
             self._conn.execute(CHARGING_PROFILES_TABLE)
+        # Every profile, read once and kept until this store changes the table (it is the
+        # table's only writer in a station): the enforcement reads them at every look.
+        self._all: list[StoredProfile] | None = None
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -174,6 +179,7 @@ class ProfileStore:
             if old.id != profile_id and same_slot(old, new)
         ]
         text = json.dumps(profile, separators=(",", ":"), sort_keys=True)
+        self._all = None
         with self._transaction():
             self._conn.execute("DELETE FROM charging_profiles WHERE id = ?", (profile_id,))
             self._conn.executemany(
@@ -224,6 +230,7 @@ class ProfileStore:
         sql = "DELETE FROM charging_profiles"
         if where:
             sql += " WHERE " + " AND ".join(where)
+        self._all = None
         with self._transaction():
             cur = self._conn.execute(sql, args)
         return int(cur.rowcount)
@@ -233,6 +240,7 @@ class ProfileStore:
 
         With ``evse_id`` the TxProfiles on that EVSE that carry no transactionId go too.
         """
+        self._all = None
         with self._transaction():
             cur = self._conn.execute(
                 "DELETE FROM charging_profiles WHERE purpose = ? AND (transaction_id = ?"
@@ -289,11 +297,14 @@ class ProfileStore:
         return found[0] if found else None
 
     def all(self) -> list[StoredProfile]:
-        return self.find()
+        """Every profile, ordered by id (from memory after the first read)."""
+        if self._all is None:
+            self._all = self.find()
+        return list(self._all)
 
     def count(self) -> int:
         """Installed profiles, for SmartChargingCtrlr.EntriesChargingProfiles."""
-        return int(self._conn.execute("SELECT COUNT(*) FROM charging_profiles").fetchone()[0])
+        return len(self.all())
 
     def close(self) -> None:
         if self._owned:
