@@ -27,89 +27,28 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from hal.backends.sim import MODEL_OPTIONS
 from ocpp_station import Station
 from ocpp_station import fleet_capacity as limits
 from ocpp_station.clock import SystemClock
 from ocpp_station.config import StationConfig
 from ocpp_station.fleet_capacity import raise_fd_limit
+from ocpp_station.fleet_config import FleetError, fleet_configs
 from ocpp_station.fleet_heap import HeapFreezer
 from ocpp_station.fleet_live import Monitor
 from ocpp_station.http.frames import FrameStats
 from ocpp_station.http.pages import FleetPage
 from ocpp_station.http.server import ListenError, PageServer
 from ocpp_station.storage.pool import ConnectionPool, auto_size
-from ocpp_station.transport import STATION_ID_MAX_LENGTH
 from ocpp_station.wheel import WheelClock
 
 LOG = logging.getLogger("ocpp_station.fleet")
 
 DEFAULT_CONCURRENCY = 50
 DEFAULT_BOOT_TIMEOUT = 30.0  # seconds a start-up slot waits for the first BootNotification answer
-MAX_COUNT = 100_000
 FDS_PER_STATION = 1  # measured: its websocket (its station.db is open only while in the pool)
 KIB_PER_STATION = 256  # measured 186-190 KiB per fleet station (docs/performance.md), + margin
-SIM_OPTIONS = frozenset({"tick", *MODEL_OPTIONS})
 
 FrameHook = Callable[[str, str, str], None]  # (station id, "in" | "out", frame text)
-
-
-class FleetError(ValueError):
-    """A template or count the fleet cannot use (the message names the problem)."""
-
-
-def station_id(template_id: str, index: int, count: int) -> str:
-    """The id of station ``index`` (1-based) of ``count``: ``CS-0001``; wider past 9999."""
-    width = max(4, len(str(count)))
-    return f"{template_id}-{index:0{width}d}"
-
-
-def fleet_configs(
-    template: StationConfig, count: int, indices: range | None = None
-) -> list[StationConfig]:
-    """The configs of a fleet of ``count`` stations made from ``template`` (pure); only those of
-    the 1-based ``indices`` when given (a shard or a worker's slice: ``fleet_shard``)."""
-    if isinstance(count, bool) or not isinstance(count, int):
-        raise FleetError(f"count must be an integer, got {count!r}")
-    if not 1 <= count <= MAX_COUNT:
-        raise FleetError(f"count must be between 1 and {MAX_COUNT}, got {count}")
-    if template.hal_backend != "sim":
-        raise FleetError(
-            f"{template.source}: [hal] backend must be 'sim' for a fleet of simulated stations, "
-            f"got {template.hal_backend!r}"
-        )
-    unknown = sorted(set(template.hal_options) - SIM_OPTIONS)
-    if unknown:
-        raise FleetError(
-            f"{template.source}: [hal]: unknown sim option(s) {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(SIM_OPTIONS))}"
-        )
-    last = station_id(template.id, count, count)
-    if len(last) > STATION_ID_MAX_LENGTH:
-        raise FleetError(
-            f"{template.source}: station.id: fleet ids such as {last!r} are longer than "
-            f"{STATION_ID_MAX_LENGTH} characters; use a shorter template id"
-        )
-    if indices is None:
-        indices = range(1, count + 1)
-    elif indices.step != 1 or (indices and not 1 <= indices[0] <= indices[-1] <= count):
-        raise FleetError(f"station indices {indices!r} are not a slice of 1..{count}")
-    configs = []
-    for index in indices:
-        sid = station_id(template.id, index, count)
-        configs.append(
-            dataclasses.replace(
-                template,
-                id=sid,
-                data_dir=template.data_dir / sid,
-                hal_options=dict(template.hal_options),
-                device_model=dict(template.device_model),
-                control_socket=None,
-                http_listen=None,
-                evses=list(template.evses),
-            )
-        )
-    return configs
 
 
 @dataclasses.dataclass
@@ -180,7 +119,13 @@ class Fleet:
 
     def capacity(self) -> limits.Capacity:
         """How many of this fleet's stations the process can carry now."""
-        return limits.measure(len(self.configs), self.pool.size, FDS_PER_STATION, KIB_PER_STATION)
+        return limits.measure(
+            len(self.configs),
+            self.pool.size,
+            FDS_PER_STATION,
+            KIB_PER_STATION,
+            starting=min(self.concurrency, self.pool.size),  # see ConnectionPool.holding
+        )
 
     async def start(self) -> FleetStart:
         """Start every station, at most ``concurrency`` at a time; return when each one's first
@@ -234,21 +179,24 @@ class Fleet:
 
         unsubscribe = station.bus.subscribe(listener)
         try:
-            try:
-                await station.start()
-            except Exception as exc:  # a broken data_dir or device-model seed: skip this one
-                self.failed[station.config.id] = f"{type(exc).__name__}: {exc}"
-                LOG.error("fleet station %s failed to start: %s", station.config.id, exc)
-                self.admission.failed(station.config.id, exc, len(self._running))
-                with contextlib.suppress(Exception):
-                    await station.stop()
-                return False
-            self._running.append(station)
-            try:
-                await asyncio.wait_for(answered.wait(), self.boot_timeout)
-            except TimeoutError:
-                return False
-            return True
+            # Its store stays open until the boot is answered or timed out: the pool evicts no
+            # station that is still starting (it would close and reopen its file on the loop).
+            with self.pool.holding():
+                try:
+                    await station.start()
+                except Exception as exc:  # a broken data_dir or device-model seed: skip it
+                    self.failed[station.config.id] = f"{type(exc).__name__}: {exc}"
+                    LOG.error("fleet station %s failed to start: %s", station.config.id, exc)
+                    self.admission.failed(station.config.id, exc, len(self._running))
+                    with contextlib.suppress(Exception):
+                        await station.stop()
+                    return False
+                self._running.append(station)
+                try:
+                    await asyncio.wait_for(answered.wait(), self.boot_timeout)
+                except TimeoutError:
+                    return False
+                return True
         finally:
             unsubscribe()
 

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocpp_station.config import StationConfig
-from ocpp_station.fleet import FleetError, fleet_configs, run_fleet
+from ocpp_station.fleet import run_fleet
+from ocpp_station.fleet_config import FleetError, fleet_configs
 from ocpp_station.fleet_live import Emit, Monitor, json_emitter, line_emitter, pipe_emitter
 from ocpp_station.fleet_shard import ShardError, parse_shard, shard_indices, split
 from ocpp_station.fleet_stats import Snapshot, from_json, merge

@@ -10,7 +10,8 @@ import pytest
 from support import PASSWORD, station_config
 
 from ocpp_station.config import StationConfig, config_from_dict
-from ocpp_station.fleet import Fleet, FleetError, fleet_configs, station_id
+from ocpp_station.fleet import Fleet
+from ocpp_station.fleet_config import FleetError, fleet_configs, station_id
 
 
 def template(url: str, data_dir: Path, **kwargs: Any) -> StationConfig:

@@ -14,7 +14,7 @@ from support import EXAMPLES
 
 from ocpp_station.cli import _parser
 from ocpp_station.config import load_config
-from ocpp_station.fleet import fleet_configs
+from ocpp_station.fleet_config import fleet_configs
 from ocpp_station.fleet_shard import COMPLETION_INDEX_ENV, parse_shard, shard_indices
 
 MANIFEST = EXAMPLES / "kubernetes" / "fleet-indexed-job.yaml"

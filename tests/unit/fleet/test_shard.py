@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support import station_config
 
-from ocpp_station.fleet import FleetError, fleet_configs, station_id
+from ocpp_station.fleet_config import FleetError, fleet_configs, station_id
 from ocpp_station.fleet_shard import Shard, ShardError, parse_shard, shard_indices, split
 
 
