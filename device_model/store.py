@@ -23,6 +23,7 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterable
+from typing import Any
 
 from device_model.addressing import RowKey
 
@@ -147,19 +148,28 @@ class Store:
         if not params:
             return
         conn = self._connection()
+        relaxed = getattr(conn, "relaxed", None)  # the station store's (see ocpp_station.storage)
+        if not synced and relaxed is not None:
+            with relaxed():
+                self._upsert(conn, params)
+            return
         if not synced:
             conn.execute("PRAGMA synchronous=NORMAL")
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany(_UPSERT, params)
-                conn.execute("COMMIT")
-            except BaseException:
-                _rollback(conn)
-                raise
+            self._upsert(conn, params)
         finally:
             if not synced:
                 conn.execute("PRAGMA synchronous=FULL")
+
+    @staticmethod
+    def _upsert(conn: sqlite3.Connection, params: list[tuple[Any, ...]]) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(_UPSERT, params)
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
 
     def close(self) -> None:
         """Stop using the database; closes the connection only when the store opened it."""

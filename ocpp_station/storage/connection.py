@@ -74,8 +74,16 @@ def rollback(conn: sqlite3.Connection) -> None:
 @contextmanager
 def unsynced(conn: sqlite3.Connection) -> Iterator[None]:
     """Commits inside are not synced by themselves (``synchronous=NORMAL``; WAL keeps them
-    consistent): only for state that a start after a power cut rebuilds identically (a new
-    station's defaults).  The next synced commit syncs them with it; FULL is back on exit."""
+    consistent): only for what a start after a power cut rebuilds identically (a new station's
+    defaults) or what loses nothing when it is lost (an acknowledged message's DELETE).  The
+    next synced commit syncs them with it.  On a station store's connection (``relaxed()``:
+    :class:`.health.ObservedConnection`) FULL comes back before the next statement that may
+    write; on any other, on exit."""
+    relaxed = getattr(conn, "relaxed", None)
+    if relaxed is not None:
+        with relaxed():
+            yield
+        return
     conn.execute("PRAGMA synchronous=NORMAL")
     try:
         yield

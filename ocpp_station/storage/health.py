@@ -10,10 +10,11 @@ when space returns, helped by :meth:`StationStore.probe` which the station runs 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ocpp_station.logutil import RateLimitedLog
@@ -96,11 +97,37 @@ class StorageHealth:
 
 
 class ObservedConnection(sqlite3.Connection):
-    """An ``sqlite3.Connection`` that reports write trouble to its :class:`StorageHealth`."""
+    """An ``sqlite3.Connection`` that reports write trouble to its :class:`StorageHealth`, and
+    keeps the store's ``synchronous`` level (:meth:`relaxed`)."""
 
     health: StorageHealth | None = None
+    _relaxed = 0  # the depth of relaxed() blocks running
+    _normal = False  # synchronous=NORMAL since a relaxed() block; FULL not restored yet
+
+    @contextlib.contextmanager
+    def relaxed(self) -> Iterator[None]:
+        """Commits inside are not synced by themselves (``synchronous=NORMAL``; WAL keeps them
+        consistent): see :func:`.connection.unsynced`.  ``FULL`` comes back before the next
+        statement outside such a block that may write (anything but a ``SELECT``), not at the
+        end of the block: a start that makes several unsynced commits in a row, with reads
+        between them, sets the level once instead of twice per commit."""
+        if not self._normal:
+            super().execute("PRAGMA synchronous=NORMAL")
+            self._normal = True
+        self._relaxed += 1
+        try:
+            yield
+        finally:
+            self._relaxed -= 1
+
+    def _restore(self, sql: str) -> None:
+        if not self._relaxed and sql.lstrip()[:6].upper() != "SELECT":
+            super().execute("PRAGMA synchronous=FULL")
+            self._normal = False
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        if self._normal:
+            self._restore(sql)
         try:
             cursor = super().execute(sql, parameters)
         except sqlite3.OperationalError as exc:
@@ -111,6 +138,8 @@ class ObservedConnection(sqlite3.Connection):
         return cursor
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
+        if self._normal:
+            self._restore(sql)
         try:
             cursor = super().executemany(sql, parameters)
         except sqlite3.OperationalError as exc:

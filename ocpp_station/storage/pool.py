@@ -111,6 +111,13 @@ class PooledConnection(sqlite3.Connection):
     def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
         return self._use().executescript(sql_script)
 
+    def relaxed(self) -> contextlib.AbstractContextManager[None]:
+        """See :meth:`.health.ObservedConnection.relaxed` (no eviction inside: it is used by
+        synchronous store code only)."""
+        conn = self._use()
+        relaxed = getattr(conn, "relaxed", None)
+        return relaxed() if relaxed is not None else _relaxed_plain(conn)
+
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
         return self._use().cursor(*args, **kwargs)
 
@@ -204,6 +211,15 @@ class PooledConnection(sqlite3.Connection):
     def _detach(self) -> sqlite3.Connection | None:
         conn, self._conn = self._conn, None
         return conn
+
+
+@contextlib.contextmanager
+def _relaxed_plain(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        conn.execute("PRAGMA synchronous=FULL")
 
 
 def _close(conn: sqlite3.Connection | None, name: str = "station.db") -> None:
