@@ -193,7 +193,8 @@ class Fleet:
                     return False
                 self._running.append(station)
                 try:
-                    await asyncio.wait_for(answered.wait(), self.boot_timeout)
+                    async with asyncio.timeout(self.boot_timeout):  # (no task, as wait_for makes)
+                        await answered.wait()
                 except TimeoutError:
                     return False
                 return True

@@ -37,7 +37,7 @@ from ocpp_station.blocks.security.renewal import (
     use_previous_pair,
 )
 from ocpp_station.blocks.security.station_cert import StationCertificateFiles
-from ocpp_station.clock import sleep_or_wake
+from ocpp_station.clock import Wake, sleep_or_wake
 from ocpp_station.context import Context
 from ocpp_station.dispatch.dispatcher import NotReady
 from ocpp_station.dispatch.policy import may_send_now
@@ -73,7 +73,7 @@ class CertificateRenewal(Block):
         self._roots = roots
         self._reconnect = reconnect
         self._state = Renewal.from_record(ctx.state.load(STATE_KEY))
-        self._wake = asyncio.Event()
+        self._wake = Wake()
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._new_pair_offered = False  # the last connection attempt used the unconfirmed pair
