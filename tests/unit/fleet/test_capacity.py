@@ -12,14 +12,15 @@ import pytest
 from support import station_config
 
 from ocpp_station.fleet import Fleet
-from ocpp_station.fleet_config import FleetError
 from ocpp_station.fleet_capacity import (
     descriptors_short,
     mem_available_kib,
     open_fds,
     out_of_resources,
     plan,
+    starts_until_next_count,
 )
+from ocpp_station.fleet_config import FleetError
 from ocpp_station.storage import StorageError
 from ocpp_station.storage.pool import auto_size
 
@@ -90,8 +91,16 @@ def test_out_of_resources_is_recognised_through_the_cause_chain() -> None:
 
 def test_this_process_is_measured() -> None:
     assert open_fds() > 3
-    assert descriptors_short(1) is None  # plenty left here (the short case: test_fleet_store)
-    assert descriptors_short(2) is None  # counted only every CHECK_EVERY-th start
+    assert descriptors_short() is None  # plenty left here (the short case: test_fleet_store)
+    assert descriptors_short(31) == "only 31 descriptors left"
+    assert descriptors_short(32) is None
+
+
+def test_descriptors_are_counted_more_often_as_the_limit_comes_near() -> None:
+    # each start takes at most 3 (its websocket and its store's 2): never past the spare
+    assert starts_until_next_count(10_032) == 1024  # far from the limit: rarely
+    assert starts_until_next_count(332) == 100
+    assert starts_until_next_count(35) == 1 == starts_until_next_count(10)
     available = mem_available_kib()
     assert available is None or available > 0
 
