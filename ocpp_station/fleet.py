@@ -159,7 +159,7 @@ class Fleet:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
-        self._heap.freeze()
+        self._heap.storm_over()
         return FleetStart(
             started=len(self._running),
             answered=sum(answered),

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ocpp_station.fleet_heap import HeapFreezer
+from ocpp_station.fleet_heap import STORM_GEN0, HeapFreezer
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +40,17 @@ def test_freeze_after_the_storm_and_a_bad_interval() -> None:
     assert gc.get_freeze_count() == 0
     with pytest.raises(ValueError, match="at least 1"):
         HeapFreezer(every=0)
+
+
+def test_young_collections_are_rarer_during_the_storm_only() -> None:
+    before = gc.get_threshold()
+    heap = HeapFreezer()
+    heap.station_started()
+    assert gc.get_threshold()[0] == max(before[0], STORM_GEN0)
+    assert gc.get_threshold()[1:] == before[1:]
+    heap.storm_over()  # frozen, and CPython's thresholds back
+    assert gc.get_threshold() == before and heap.frozen
+    heap.release()
+    heap.station_started()  # a storm stopped half-way: release() puts them back too
+    heap.release()
+    assert gc.get_threshold() == before
