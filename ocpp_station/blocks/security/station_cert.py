@@ -34,6 +34,7 @@ class StationCertificateFiles:
         self.certs = Path(data_dir) / "certs"
         self.dir = self.certs / "station"
         self.configured = configured
+        self._renewed: bool | None = None  # known after the first look; only this class writes
 
     def _path(self, name: str) -> Path:
         return self.dir / name
@@ -58,7 +59,11 @@ class StationCertificateFiles:
 
     # -- the pair in use ---------------------------------------------------------------------------
     def renewed(self) -> bool:
-        return self._path(CERT).is_file() and self._path(KEY).is_file()
+        """A renewed pair is in use (looked up once: the renewal loop asks at every turn; only
+        :meth:`install` and :meth:`fall_back` change it)."""
+        if self._renewed is None:
+            self._renewed = self._path(CERT).is_file() and self._path(KEY).is_file()
+        return self._renewed
 
     def current_pair(self) -> tuple[Path, Path] | None:
         """The (certificate, key) files a profile 3 connection uses now."""
@@ -84,6 +89,7 @@ class StationCertificateFiles:
             cert, key = current
             write_atomic(self._path(PREVIOUS_CERT), cert.read_bytes(), 0o600)
             write_atomic(self._path(PREVIOUS_KEY), key.read_bytes(), 0o600)
+        self._renewed = None
         write_atomic(self._path(KEY), pending, 0o600)
         write_atomic(self._path(CERT), chain_pem.encode("utf-8"), 0o600)
         self.drop_pending_key()
@@ -101,6 +107,7 @@ class StationCertificateFiles:
         discarded.  True when it happened."""
         if not self.unconfirmed() or not self._path(PREVIOUS_KEY).is_file():
             return False
+        self._renewed = None
         write_atomic(self._path(KEY), self._path(PREVIOUS_KEY).read_bytes(), 0o600)
         write_atomic(self._path(CERT), self._path(PREVIOUS_CERT).read_bytes(), 0o600)
         self.confirm()
