@@ -163,6 +163,9 @@ class Store:
 
     @staticmethod
     def _upsert(conn: sqlite3.Connection, params: list[tuple[Any, ...]]) -> None:
+        if len(params) == 1:  # one statement is atomic by itself: no BEGIN and COMMIT
+            conn.execute(_UPSERT, params[0])
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.executemany(_UPSERT, params)
