@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import time as _time
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -152,10 +153,26 @@ async def _sleep_or_wake(clock: Clock, seconds: float, wake: Wake) -> None:
         wake._woken = False
 
 
+_ISO_SECOND: list[Any] = [None, ""]  # the last whole second formatted, and its text
+
+
 def iso(ts: float) -> str:
-    """RFC 3339 UTC timestamp with milliseconds, as OCPP 2.0.1 messages carry it."""
-    dt = datetime.fromtimestamp(ts, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    """RFC 3339 UTC timestamp with milliseconds, as OCPP 2.0.1 messages carry it.
+
+    The same text as ``datetime.fromtimestamp(ts, UTC)`` formatted (its rounding to the
+    microsecond included); the date and time of day are formatted once per second (a fleet
+    stamps thousands of messages within one)."""
+    frac, whole = math.modf(ts)
+    micro = round(frac * 1e6)  # half to even, as datetime.fromtimestamp rounds
+    if micro >= 1_000_000:
+        whole, micro = whole + 1.0, micro - 1_000_000
+    elif micro < 0:
+        whole, micro = whole - 1.0, micro + 1_000_000
+    cached = _ISO_SECOND
+    if cached[0] != whole:
+        text = datetime.fromtimestamp(whole, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        cached[0], cached[1] = whole, text
+    return f"{cached[1]}{micro // 1000:03d}Z"
 
 
 def parse_iso(text: str) -> float:
