@@ -163,7 +163,8 @@ class Store:
 
     @staticmethod
     def _upsert(conn: sqlite3.Connection, params: list[tuple[Any, ...]]) -> None:
-        if len(params) == 1:  # one statement is atomic by itself: no BEGIN and COMMIT
+        if len(params) == 1 and not conn.in_transaction:  # atomic alone: no BEGIN and COMMIT
+            # (inside the owner's transaction BEGIN below refuses, as it always did)
             conn.execute(_UPSERT, params[0])
             return
         conn.execute("BEGIN IMMEDIATE")

@@ -80,7 +80,7 @@ class MessageQueue:
         state_text = None if state_key is None else encode_state(state_key, state)
         ids: list[int] = []
         # One INSERT alone is atomic by itself: no BEGIN and COMMIT around it.
-        alone = len(rows) == 1 and state_key is None
+        alone = len(rows) == 1 and state_key is None and not self._db.in_transaction
         atomic = contextlib.nullcontext() if alone else transaction(self._db)
         with contextlib.nullcontext() if synced else unsynced(self._db), atomic:
             for action, text in rows:
