@@ -36,14 +36,14 @@ from ocpp_station.storage import QueuedMessage, StationStore
 from ocpp_station.storage.offload import open_in_thread
 from ocpp_station.storage.pool import ConnectionPool
 from ocpp_station.tasks import Factory, TaskGroup
-from ocpp_station.wiring import build_blocks
+from ocpp_station.wiring import BlockStores, build_blocks
 
 ResetHook = Callable[[str], Awaitable[None]]
 
 STORAGE_PROBE_INTERVAL = 2.0  # seconds between write attempts while the store cannot write
 
 
-def _close_stores(opened: tuple[StationStore, DeviceModel]) -> None:
+def _close_stores(opened: tuple[StationStore, DeviceModel, *tuple[BlockStores, ...]]) -> None:
     opened[1].close()
     opened[0].close()
 
@@ -158,7 +158,7 @@ class StationCore(StationApi, StationLink):
         self._opened = []
         pool = self._store_pool
 
-        def open_stores() -> tuple[StationStore, DeviceModel]:  # in a worker thread
+        def open_stores() -> tuple[StationStore, DeviceModel, BlockStores]:  # in a thread
             dm: list[DeviceModel] = []  # seeded inside open: a new station.db's seed is unsynced
             seed = settings.seed(cfg)
             store = StationStore.open(
@@ -171,9 +171,13 @@ class StationCore(StationApi, StationLink):
                     DeviceModel.open(s.connection, cfg.evse_map, seed, clock=self.clock)
                 ),
             )
-            return store, dm[0]
+            try:
+                return store, dm[0], BlockStores.open(store)
+            except BaseException:
+                _close_stores((store, dm[0]))
+                raise
 
-        self.store, self.dm = await open_in_thread(open_stores, _close_stores)
+        self.store, self.dm, stores = await open_in_thread(open_stores, _close_stores)
         self._opened += [self.store, self.dm]
         if pool is not None:
             self.store.join(pool)  # from here on the fleet's pool opens and closes its file
@@ -224,6 +228,7 @@ class StationCore(StationApi, StationLink):
         self.blocks = build_blocks(
             ctx,
             self.store,
+            stores=stores,
             on_accepted=self._on_accepted,
             restart=self._schedule_restart,
             data_transfers=self.data_transfers,

@@ -115,10 +115,28 @@ class _LaterRoots:
         return self.store.roots(use) if self.store is not None else []
 
 
+@dataclass
+class BlockStores:
+    """The stores of the blocks that read their rows at start, on the station store's
+    connection: :meth:`open` them in the thread that opens the station store, so a start reads
+    none of them on the event loop."""
+
+    local_list: ListStore
+    profiles: ProfileStore
+
+    @classmethod
+    def open(cls, store: StationStore) -> BlockStores:
+        stores = cls(ListStore(store.connection), ProfileStore(store.connection, has_table=True))
+        stores.local_list.preload()
+        stores.profiles.all()  # read once and kept (the store is the table's only writer)
+        return stores
+
+
 def build_blocks(
     ctx: Context,
     store: StationStore,
     *,
+    stores: BlockStores | None = None,
     on_accepted: Callable[[bool], Awaitable[None]],
     restart: Callable[[str], None],
     reconnect: Callable[[], Awaitable[None]],
@@ -193,13 +211,14 @@ def build_blocks(
             has_station_certificate=renewal.station_certificate() is not None,
         ),
     )
-    local_list = LocalListBlock(ctx, open_store=lambda: ListStore(store.connection))
+    opened = stores or BlockStores(
+        ListStore(store.connection), ProfileStore(store.connection, has_table=True)
+    )
+    local_list = LocalListBlock(ctx, open_store=lambda: opened.local_list)
     authorization = AuthorizationBlock(ctx, local_list)
     availability = AvailabilityBlock(ctx, sessions)
     reservation = ReservationBlock(ctx, availability)
-    smart_charging = SmartChargingBlock(
-        ctx, sessions, open_store=lambda: ProfileStore(store.connection, has_table=True)
-    )
+    smart_charging = SmartChargingBlock(ctx, sessions, open_store=lambda: opened.profiles)
     transactions = TransactionsBlock(
         ctx,
         sessions,

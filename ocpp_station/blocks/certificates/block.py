@@ -118,8 +118,10 @@ class CertificatesBlock(Block):
         """A TLS connection is open with this server certificate: under
         AdditionalRootCertificateCheck the fallback root goes once the new root verified a
         connection (M05.FR.13: here, once the server certificate is issued directly by it)."""
+        if peer_der is None:  # no TLS: no server certificate (and no state record read)
+            return
         fallback = self._state().get("fallback")
-        if not fallback or peer_der is None:
+        if not fallback:
             return
         from cryptography import x509  # lazy: a fallback root means the store is open
 

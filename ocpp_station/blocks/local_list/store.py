@@ -22,10 +22,20 @@ class ListStore:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
+        self._read: tuple[int, dict[str, dict[str, Any]]] | None = None  # see preload()
+
+    def preload(self) -> None:
+        """Read the list now (in the thread that opens the store), for the first :meth:`load`
+        (the block's start, on the event loop)."""
+        self._read = self._load()
 
     def load(self) -> tuple[int, dict[str, dict[str, Any]]]:
         """The installed version (0: none) and the entries by token key; an unreadable entry is
         skipped."""
+        read, self._read = self._read, None
+        return read if read is not None else self._load()
+
+    def _load(self) -> tuple[int, dict[str, dict[str, Any]]]:
         row = self._db.execute(
             "SELECT version FROM local_auth_list_version WHERE id = 1"
         ).fetchone()
