@@ -5,6 +5,7 @@ loads the store (and ``cryptography``) only on its first certificate message."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 INSTALL_USES = (
@@ -26,6 +27,8 @@ def roots_dir(data_dir: Path) -> Path:
 def any_installed(data_dir: Path) -> bool:
     """Does the store hold a certificate file (or one it cannot tell from a certificate)?"""
     root = roots_dir(data_dir)
+    if not os.path.lexists(root):  # (most stations: one system call, no directory walks)
+        return False
     for use in INSTALL_USES:
         try:
             if any((root / use).glob("*.pem")):

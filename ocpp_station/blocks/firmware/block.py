@@ -292,9 +292,12 @@ class FirmwareBlock(Block):
         await self._security_event("FirmwareUpdated", None)  # L01.FR.31
 
     def _cleanup(self) -> None:
-        if self._workdir.is_dir():
-            for leftover in self._workdir.iterdir():
-                leftover.unlink(missing_ok=True)
+        try:
+            leftovers = list(self._workdir.iterdir())  # (no folder: nothing was downloaded)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for leftover in leftovers:
+            leftover.unlink(missing_ok=True)
 
     # -- statuses ----------------------------------------------------------------------------------
     async def _status(self, status: str, request_id: int) -> None:
