@@ -12,7 +12,6 @@ loss can lose a message or leave a gap in ``seqNo``.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -28,7 +27,7 @@ from hal.types import (
     PlugChanged,
 )
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.transactions.config import read_tx_config
+from ocpp_station.blocks.transactions.config import held_back, read_tx_config
 from ocpp_station.blocks.transactions.engine import (
     EvseTransaction,
     SendTransactionEvent,
@@ -49,11 +48,6 @@ from ocpp_station.storage import StorageUnavailable
 READING_SAVE_INTERVAL = 10.0  # seconds
 # the components whose variables make the engine's configuration (see config.read_tx_config)
 CONFIG_COMPONENTS = ("TxCtrlr", "SampledDataCtrlr", "AlignedDataCtrlr", "OCPPCommCtrlr")
-# TxCtrlr.TxBeforeAcceptedEnabled false: before the first Accepted BootNotificationResponse of
-# this start no transaction starts (Part 2, B 1.1).  The engine then gets this start point, which
-# never holds on this station (the HAL has no parking-bay sensor): its state keeps following the
-# EVSE, and nothing starts until the registration is Accepted.
-NO_START_BEFORE_ACCEPTED = frozenset({"ParkingBayOccupancy"})
 
 
 def state_key(evse: int) -> str:
@@ -174,10 +168,7 @@ class TransactionsBlock(Block):
     def _input_config(self) -> TxConfig:
         """The config for an input from the EVSE: :meth:`config`, with no start point that can
         hold while :meth:`may_start` says no."""
-        cfg = self.config()
-        if self.may_start():
-            return cfg
-        return dataclasses.replace(cfg, start_points=NO_START_BEFORE_ACCEPTED)
+        return self.config() if self.may_start() else held_back(self.config())
 
     async def online(self, first: bool) -> None:
         if not first:

@@ -3,6 +3,9 @@ SampledDataCtrlr, AlignedDataCtrlr.TxEnded*, OCPPCommCtrlr.UnlockOnEVSideDisconn
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+
 from device_model import DeviceModel
 from ocpp_station.blocks.transactions.engine import TxConfig
 from ocpp_station.blocks.transactions.meter import parse_measurands
@@ -38,3 +41,17 @@ def read_tx_config(dm: DeviceModel) -> TxConfig:
             "OCPPCommCtrlr", "UnlockOnEVSideDisconnect", default=True
         ),
     )
+
+
+# TxCtrlr.TxBeforeAcceptedEnabled false: before the first Accepted BootNotificationResponse of
+# this start no transaction starts (Part 2, B 1.1).  The engine then gets this start point, which
+# never holds on this station (the HAL has no parking-bay sensor): its state keeps following the
+# EVSE, and nothing starts until the registration is Accepted.
+NO_START_BEFORE_ACCEPTED = frozenset({"ParkingBayOccupancy"})
+
+
+@functools.lru_cache(maxsize=16)
+def held_back(cfg: TxConfig) -> TxConfig:
+    """``cfg`` with no start point that can hold while the registration is not Accepted
+    (made once per distinct config: every HAL input of a starting station asks for it)."""
+    return dataclasses.replace(cfg, start_points=NO_START_BEFORE_ACCEPTED)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from hal.types import MeterReading
-from ocpp_station.blocks.transactions.block import NO_START_BEFORE_ACCEPTED
+from ocpp_station.blocks.transactions.config import NO_START_BEFORE_ACCEPTED
 from ocpp_station.blocks.transactions.engine import (
     EvseTransaction,
     SendTransactionEvent,
