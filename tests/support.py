@@ -71,6 +71,28 @@ def station_config(
     return config_from_dict(data, source="test")
 
 
+_FLEET_TEMPLATE = """\
+[station]
+id = "{id}"
+csms_url = "{url}"
+data_dir = "{data}"
+password = "{password}"
+log_level = "WARNING"
+[[evse]]
+id = 1
+connectors = [1]
+[hal]
+backend = "sim"
+tick = 1.0
+"""
+
+
+def fleet_toml(template_id: str, url: str, data: str | Path) -> str:
+    """The template config of a test fleet, as TOML text: stations ``<template_id>-0001``...,
+    each with one EVSE and the sim HAL ticking every second."""
+    return _FLEET_TEMPLATE.format(id=template_id, url=url, data=data, password=PASSWORD)
+
+
 def to_toml(data: dict[str, Any]) -> str:
     """A config dict as TOML text (tables, arrays of tables, JSON-compatible scalars)."""
     lines: list[str] = []

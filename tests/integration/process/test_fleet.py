@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import PASSWORD, REPO, station_config
+from support import REPO, fleet_toml, station_config
 
 from ocpp_station import Station
 from ocpp_station.config import StationConfig
@@ -124,22 +124,6 @@ async def test_stop_during_boot_storm(csms: LocalCSMS, short_tmp: Path) -> None:
     assert len(csms.received("BootNotification")) == 2
 
 
-FLEET_TOML = """\
-[station]
-id = "CLI"
-csms_url = "{url}"
-data_dir = "{data}"
-password = "{password}"
-log_level = "WARNING"
-[[evse]]
-id = 1
-connectors = [1]
-[hal]
-backend = "sim"
-tick = 1.0
-"""
-
-
 async def cli(*args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -153,7 +137,7 @@ async def cli(*args: str) -> asyncio.subprocess.Process:
 
 async def test_cli_fleet_stops_cleanly_on_sigterm(csms: LocalCSMS, short_tmp: Path) -> None:
     config = short_tmp / "fleet.toml"
-    config.write_text(FLEET_TOML.format(url=csms.url, data=short_tmp / "data", password=PASSWORD))
+    config.write_text(fleet_toml("CLI", csms.url, short_tmp / "data"))
     proc = await cli("fleet", "--config", str(config), "--count", "4")
     try:
         await csms.wait_received("BootNotification", count=4, timeout=20)
@@ -173,9 +157,7 @@ async def test_cli_fleet_stops_cleanly_on_sigterm(csms: LocalCSMS, short_tmp: Pa
 
 async def test_cli_fleet_rejects_bad_count(short_tmp: Path) -> None:
     config = short_tmp / "fleet.toml"
-    config.write_text(
-        FLEET_TOML.format(url="ws://127.0.0.1:9/ocpp", data=short_tmp, password=PASSWORD)
-    )
+    config.write_text(fleet_toml("CLI", "ws://127.0.0.1:9/ocpp", short_tmp))
     proc = await cli("fleet", "--config", str(config), "--count", "0")
     _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2

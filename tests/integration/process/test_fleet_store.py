@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from support import PASSWORD, REPO, queued, sim, station_config, transaction
+from support import REPO, fleet_toml, queued, sim, station_config, transaction
 
 from ocpp_station.config import StationConfig
 from ocpp_station.csms import LocalCSMS
@@ -159,21 +159,6 @@ async def test_fleet_of_50_on_a_pool_of_8_keeps_everything_over_a_restart(
         await again.stop()
 
 
-FLEET_TOML = """\
-[station]
-id = "LIM"
-csms_url = "{url}"
-data_dir = "{data}"
-password = "{password}"
-log_level = "WARNING"
-[[evse]]
-id = 1
-connectors = [1]
-[hal]
-backend = "sim"
-tick = 1.0
-"""
-
 LOW_LIMIT = 150
 # The fleet command under a lowered open-file limit (soft and hard: it cannot raise it back).
 UNDER_LIMIT = f"""
@@ -188,7 +173,7 @@ async def test_a_fleet_past_the_descriptor_limit_says_so_and_serves_what_it_star
     csms: LocalCSMS, short_tmp: Path
 ) -> None:
     config = short_tmp / "fleet.toml"
-    config.write_text(FLEET_TOML.format(url=csms.url, data=short_tmp / "data", password=PASSWORD))
+    config.write_text(fleet_toml("LIM", csms.url, short_tmp / "data"))
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -297,7 +282,7 @@ async def test_a_fleet_out_of_descriptors_in_its_boot_storm_stops_and_serves(
     csms: LocalCSMS, short_tmp: Path
 ) -> None:
     config = short_tmp / "fleet.toml"
-    config.write_text(FLEET_TOML.format(url=csms.url, data=short_tmp / "data", password=PASSWORD))
+    config.write_text(fleet_toml("LIM", csms.url, short_tmp / "data"))
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",

@@ -13,29 +13,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from support import PASSWORD, REPO
+from support import REPO, fleet_toml
 
 from ocpp_station.csms import LocalCSMS
-
-FLEET_TOML = """\
-[station]
-id = "SH"
-csms_url = "{url}"
-data_dir = "{data}"
-password = "{password}"
-log_level = "WARNING"
-[[evse]]
-id = 1
-connectors = [1]
-[hal]
-backend = "sim"
-tick = 1.0
-"""
 
 
 def write_config(csms: LocalCSMS, folder: Path) -> Path:
     path = folder / "fleet.toml"
-    path.write_text(FLEET_TOML.format(url=csms.url, data=folder / "data", password=PASSWORD))
+    path.write_text(fleet_toml("SH", csms.url, folder / "data"))
     return path
 
 
@@ -234,9 +219,7 @@ async def test_single_process_summary_lines_on_stderr(csms: LocalCSMS, short_tmp
 
 async def test_bad_shard_and_worker_options_are_named(short_tmp: Path) -> None:
     config = short_tmp / "fleet.toml"
-    config.write_text(
-        FLEET_TOML.format(url="ws://127.0.0.1:9/ocpp", data=short_tmp, password=PASSWORD)
-    )
+    config.write_text(fleet_toml("SH", "ws://127.0.0.1:9/ocpp", short_tmp))
     cases = [
         (["--shard", "3/3"], "--shard: shard index 3 is out of range for 3 shards (0..2)"),
         (["--shard", "auto/3"], "JOB_COMPLETION_INDEX is not set"),
