@@ -118,18 +118,20 @@ class Dispatcher:
         """Store in the persistent queue: delivered in order, kept over a reconnect or a power
         loss, retried as ``MessageAttempts``/``MessageAttemptInterval`` say (``synced``: see
         :meth:`~ocpp_station.storage.messages.MessageQueue.push_batch`)."""
-        self._messages.push_batch([(action, payload)], self._now(), synced=synced)
-        self._sender.wake()
-        self.offline = False
+        self.commit([(action, payload)], synced=synced)
 
     def commit(
         self,
         messages: Sequence[tuple[str, dict[str, Any]]],
         state_key: str | None = None,
         state: dict[str, Any] | None = None,
+        *,
+        synced: bool = True,
     ) -> None:
         """Queue ``messages`` and save ``state`` in ONE store transaction (a TransactionEvent and
         the engine state that produced it: a power loss keeps both or neither)."""
-        self._messages.push_batch(messages, self._now(), state_key=state_key, state=state)
+        self._messages.push_batch(
+            messages, self._now(), state_key=state_key, state=state, synced=synced
+        )
         if messages:
             self._sender.wake()
