@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
+from ocpp_station.storage.connection import unsynced
 from ocpp_station.storage.health import StorageHealth, StorageUnavailable
 
 DEFAULT_POOL_SIZE = 128
@@ -112,11 +113,9 @@ class PooledConnection(sqlite3.Connection):
         return self._use().executescript(sql_script)
 
     def relaxed(self) -> contextlib.AbstractContextManager[None]:
-        """See :meth:`.health.ObservedConnection.relaxed` (no eviction inside: it is used by
-        synchronous store code only)."""
-        conn = self._use()
-        relaxed = getattr(conn, "relaxed", None)
-        return relaxed() if relaxed is not None else _relaxed_plain(conn)
+        """:func:`.connection.unsynced` on the connection open now (no eviction inside: it is
+        used by synchronous store code only)."""
+        return unsynced(self._use())
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
         return self._use().cursor(*args, **kwargs)
@@ -211,15 +210,6 @@ class PooledConnection(sqlite3.Connection):
     def _detach(self) -> sqlite3.Connection | None:
         conn, self._conn = self._conn, None
         return conn
-
-
-@contextlib.contextmanager
-def _relaxed_plain(conn: sqlite3.Connection) -> Iterator[None]:
-    conn.execute("PRAGMA synchronous=NORMAL")
-    try:
-        yield
-    finally:
-        conn.execute("PRAGMA synchronous=FULL")
 
 
 def _close(conn: sqlite3.Connection | None, name: str = "station.db") -> None:
