@@ -298,13 +298,16 @@ class ProfileStore:
 
     def all(self) -> list[StoredProfile]:
         """Every profile, ordered by id (from memory after the first read)."""
-        if self._all is None:
-            self._all = self.find()
-        return list(self._all)
+        return list(self._kept())
 
     def count(self) -> int:
         """Installed profiles, for SmartChargingCtrlr.EntriesChargingProfiles."""
-        return len(self.all())
+        return len(self._kept())
+
+    def _kept(self) -> list[StoredProfile]:
+        if self._all is None:
+            self._all = self.find()
+        return self._all
 
     def close(self) -> None:
         if self._owned:
