@@ -3,7 +3,9 @@
 A message is committed to SQLite (WAL, ``synchronous=FULL``: a committed push survives a power
 loss) BEFORE it is sent, and deleted only when the CSMS answered it (E04.FR.01, E11.FR.01,
 E12.FR.01).  Ids only grow (``AUTOINCREMENT``), so the oldest message is the one with the smallest
-id; :meth:`MessageQueue.head` reads it by primary key.
+id; :meth:`MessageQueue.head` reads it by primary key, or not at all when the queue knows it (the
+queue is its table's only writer: a message pushed into an empty queue is the head until it
+leaves).
 
 A TransactionEvent is pushed with the engine state that produced it
 (:meth:`MessageQueue.push_batch` with ``state_key``/``state``) in ONE SQLite transaction: a crash
@@ -28,6 +30,10 @@ from ocpp_station.storage.connection import transaction, unsynced
 from ocpp_station.storage.state import SAVE_SQL, encode_state
 
 TRANSACTION_EVENT = "TransactionEvent"
+# A row without the offline flag; a damaged payload (no JSON) is left to head(), which drops it
+_UNMARKED = (
+    "CASE WHEN json_valid(payload) THEN json_extract(payload, '$.offline') IS NOT 1 ELSE 0 END"
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,11 @@ class MessageQueue:
         self._on_state = on_state  # (key, text) of a state record committed with messages
         self._log = logger or logging.getLogger("ocpp_station.storage")
         (self._count,) = self._db.execute("SELECT COUNT(*) FROM messages").fetchone()
+        # Whether a queued TransactionEvent may lack the offline flag (mark_offline has work)
+        self._unmarked = bool(self._count) and self._has_unmarked()
+        # The head's row (id, action, payload text, attempts, created) while it is known
+        # without a statement; None: read it.  Every change of the head's row forgets it.
+        self._head: tuple[int, str, str, int, float] | None = None
         self.offline = False
 
     def push(self, action: str, payload: dict[str, Any], now: float) -> int:
@@ -93,18 +104,26 @@ class MessageQueue:
                 self._db.execute(SAVE_SQL, (state_key, state_text))
         if state_key is not None and state_text is not None and self._on_state is not None:
             self._on_state(state_key, state_text)
+        if not self.offline and any(action == TRANSACTION_EVENT for action, _ in rows):
+            self._unmarked = True  # (pushed while offline, _encode flagged it)
+        if not self._count and ids:  # pushed into an empty queue: the first is the head
+            self._head = (ids[0], rows[0][0], rows[0][1], 0, float(now))
         self._count += len(ids)
         return ids
 
     def head(self) -> QueuedMessage | None:
         """The oldest message (by primary key: no scan), or None when empty (known without a
-        statement: the queue counts its messages)."""
+        statement: the queue counts its messages).  Its payload is a new dict at every call."""
         while self._count > 0:
-            row = self._db.execute(
-                "SELECT id, action, payload, attempts, created FROM messages ORDER BY id LIMIT 1"
-            ).fetchone()
+            row = self._head
             if row is None:
-                return None
+                row = self._db.execute(
+                    "SELECT id, action, payload, attempts, created FROM messages "
+                    "ORDER BY id LIMIT 1"
+                ).fetchone()
+                if row is None:
+                    return None
+                self._head = row
             try:
                 payload = json.loads(row[2])
                 if not isinstance(payload, dict):
@@ -126,9 +145,11 @@ class MessageQueue:
         with unsynced(self._db):
             cur = self._db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
         self._count -= cur.rowcount
+        self._head = None
 
     def record_attempt(self, message_id: int) -> int:
         """Count a failed transmission; returns the failures so far (persisted)."""
+        self._head = None
         row = self._db.execute(
             "UPDATE messages SET attempts = attempts + 1 WHERE id = ? RETURNING attempts",
             (message_id,),
@@ -139,6 +160,7 @@ class MessageQueue:
 
     def drop(self, message_id: int, reason: str) -> None:
         """Discard a message (E13.FR.04) with a log line saying why."""
+        self._head = None
         row = self._db.execute(
             "DELETE FROM messages WHERE id = ? RETURNING action, attempts", (message_id,)
         ).fetchone()
@@ -155,6 +177,7 @@ class MessageQueue:
     def set_aside(self, message_id: int, reason: str, now: float) -> bool:
         """Move a message that can never be sent (it is no valid OCPP) out of the queue into
         ``dead_letters``, where it stays for inspection; one transaction, one log line."""
+        self._head = None
         with transaction(self._db):
             row = self._db.execute(
                 "DELETE FROM messages WHERE id = ? RETURNING action, payload, attempts, created",
@@ -188,14 +211,23 @@ class MessageQueue:
 
     def mark_offline(self) -> int:
         """Set ``offline: true`` in every queued TransactionEvent (E11.FR.07); returns how many."""
-        if not self._count:
-            return 0  # an empty queue (a starting station's, mostly): no statement to run
+        if not self._unmarked:
+            return 0  # none to mark (a starting station's queue, mostly): no statement to run
+        self._head = None
         cur = self._db.execute(
             "UPDATE messages SET payload = json_set(payload, '$.offline', json('true')) "
-            "WHERE action = ? AND json_extract(payload, '$.offline') IS NOT 1",
+            f"WHERE action = ? AND {_UNMARKED}",
             (TRANSACTION_EVENT,),
         )
+        self._unmarked = False
         return cur.rowcount
+
+    def _has_unmarked(self) -> bool:
+        row = self._db.execute(
+            f"SELECT 1 FROM messages WHERE action = ? AND {_UNMARKED} LIMIT 1",
+            (TRANSACTION_EVENT,),
+        ).fetchone()
+        return row is not None
 
     def has_messages_for(self, transaction_id: str) -> bool:
         """Whether TransactionEvents of ``transaction_id`` still wait (E14.FR.04/05)."""

@@ -159,9 +159,58 @@ def test_drop_logs_and_offline_marking(
 
 
 def test_damaged_row_is_dropped_not_blocking(store: StationStore) -> None:
-    queue = store.messages
-    queue.push("TransactionEvent", tx_event(0), T0)
+    store.messages.push("TransactionEvent", tx_event(0), T0)
     store.connection.execute("UPDATE messages SET payload = '{broken'")
-    queue.push("TransactionEvent", tx_event(1), T0)
+    store.messages.push("TransactionEvent", tx_event(1), T0)
+    queue = MessageQueue(store.connection)  # the damage is found by a queue that reads it
+    assert queue.mark_offline() == 1  # the damaged row is left to head()
     head = queue.head()
     assert head is not None and head.payload["seqNo"] == 1 and len(queue) == 1
+
+
+def test_head_is_read_only_when_not_known(store: StationStore) -> None:
+    """A message pushed into an empty queue is its head without a statement; any change of the
+    head's row (ack, a failed attempt, offline marking) makes the next head() read it again."""
+    queue = store.messages
+    statements: list[str] = []
+    store.connection.set_trace_callback(statements.append)
+    first = queue.push("TransactionEvent", tx_event(0), T0)
+    second = queue.push("TransactionEvent", tx_event(1), T0 + 1)
+    head = queue.head()
+    assert head == QueuedMessage(first, "TransactionEvent", tx_event(0), 0, T0)
+    assert head is not None and head.payload is not queue.head().payload  # type: ignore[union-attr]
+    assert not [s for s in statements if s.startswith("SELECT")]
+    assert queue.record_attempt(first) == 1
+    assert queue.head() == QueuedMessage(first, "TransactionEvent", tx_event(0), 1, T0)
+    queue.mark_offline()
+    head = queue.head()
+    assert head is not None and head.payload["offline"] is True
+    queue.ack(first)
+    statements.clear()
+    head = queue.head()
+    assert head is not None and head.id == second and head.attempts == 0
+    assert [s for s in statements if s.startswith("SELECT")]  # read: it was not known
+    queue.ack(second)
+    assert queue.head() is None
+
+
+def test_offline_marking_runs_only_when_a_transaction_event_may_lack_the_flag(
+    store: StationStore,
+) -> None:
+    queue = store.messages
+    statements: list[str] = []
+    store.connection.set_trace_callback(statements.append)
+    queue.push("SecurityEventNotification", {"type": "StartupOfTheDevice"}, T0)
+    assert queue.mark_offline() == 0 and not [s for s in statements if "UPDATE" in s]
+    queue.push("TransactionEvent", tx_event(0), T0)
+    assert queue.mark_offline() == 1
+    assert queue.mark_offline() == 0  # marked already: no statement
+    queue.offline = True
+    queue.push("TransactionEvent", tx_event(1), T0)  # flagged as it is pushed
+    assert queue.mark_offline() == 0
+    assert len([s for s in statements if s.startswith("UPDATE")]) == 1
+    queue.offline = False
+    queue.push("TransactionEvent", tx_event(2), T0)
+    store.connection.set_trace_callback(None)
+    reopened = MessageQueue(store.connection)  # a restart finds the unflagged one
+    assert reopened.mark_offline() == 1
