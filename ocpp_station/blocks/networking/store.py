@@ -33,20 +33,21 @@ class SlotStore:
     stored: dict[int, NetworkProfile] = field(default_factory=dict)
     removed: set[int] = field(default_factory=set)
     last_good: int | None = None
+    recorded: bool = False  # the record exists in the store
 
     @classmethod
     def open(cls, records: Records, seed: NetworkProfile) -> tuple[SlotStore, bool]:
         """The slots as stored, and whether the config file's connection changed since the last
         start (then slot 0 holds it again, whatever the CSMS stored there or removed: the site
-        visit wins).  A first start stores the seed and reports no change; that record is what
-        a start after a power cut rebuilds identically, so it is committed without a sync of
-        its own (the station's next synced commit syncs it: one fsync less per new station of
-        a fleet's boot storm)."""
+        visit wins).  A first start reports no change and writes nothing: no record means the
+        config file's connection in slot 0 and nothing else, which is what the first record
+        written (a connection, a profile the CSMS stored) keeps with the seed it saw then.
+        Before that nothing was stored that a changed config file could make stale."""
         store = cls(records, seed)
         record = records.load(KEY)
         if record is None:
-            store._save(synced=False)
             return store, False
+        store.recorded = True
         slots = record.get("slots")
         if isinstance(slots, Mapping):
             for key, value in slots.items():
@@ -95,9 +96,14 @@ class SlotStore:
     def connected_on(self, slot: int) -> None:
         """Remember the slot of a successful connection (B10.FR.07), committed without a sync
         of its own: a power cut that loses it only makes the next start try the slots in
-        priority order, and that start's connection records it again."""
-        if self.last_good != slot:
-            self.last_good = slot
+        priority order, and that start's connection records it again.  Not written while there
+        is no record and the connection is the config file's, the only slot: the next start has
+        that one slot alone to try (and falls back to it), so the record would change nothing;
+        the first record written keeps it."""
+        if self.last_good == slot:
+            return
+        self.last_good = slot
+        if self.recorded or self.stored or slot != SEED_SLOT:
             self._save(synced=False)
 
     def _save_or_restore(self, before: tuple[dict[int, NetworkProfile], set[int]]) -> None:
@@ -116,3 +122,4 @@ class SlotStore:
         if self.last_good is not None:
             record["lastGood"] = self.last_good
         self.records.save(KEY, record, synced=synced)
+        self.recorded = True

@@ -65,6 +65,24 @@ def test_a_changed_config_connection_is_slot_0_again(tmp_path: Path) -> None:
     station.close()
 
 
+def test_a_first_start_writes_nothing_and_a_new_seed_before_any_record_is_just_used(
+    tmp_path: Path,
+) -> None:
+    station, slots, changed = reopen(tmp_path)
+    assert not changed and station.state.load("network.profiles") is None
+    station.close()
+    moved = NetworkProfile("ws://new.example/ocpp", 1)  # edited before it ever connected
+    station, slots, changed = reopen(tmp_path, moved)
+    assert not changed and slots.profiles() == {0: moved}
+    slots.connected_on(0)  # the only slot: nothing to remember for the next start
+    assert station.state.load("network.profiles") is None and slots.last_good == 0
+    slots.put(1, B)  # the first record keeps the seed it saw, and the slot that worked
+    station.close()
+    station, slots, changed = reopen(tmp_path, moved)
+    assert not changed and slots.last_good == 0 and slots.profiles() == {0: moved, 1: B}
+    station.close()
+
+
 class BrokenRecords:
     def __init__(self) -> None:
         self.saved: dict[str, dict[str, object]] = {}
