@@ -82,12 +82,17 @@ class MonitoringBlock(Block):
         record = self.ctx.state.load(STATE_KEY) or {}
         self._next_event_id = int(record.get("next_event_id", 1))
         if record.get("initialised"):
-            self.monitors = MonitorSet([*self._hard_wired(), *self._stored()])
+            kept, gone = still_valid(self.ctx.dm.definitions, self.ctx.dm, self._store.load())
+            if gone:
+                self._store.delete(m.id for m in gone)
+            hard_wired = [m for m in self._predefined if m.kind == "HardWiredMonitor"]
+            self.monitors = MonitorSet([*hard_wired, *kept])
             if record.get("next_event_id") != self._next_event_id:  # unchanged: not rewritten
                 self._save_record()
-        else:  # first start: the factory-default monitors (ActiveMonitoringBase's default)
-            self.monitors.set_base("FactoryDefault", self._predefined)  # + record: unsynced
-            self._store.store_defaults(self.monitors, also=self._save_record)
+        else:  # first start: the factory-default monitors (ActiveMonitoringBase's default),
+            # stored with the first write that changes them (none at the start itself)
+            self.monitors.set_base("FactoryDefault", self._predefined)
+            self._store.defer_defaults(self.monitors, also=self._write_record)
         now = self.ctx.now()
         for monitor in self.monitors:
             self._prime(monitor, now)  # Part 1 4.4: a reboot sets a new Delta reference
@@ -370,21 +375,15 @@ class MonitoringBlock(Block):
     def _value(self, var: VariableDef, address: Address) -> str | None:
         return self.ctx.dm.value_of(var, "Actual", address.evse, address.connector)
 
-    def _stored(self) -> list[Monitor]:
-        kept, gone = still_valid(self.ctx.dm.definitions, self.ctx.dm, self._store.load())
-        if gone:
-            self._store.delete(m.id for m in gone)
-        return kept
-
-    def _hard_wired(self) -> list[Monitor]:
-        return [m for m in self._predefined if m.kind == "HardWiredMonitor"]
-
     def _event_id(self) -> int:
         value = self._next_event_id
         self._next_event_id += 1
         return value
 
     def _save_record(self) -> None:
+        self._store.record(self._write_record)  # with the deferred defaults, if any
+
+    def _write_record(self) -> None:
         self.ctx.state.save(STATE_KEY, {"initialised": True, "next_event_id": self._next_event_id})
 
     def _enabled(self) -> bool:

@@ -3,15 +3,20 @@
 Custom and preconfigured monitors persist across a reboot (N04 remark, N07.FR.13) with the
 tripped state of threshold monitors (N07.FR.14); hard-wired ones come from the firmware's data at
 every start and are not stored.  Each write is one committed transaction of the station store.
+
+A first start's factory defaults are not written at the start (:meth:`MonitorStore.defer_defaults`):
+until anything about the monitors changes, the next start computes the very same set again, so
+they go to the table with the first write that needs them, in its transaction.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from ocpp_station.blocks.monitoring.monitors import HARD_WIRED, Address, Monitor
-from ocpp_station.storage.connection import transaction, unsynced
+from ocpp_station.storage.connection import transaction
 
 _COLUMNS = (
     "id, kind, component, component_instance, evse, connector, variable, variable_instance, "
@@ -43,8 +48,20 @@ class MonitorStore:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
+        self._preloaded: list[Monitor] | None = None
+        # the deferred factory defaults: their rows, and the write that goes with them
+        self._pending: tuple[list[tuple[object, ...]], Callable[[], None]] | None = None
+
+    def preload(self) -> None:
+        """Read the rows now (in the thread that opens the station store), for the next
+        :meth:`load` (the block's start)."""
+        self._preloaded = self._read()
 
     def load(self) -> list[Monitor]:
+        preloaded, self._preloaded = self._preloaded, None
+        return preloaded if preloaded is not None else self._read()
+
+    def _read(self) -> list[Monitor]:
         rows = self._db.execute(f"SELECT {_COLUMNS} FROM variable_monitors ORDER BY id")
         return [
             Monitor(
@@ -64,7 +81,7 @@ class MonitorStore:
         """Insert or replace these monitors (hard-wired ones are skipped)."""
         rows = [_row(m) for m in monitors if m.kind != HARD_WIRED]
         if rows:
-            with transaction(self._db):
+            with self._writing():
                 self._db.executemany(
                     f"INSERT OR REPLACE INTO variable_monitors ({_COLUMNS}) "
                     f"VALUES ({', '.join('?' * 13)})",
@@ -72,7 +89,7 @@ class MonitorStore:
                 )
 
     def delete(self, ids: Iterable[int]) -> None:
-        with transaction(self._db):
+        with self._writing():
             self._db.executemany("DELETE FROM variable_monitors WHERE id = ?", [(i,) for i in ids])
 
     def replace_all(
@@ -81,15 +98,33 @@ class MonitorStore:
         """The whole set at once (SetMonitoringBase), in one transaction; ``also()`` (more
         writes on the same connection) runs inside that transaction."""
         rows = [_row(m) for m in monitors if m.kind != HARD_WIRED]
-        with transaction(self._db):
+        with self._writing():
             self._replace(rows, also)
 
-    def store_defaults(self, monitors: Iterable[Monitor], *, also: Callable[[], None]) -> None:
-        """A first start's factory defaults: :meth:`replace_all`, not synced by itself (a
-        start after a power cut stores the same again; the next synced commit syncs it)."""
-        rows = [_row(m) for m in monitors if m.kind != HARD_WIRED]
-        with unsynced(self._db), transaction(self._db):
-            self._replace(rows, also)
+    def defer_defaults(self, monitors: Iterable[Monitor], *, also: Callable[[], None]) -> None:
+        """A first start's factory defaults (hard-wired ones skipped) and ``also`` (the record
+        that says they were set): written with this store's first write, or by
+        :meth:`record`, in that write's transaction."""
+        self._pending = ([_row(m) for m in monitors if m.kind != HARD_WIRED], also)
+
+    def record(self, save: Callable[[], None]) -> None:
+        """``save()`` (a write of the block's state record on the same connection): with the
+        deferred defaults, if any, in one transaction (their ``also`` is that record)."""
+        if self._pending is None:
+            save()
+            return
+        with self._writing():
+            pass  # the deferred write is the record's too
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One transaction, the deferred defaults first; they stay deferred if it fails."""
+        pending = self._pending
+        with transaction(self._db):
+            if pending is not None:
+                self._replace(*pending)
+            yield
+        self._pending = None
 
     def _replace(self, rows: list[tuple[object, ...]], also: Callable[[], None] | None) -> None:
         self._db.execute("DELETE FROM variable_monitors")

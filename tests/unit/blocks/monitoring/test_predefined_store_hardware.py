@@ -3,6 +3,7 @@ controller's readings as device-model values."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,33 @@ def test_capped_to_the_declared_range() -> None:
     assert capped(power, "22080.0") == "22000.0"
     assert capped(power, "-3") == "0.0"
     assert capped(power, "n/a") is None
+
+
+def test_deferred_defaults_go_with_the_first_write_and_survive_a_failed_one(
+    tmp_path: Path,
+) -> None:
+    store = StationStore.open(tmp_path)
+    try:
+        rows = MonitorStore(store.connection)
+        records: list[str] = []
+
+        def record() -> None:
+            store.state.save("monitoring", {"initialised": True})
+            records.append("saved")
+
+        rows.defer_defaults(predefined(DEFS, EvseLayout.of({1: [1]})), also=record)
+        assert rows.load() == [] and records == []  # the start writes nothing
+
+        def fails() -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        with pytest.raises(sqlite3.OperationalError):
+            rows.replace_all([], also=fails)
+        assert rows.load() == [] and store.state.load("monitoring") is None  # rolled back
+        rows.delete([200])  # the first write that goes: the defaults, then the change
+        assert [m.id for m in rows.load()] == [1, 300]
+        assert store.state.load("monitoring") == {"initialised": True}
+        rows.record(lambda: records.append("direct"))  # nothing deferred any more
+        assert records[-1] == "direct"
+    finally:
+        store.close()
