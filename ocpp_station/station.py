@@ -172,7 +172,7 @@ class StationCore(StationApi, StationLink):
                 ),
             )
             try:
-                return store, dm[0], BlockStores.open(store, now=self.clock.time)
+                return store, dm[0], BlockStores.open(store)
             except BaseException:
                 _close_stores((store, dm[0]))
                 raise

@@ -27,14 +27,13 @@ from ocpp_station.blocks.local_list.store import ListStore
 from ocpp_station.blocks.monitoring.block import MonitoringBlock
 from ocpp_station.blocks.monitoring.store import MonitorStore
 from ocpp_station.blocks.networking.block import NetworkingBlock
-from ocpp_station.blocks.provisioning.block import BOOT_STATE_KEY, Provisioning, stored_boot_reason
+from ocpp_station.blocks.provisioning.block import Provisioning
 from ocpp_station.blocks.reservation.block import ReservationBlock
 from ocpp_station.blocks.reset.block import ResetBlock
 from ocpp_station.blocks.security.block import SecurityBlock
 from ocpp_station.blocks.security.events import time_adjustment_reported
 from ocpp_station.blocks.security.log import SecurityLogStore
 from ocpp_station.blocks.security.renewal_block import CertificateRenewal
-from ocpp_station.blocks.security.startup import StartupRecord, record_startup
 from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
 from ocpp_station.blocks.smart_charging.store import ProfileStore
 from ocpp_station.blocks.tariff.block import TariffBlock
@@ -120,36 +119,16 @@ class _LaterRoots:
 class BlockStores:
     """The stores of the blocks that read their rows at start, on the station store's
     connection: :meth:`open` them in the thread that opens the station store, so a start reads
-    none of them on the event loop (and writes there none of the start's security event)."""
+    none of them on the event loop."""
 
     local_list: ListStore
     profiles: ProfileStore
-    monitors: MonitorStore
-    security_log: SecurityLogStore
-    startup: StartupRecord | None = None
 
     @classmethod
-    def open(
-        cls, store: StationStore, *, preload: bool = True, now: Callable[[], float] | None = None
-    ) -> BlockStores:
-        """``preload``: read the rows now; ``now`` (the station's clock): write the start's
-        security event now (:func:`~ocpp_station.blocks.security.startup.record_startup`, by
-        the boot reason in the preloaded state records), else the security block does at its
-        start."""
-        conn = store.connection
-        stores = cls(
-            ListStore(conn),
-            ProfileStore(conn, has_table=True),
-            MonitorStore(conn),
-            SecurityLogStore(conn),
-        )
-        if preload:
-            stores.local_list.preload()
-            stores.profiles.all()  # read once and kept (the store is the table's only writer)
-            stores.monitors.preload()
-        if now is not None:
-            reason = stored_boot_reason(store.state.load(BOOT_STATE_KEY))
-            stores.startup = record_startup(stores.security_log, store.messages, reason, now)
+    def open(cls, store: StationStore) -> BlockStores:
+        stores = cls(ListStore(store.connection), ProfileStore(store.connection, has_table=True))
+        stores.local_list.preload()
+        stores.profiles.all()  # read once and kept (the store is the table's only writer)
         return stores
 
 
@@ -176,14 +155,10 @@ def build_blocks(
     called when the installed CSMS roots changed (the TLS trust of the next connection);
     ``reconnect_tls`` opens a new connection with a renewed client certificate (A02.FR.08)."""
     sessions = Sessions()  # written by the transactions block, read by the others
-    opened = stores or BlockStores.open(store, preload=False)
-    # the start event (StartupOfTheDevice / ResetOrReboot): written with the stores, else by
-    # the boot reason provisioning loaded (it starts before security)
+    # the start event (StartupOfTheDevice / ResetOrReboot) by the boot reason provisioning
+    # loaded (it starts before security)
     security = SecurityBlock(
-        ctx,
-        opened.security_log,
-        boot_reason=lambda: provisioning.boot_reason,
-        startup=opened.startup,
+        ctx, SecurityLogStore(store.connection), boot_reason=lambda: provisioning.boot_reason
     )
     # The certificate store and the renewal need each other, both only when called: the
     # renewal checks a CertificateSigned chain against the installed roots (A02.FR.06), the
@@ -235,6 +210,9 @@ def build_blocks(
             has_csms_root=bool(certificates.csms_roots_pem() or ctx.config.ca_file),
             has_station_certificate=renewal.station_certificate() is not None,
         ),
+    )
+    opened = stores or BlockStores(
+        ListStore(store.connection), ProfileStore(store.connection, has_table=True)
     )
     local_list = LocalListBlock(ctx, open_store=lambda: opened.local_list)
     authorization = AuthorizationBlock(ctx, local_list)
@@ -310,7 +288,7 @@ def build_blocks(
         customer=customer,
         trigger=trigger,
         data_transfer=data_transfer,
-        monitoring=MonitoringBlock(ctx, sessions, opened.monitors),
+        monitoring=MonitoringBlock(ctx, sessions, MonitorStore(store.connection)),
         display=display,
         tariff=tariff,
     )

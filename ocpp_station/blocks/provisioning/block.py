@@ -34,13 +34,6 @@ BOOT_STATE_KEY = "station.boot"
 OnAccepted = Callable[[bool], Awaitable[None]]
 
 
-def stored_boot_reason(record: dict[str, Any] | None) -> str:
-    """The reason of this boot, from the state record a reset wrote before it went down (no
-    record, or a damaged one: ``PowerUp``)."""
-    reason = record.get("reason") if record else None
-    return reason if isinstance(reason, str) else "PowerUp"
-
-
 async def _nothing() -> None:
     return None
 
@@ -75,7 +68,8 @@ class Provisioning(Block):
 
     async def start(self) -> None:
         saved = self.ctx.state.load(BOOT_STATE_KEY)
-        self.boot_reason = stored_boot_reason(saved)
+        if saved and isinstance(saved.get("reason"), str):
+            self.boot_reason = saved["reason"]
         # No record reads as PowerUp: writing PowerUp over it again would change nothing.
         self._stored_reason = self.boot_reason if saved else "PowerUp"
         self._unsubscribe = self.ctx.dm.subscribe(self._on_variable_change)

@@ -6,9 +6,7 @@ appendix's list, :mod:`ocpp_station.blocks.security.events`) go to the CSMS thro
 queue, so an event raised while offline arrives after the reconnect (A04.FR.01/02).
 
 The block raises these itself: ``StartupOfTheDevice`` or ``ResetOrReboot`` when the station core
-starts (by the boot reason the station stored before it went down; written where the station
-store is opened, :mod:`ocpp_station.blocks.security.startup`, when the station hands the block
-that record), and the events of a failed
+starts (by the boot reason the station stored before it went down), and the events of a failed
 connection attempt (:meth:`SecurityBlock.connection_failed`: InvalidCsmsCertificate,
 InvalidTLSVersion, InvalidTLSCipherSuite, FailedToAuthenticateAtCsms), once per failure series
 (:mod:`ocpp_station.blocks.security.series`).  Other blocks raise theirs through
@@ -25,7 +23,6 @@ from ocpp_station.blocks.base import Block
 from ocpp_station.blocks.security.events import is_critical, notification, startup_event
 from ocpp_station.blocks.security.log import SecurityLogStore
 from ocpp_station.blocks.security.series import FailureSeries
-from ocpp_station.blocks.security.startup import StartupRecord
 from ocpp_station.context import Context
 
 
@@ -36,21 +33,13 @@ class SecurityBlock(Block):
         log: SecurityLogStore,
         *,
         boot_reason: Callable[[], str] = lambda: "PowerUp",
-        startup: StartupRecord | None = None,
     ) -> None:
         super().__init__(ctx)
         self.log = log
         self._boot_reason = boot_reason
-        self._startup = startup  # the start event, already written (startup.py)
         self.failures = FailureSeries()
 
     async def start(self) -> None:
-        recorded, self._startup = self._startup, None
-        if recorded is not None:
-            for error in recorded.errors:
-                self.ctx.log.error("%s", error)
-            await self._announce(recorded.event)
-            return
         # The provisioning block has loaded the stored boot reason (it starts first).
         reason = self._boot_reason()
         try:
@@ -93,19 +82,13 @@ class SecurityBlock(Block):
             )
         except sqlite3.Error as exc:  # a full or read-only medium must not stop the station
             self.ctx.log.error("security event %s not written to the security log: %s", kind, exc)
-        await self._announce(event)
+        self.ctx.log.info("security event %s%s", kind, f" ({tech_info})" if tech_info else "")
+        await self.ctx.publish("security_event", event)
         if event["critical"]:
             self.ctx.dispatcher.enqueue(
                 "SecurityEventNotification", notification(kind, when, tech_info), synced=synced
             )
         return event
-
-    async def _announce(self, event: dict[str, Any]) -> None:
-        """The event's log line and its publication on the bus."""
-        tech_info = event.get("techInfo")
-        suffix = f" ({tech_info})" if tech_info else ""
-        self.ctx.log.info("security event %s%s", event["type"], suffix)
-        await self.ctx.publish("security_event", event)
 
     async def connection_failed(self, kind: str, detail: str) -> None:
         """A connection attempt failed with a security event (``ocpp_station.tls.classify``):
