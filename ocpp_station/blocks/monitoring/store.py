@@ -48,20 +48,10 @@ class MonitorStore:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
-        self._preloaded: list[Monitor] | None = None
         # the deferred factory defaults: their rows, and the write that goes with them
         self._pending: tuple[list[tuple[object, ...]], Callable[[], None]] | None = None
 
-    def preload(self) -> None:
-        """Read the rows now (in the thread that opens the station store), for the next
-        :meth:`load` (the block's start)."""
-        self._preloaded = self._read()
-
     def load(self) -> list[Monitor]:
-        preloaded, self._preloaded = self._preloaded, None
-        return preloaded if preloaded is not None else self._read()
-
-    def _read(self) -> list[Monitor]:
         rows = self._db.execute(f"SELECT {_COLUMNS} FROM variable_monitors ORDER BY id")
         return [
             Monitor(
