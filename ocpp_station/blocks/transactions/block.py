@@ -15,7 +15,6 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from device_model import VariableChange
 from hal.types import (
     ContactorChanged,
     FaultChanged,
@@ -27,7 +26,7 @@ from hal.types import (
     PlugChanged,
 )
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.transactions.config import held_back, read_tx_config
+from ocpp_station.blocks.transactions.config import TxSettings
 from ocpp_station.blocks.transactions.engine import (
     EvseTransaction,
     SendTransactionEvent,
@@ -46,8 +45,6 @@ from ocpp_station.context import Context
 from ocpp_station.storage import StorageUnavailable
 
 READING_SAVE_INTERVAL = 10.0  # seconds
-# the components whose variables make the engine's configuration (see config.read_tx_config)
-CONFIG_COMPONENTS = ("TxCtrlr", "SampledDataCtrlr", "AlignedDataCtrlr", "OCPPCommCtrlr")
 
 
 def state_key(evse: int) -> str:
@@ -109,7 +106,7 @@ class TransactionsBlock(Block):
         self._tick_task: asyncio.Task[Any] | None = None
         self._wake = Wake()
         self._saved: dict[int, tuple[dict[str, Any], float]] = {}  # last state written per EVSE
-        self._config: TxConfig | None = None  # read from the device model, dropped on a change
+        self._settings = TxSettings(ctx.dm, lambda: ctx.link.registration)
         self._unsubscribe: Callable[[], None] = lambda: None
         self._unsaved = Unsaved()  # what a full disk kept from being recorded, per EVSE
 
@@ -119,8 +116,8 @@ class TransactionsBlock(Block):
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
-        self._config = None
-        self._unsubscribe = self.ctx.dm.subscribe(self._drop_config)
+        self._settings.drop()
+        self._unsubscribe = self.ctx.dm.subscribe(self._settings.changed)
         now, cfg = self.ctx.now(), self.config()
         self.engines.clear()
         for evse in self.ctx.layout.ids():
@@ -147,28 +144,18 @@ class TransactionsBlock(Block):
         if self._tick_task is not None:
             self._tick_task.cancel()
 
-    def _drop_config(self, change: VariableChange) -> None:
-        if change.component.get("name") in CONFIG_COMPONENTS:
-            self._config = None  # a CSMS or local change applies from the next input on
-
     def config(self) -> TxConfig:
         """TxCtrlr/SampledDataCtrlr settings, read once and kept until one of them changes."""
-        if self._config is None:
-            self._config = read_tx_config(self.ctx.dm)
-        return self._config
+        return self._settings.config()
 
     def may_start(self) -> bool:
         """May a transaction start now?  Not before the registration was Accepted, unless
         TxCtrlr.TxBeforeAcceptedEnabled (Part 2, B 1.1).  Accepted stays Accepted over an outage:
         offline transactions after it are allowed (E04)."""
-        if self.ctx.link.registration == "Accepted":
-            return True
-        return self.ctx.dm.get_bool("TxCtrlr", "TxBeforeAcceptedEnabled", default=False)
+        return self._settings.may_start()
 
     def _input_config(self) -> TxConfig:
-        """The config for an input from the EVSE: :meth:`config`, with no start point that can
-        hold while :meth:`may_start` says no."""
-        return self.config() if self.may_start() else held_back(self.config())
+        return self._settings.for_input()
 
     async def online(self, first: bool) -> None:
         if not first:

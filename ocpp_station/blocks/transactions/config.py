@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 
-from device_model import DeviceModel
+from device_model import DeviceModel, VariableChange
 from ocpp_station.blocks.transactions.engine import TxConfig
 from ocpp_station.blocks.transactions.meter import parse_measurands
 
@@ -55,3 +56,60 @@ def held_back(cfg: TxConfig) -> TxConfig:
     """``cfg`` with no start point that can hold while the registration is not Accepted
     (made once per distinct config: every HAL input of a starting station asks for it)."""
     return dataclasses.replace(cfg, start_points=NO_START_BEFORE_ACCEPTED)
+
+
+# What read_tx_config and TxSettings.may_start read: a change of any other variable keeps them
+CONFIG_COMPONENTS = ("TxCtrlr", "SampledDataCtrlr", "AlignedDataCtrlr")
+CONFIG_VARIABLES = {("OCPPCommCtrlr", "UnlockOnEVSideDisconnect")}
+
+
+class TxSettings:
+    """The engine's config and TxCtrlr.TxBeforeAcceptedEnabled, read from the device model once
+    and kept until a variable they read changes (:meth:`changed`, a device-model subscriber): a
+    CSMS or local change applies from the next input on.  ``registration()``: the station's
+    registration state now."""
+
+    def __init__(self, dm: DeviceModel, registration: Callable[[], str]) -> None:
+        self._dm = dm
+        self._registration = registration
+        self._config: TxConfig | None = None
+        self._held: tuple[TxConfig, TxConfig] | None = None  # (config, held_back(config))
+        self._before_accepted: bool | None = None
+
+    def drop(self) -> None:
+        self._config = None
+        self._before_accepted = None
+
+    def changed(self, change: VariableChange) -> None:
+        component = change.component.get("name")
+        if (
+            component in CONFIG_COMPONENTS
+            or (component, change.variable.get("name")) in CONFIG_VARIABLES
+        ):
+            self.drop()
+
+    def config(self) -> TxConfig:
+        if self._config is None:
+            self._config = read_tx_config(self._dm)
+        return self._config
+
+    def may_start(self) -> bool:
+        """Not before the registration was Accepted, unless TxBeforeAcceptedEnabled."""
+        if self._registration() == "Accepted":
+            return True
+        if self._before_accepted is None:
+            self._before_accepted = self._dm.get_bool(
+                "TxCtrlr", "TxBeforeAcceptedEnabled", default=False
+            )
+        return self._before_accepted
+
+    def for_input(self) -> TxConfig:
+        """The config for an input from the EVSE: :meth:`config`, with no start point that can
+        hold while :meth:`may_start` says no."""
+        cfg = self.config()
+        if self.may_start():
+            return cfg
+        held = self._held
+        if held is None or held[0] is not cfg:  # made once per config read
+            held = self._held = (cfg, held_back(cfg))
+        return held[1]

@@ -6,9 +6,11 @@ the real start points start one afterwards."""
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 
+from device_model import DeviceModel
 from hal.types import MeterReading
-from ocpp_station.blocks.transactions.config import NO_START_BEFORE_ACCEPTED
+from ocpp_station.blocks.transactions.config import NO_START_BEFORE_ACCEPTED, TxSettings
 from ocpp_station.blocks.transactions.engine import (
     EvseTransaction,
     SendTransactionEvent,
@@ -49,3 +51,26 @@ def test_no_start_point_holds_before_accepted() -> None:
     # Accepted: the next input sees the real start points, and the EV that is there starts one.
     out = engine.meter(reading(0.0), T0 + 5, real)
     assert len(started(out)) == 1 and engine.active()
+
+
+def test_settings_are_read_once_and_dropped_only_by_what_they_read() -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    dm = DeviceModel.open(conn, {1: [1]}, {"TxCtrlr.TxStartPoint": "EVConnected"})
+    registration = ["Pending"]
+    settings = TxSettings(dm, lambda: registration[0])
+    dm.subscribe(settings.changed)
+    cfg = settings.config()
+    held = settings.for_input()
+    assert held.start_points == NO_START_BEFORE_ACCEPTED and settings.for_input() is held
+    assert not settings.may_start()
+    dm.set("OCPPCommCtrlr", "HeartbeatInterval", 60)  # not read: nothing is dropped
+    dm.set("ChargingStation", "AvailabilityState", "Unavailable")
+    assert settings.config() is cfg and settings.for_input() is held
+    dm.set("TxCtrlr", "TxBeforeAcceptedEnabled", True)  # TxCtrlr: read again
+    assert settings.may_start() and settings.for_input() is not held
+    assert settings.config() == cfg and settings.config() is not cfg
+    dm.set("OCPPCommCtrlr", "UnlockOnEVSideDisconnect", False)  # read by the config
+    assert settings.config().unlock_on_ev_side_disconnect is False
+    registration[0] = "Accepted"
+    dm.set("TxCtrlr", "TxBeforeAcceptedEnabled", False)
+    assert settings.may_start() and settings.for_input() is settings.config()
