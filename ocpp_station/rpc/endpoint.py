@@ -97,7 +97,13 @@ class RpcEndpoint:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._calls[message_id] = future
         try:
-            self._carry_out(outputs)
+            # This CALL, when it may go out now, is sent by this task (no task of its own);
+            # one that waits behind the CALL in flight is sent when that one is done.
+            mine = [o for o in outputs if isinstance(o, SendCall) and o.message_id == message_id]
+            self._carry_out([o for o in outputs if o not in mine])
+            for out in mine:
+                self._deadline_set(out.deadline)
+                await self._send_call(out)
             return await future
         finally:
             del self._calls[message_id]

@@ -118,7 +118,10 @@ async def test_callerror_is_retried_growing_then_dropped(
     csms.policy.errors.clear()  # the third CALLERROR is already on its way
     await csms.wait_for(lambda: queued(station) == 0)
     calls = tx_calls(csms.frames)
-    assert [p["seqNo"] for _, p in calls] == [0, 0, 0, 1]  # E13.FR.02, then strictly in order
+    seq_nos = [p["seqNo"] for _, p in calls]
+    # E13.FR.02, then strictly in order.  seqNo 1 goes out as soon as 0 is dropped, and may
+    # still meet the error policy before the test clears it: then it is retried, in order.
+    assert seq_nos[:3] == [0, 0, 0] and seq_nos[3:] and set(seq_nos[3:]) == {1}, seq_nos
     (t0, _), (t1, _), (t2, _) = calls[:3]
     # E13.FR.03: wait MessageAttemptInterval x preceding transmissions: 1 s, then 2 s
     assert 0.9 <= t1 - t0 < 1.8, t1 - t0
