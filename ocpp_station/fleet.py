@@ -38,6 +38,7 @@ from ocpp_station.fleet_live import Monitor
 from ocpp_station.http.frames import FrameStats
 from ocpp_station.http.pages import FleetPage
 from ocpp_station.http.server import ListenError, PageServer
+from ocpp_station.rpc.validation import default_registry
 from ocpp_station.storage.pool import ConnectionPool, auto_size
 from ocpp_station.wheel import WheelClock
 
@@ -135,6 +136,7 @@ class Fleet:
         if self.stations:
             raise FleetError("this fleet was already started; make a new Fleet")
         carried = self.admission.admit(self.capacity())
+        default_registry().read_ahead()  # checking messages needs no descriptor from here on
         self.stations = [self._build(config) for config in self.configs[:carried]]
         slots = asyncio.Semaphore(self.concurrency)
         answered: list[bool] = []

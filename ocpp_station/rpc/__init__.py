@@ -18,6 +18,7 @@ from ocpp_station.rpc.errors import (
     ErrorCode,
     InvalidRequest,
     OCPPError,
+    SchemaUnavailable,
 )
 from ocpp_station.rpc.frames import (
     Call,
@@ -52,6 +53,7 @@ __all__ = [
     "RpcConnection",
     "RpcEndpoint",
     "SchemaRegistry",
+    "SchemaUnavailable",
     "SendAnswer",
     "SendCall",
     "default_registry",

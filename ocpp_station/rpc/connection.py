@@ -46,6 +46,7 @@ from ocpp_station.rpc.errors import (
     ErrorCode,
     InvalidRequest,
     OCPPError,
+    SchemaUnavailable,
 )
 from ocpp_station.rpc.frames import (
     Call,
@@ -167,6 +168,8 @@ class RpcConnection:
             raise ConnectionLost(f"{action}: the RPC endpoint is closed")
         try:
             self._registry.validate(action, "request", payload)
+        except SchemaUnavailable:
+            raise  # not the request's fault: it may go later
         except OCPPError as invalid:
             raise InvalidRequest(invalid.code, invalid.description, invalid.details) from None
         message_id = self._new_id()
@@ -305,8 +308,7 @@ class RpcConnection:
     # -- handler results --------------------------------------------------------------------------
 
     def respond(self, dispatch: Dispatch, payload: Any) -> list[Output]:
-        """The handler of ``dispatch`` returned ``payload``: answer with it if it is a valid
-        response, else with InternalError."""
+        """The handler returned ``payload``: the answer if a valid response, else InternalError."""
         action = dispatch.call.action
         if not isinstance(payload, dict):
             problem = f"{action} handler returned {type(payload).__name__}, not a dict"
@@ -314,9 +316,9 @@ class RpcConnection:
             return [Note(logging.ERROR, problem), *self._internal_error(dispatch, internal)]
         try:
             self._registry.validate(action, "response", payload)
-        except OCPPError as invalid:
-            note = Note(logging.ERROR, f"{action} handler returned an invalid response: {invalid}")
-            return [note, *self._internal_error(dispatch, f"invalid {action} response produced")]
+        except OCPPError as invalid:  # (SchemaUnavailable: it could not be checked)
+            note = Note(logging.ERROR, f"{action} response refused: {invalid}")
+            return [note, *self._internal_error(dispatch, f"{action} response not sent")]
         return self._answer(dispatch, CallResult(dispatch.call.message_id, payload))
 
     def respond_error(self, dispatch: Dispatch, error: OCPPError) -> list[Output]:

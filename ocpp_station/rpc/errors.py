@@ -44,6 +44,15 @@ class InvalidRequest(OCPPError):
     would have answered with."""
 
 
+class SchemaUnavailable(OCPPError):
+    """A schema could not be read to check a message (the process is out of file descriptors,
+    say): an InternalError for the CSMS's call, a failed attempt (sent again later) for the
+    station's own; nothing is cached, so the next message reads it again."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(ErrorCode.INTERNAL_ERROR, description)
+
+
 class CallTimeout(Exception):
     """No CALLRESULT/CALLERROR arrived within the timeout (OCPPCommCtrlr.MessageTimeout)."""
 

@@ -33,7 +33,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
-from ocpp_station.rpc.errors import ErrorCode, OCPPError
+from ocpp_station.rpc.errors import ErrorCode, OCPPError, SchemaUnavailable
 from ocpp_station.schema_fast import Check, UnsupportedSchema, check_date_time, compile_fast
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ class SchemaRegistry:
         self.actions: frozenset[str] = frozenset(
             name.removesuffix("Request.json") for name in names if name.endswith("Request.json")
         )
+        self._texts: dict[str, str] = {}  # file name -> schema text, when read ahead
         self._fast: dict[Kind, dict[str, Check]] = {"request": {}, "response": {}}
         self._validators: dict[Kind, dict[str, Validator]] = {"request": {}, "response": {}}
         self._lock = threading.RLock()
@@ -96,9 +97,25 @@ class SchemaRegistry:
             raise OCPPError(ErrorCode.NOT_IMPLEMENTED, f"{action!r} is not an OCPP 2.0.1 action")
         if kind not in _SUFFIX:
             raise ValueError(f"kind must be 'request' or 'response', not {kind!r}")
-        path = self._dir / f"{action}{_SUFFIX[kind]}.json"
-        schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        name = f"{action}{_SUFFIX[kind]}.json"
+        text = self._texts.get(name)
+        if text is None:
+            try:
+                text = (self._dir / name).read_text(encoding="utf-8")
+            except OSError as exc:  # read on first use: a process out of descriptors cannot
+                raise SchemaUnavailable(
+                    f"the {action} {kind} schema cannot be read: {exc}"
+                ) from None
+        schema: dict[str, Any] = json.loads(text)
         return schema
+
+    def read_ahead(self) -> None:
+        """Read every schema's text now (about 0.4 MB; compiled still on first use), so that
+        checking a message never needs a file descriptor: a fleet does this before its boot
+        storm, and its stations keep answering when the process runs out of descriptors."""
+        for entry in self._dir.iterdir():
+            if entry.name.endswith(".json") and entry.name not in self._texts:
+                self._texts[entry.name] = entry.read_text(encoding="utf-8")
 
     def validator(self, action: str, kind: Kind) -> Validator:
         """The jsonschema validator for ``action``'s request or response (compiled once)."""

@@ -19,7 +19,15 @@ from ocpp_station.rpc.connection import (
     SendAnswer,
     SendCall,
 )
-from ocpp_station.rpc.errors import CallTimeout, ConnectionLost, ErrorCode, OCPPError
+from ocpp_station.rpc.errors import (
+    CallTimeout,
+    ConnectionLost,
+    ErrorCode,
+    InvalidRequest,
+    OCPPError,
+    SchemaUnavailable,
+)
+from ocpp_station.rpc.validation import SchemaRegistry
 
 BOOT = {"reason": "PowerUp", "chargingStation": {"model": "M1", "vendorName": "V"}}
 HEARTBEAT_OK = {"currentTime": "2026-01-01T00:00:00.000Z"}
@@ -328,3 +336,31 @@ def test_answers_do_not_cross_connections() -> None:
 def test_support_rejects_a_non_201_action() -> None:
     with pytest.raises(ValueError, match="RemoteStartTransaction"):
         make().support("RemoteStartTransaction")
+
+
+def test_a_schema_that_cannot_be_read_is_an_internal_error_and_read_again_later(
+    tmp_path: Any,
+) -> None:
+    """A process out of descriptors cannot read a schema on its first use: the CSMS's call gets
+    CALLERROR InternalError (not silence), the station's own call fails without being judged
+    invalid (a queued message is sent again, not set aside), and nothing is cached."""
+    registry = SchemaRegistry()
+    readable = registry._dir
+    registry._dir = tmp_path  # every schema read fails (no such file), as with EMFILE
+    conn = RpcConnection(timeout=lambda: 30.0, registry=registry, new_id=lambda: "id-1")
+    conn.support("Reset")
+    answer = wire(conn.receive(json.dumps([2, "h1", "Reset", {"type": "Immediate"}]), 0.0))
+    assert answer[0][:3] == [4, "h1", "InternalError"]
+    with pytest.raises(SchemaUnavailable) as raised:
+        conn.call("Heartbeat", {}, now=0.0)
+    assert not isinstance(raised.value, InvalidRequest)
+    registry._dir = readable  # descriptors again: the same calls go through
+    dispatch = only(
+        conn.receive(json.dumps([2, "h2", "Reset", {"type": "Immediate"}]), 1.0), Dispatch
+    )
+    registry._dir = tmp_path
+    outputs = conn.respond(dispatch, {"status": "Accepted"})  # the response cannot be checked
+    assert wire(outputs)[0][:3] == [4, "h2", "InternalError"]
+    registry._dir = readable
+    message_id, outputs = conn.call("Heartbeat", {}, now=2.0)
+    assert wire(outputs) == [[2, message_id, "Heartbeat", {}]]

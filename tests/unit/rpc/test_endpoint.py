@@ -371,7 +371,7 @@ async def test_invalid_handler_response_is_internal_error(
         await endpoint.on_message(_call("b1", "Reset", {"type": "Immediate"}))
         frame = await wire.next()
     assert frame[:3] == [4, "b1", "InternalError"]
-    assert "invalid response" in caplog.text
+    assert "Reset response refused" in caplog.text
 
 
 async def test_gate_refuses_valid_calls(endpoint: RpcEndpoint, wire: Wire) -> None:
