@@ -97,13 +97,7 @@ class RpcEndpoint:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._calls[message_id] = future
         try:
-            # This CALL, when it may go out now, is sent by this task (no task of its own);
-            # one that waits behind the CALL in flight is sent when that one is done.
-            mine = [o for o in outputs if isinstance(o, SendCall) and o.message_id == message_id]
-            self._carry_out([o for o in outputs if o not in mine])
-            for out in mine:
-                self._deadline_set(out.deadline)
-                await self._send_call(out)
+            self._carry_out(outputs)
             return await future
         finally:
             del self._calls[message_id]
@@ -206,6 +200,8 @@ class RpcEndpoint:
                 answers.append(out)
             elif isinstance(out, SendCall):
                 self._deadline_set(out.deadline)
+                # a task of its own, not the caller's: a send held up by a stalled peer must
+                # not keep the caller from its CallTimeout at MessageTimeout
                 self._spawn(self._send_call(out))
             elif isinstance(out, Dispatch):
                 self._spawn(self._run_handler(out))
