@@ -29,7 +29,7 @@ from device_model.definitions_loader import (
     VariableDef,
     load_definitions,
 )
-from device_model.model import DeviceModel, DeviceModelConfigError
+from device_model.model import DeviceModel, DeviceModelConfigError, Plan
 from device_model.ocpp_io import MalformedRequest
 from device_model.report import BASES as REPORT_BASES
 from device_model.report import CRITERIA as REPORT_CRITERIA
@@ -47,6 +47,7 @@ __all__ = [
     "DeviceModelConfigError",
     "InvalidValue",
     "MalformedRequest",
+    "Plan",
     "VariableChange",
     "VariableDef",
     "Where",

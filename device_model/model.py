@@ -12,6 +12,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from device_model import ocpp_io
@@ -36,6 +37,18 @@ class DeviceModelConfigError(Exception):
             f"{len(errors)} problem(s) in the device-model configuration:\n"
             + "\n".join(f"  - {e}" for e in errors)
         )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A station's checked device-model config (:meth:`DeviceModel.plan`): the definitions, the
+    EVSE layout, the seed values by key, and the values and rows of a new database."""
+
+    definitions: Definitions
+    evses: EvseLayout
+    seeded: dict[Key, str]
+    values: dict[Key, str]
+    rows: list[tuple[RowKey, str | None]]
 
 
 class DeviceModel(StationValues):
@@ -64,6 +77,19 @@ class DeviceModel(StationValues):
         :class:`DeviceModelConfigError`, before anything is written.  ``definitions``: a directory
         or a loaded :class:`Definitions` (default: the packaged ones).  ``clock``: any object
         with ``time()`` (UTC epoch seconds); when given, ``ClockCtrlr.DateTime`` reads it."""
+        return cls.open_plan(database, cls.plan(evses, seed, definitions=definitions), clock=clock)
+
+    @staticmethod
+    def plan(
+        evses: Mapping[int, Sequence[int]],
+        seed: Mapping[str, object] | None = None,
+        *,
+        definitions: Definitions | str | os.PathLike[str] | None = None,
+    ) -> Plan:
+        """Check the config (raising :class:`DeviceModelConfigError` as :meth:`open` does) and
+        work out what a new database of this station holds (:attr:`Plan.rows`), without any
+        I/O: the owner of a station store can then create it as a copy of an image holding
+        those rows (:func:`device_model.store.fill_image`) before :meth:`open_plan`."""
         try:
             defs = (
                 definitions
@@ -77,17 +103,36 @@ class DeviceModel(StationValues):
         errors += seed_errors
         if errors:
             raise DeviceModelConfigError(errors)
+        values, rows = _merge(defs, checked, {}, seeded)
+        return Plan(defs, checked, seeded, values, rows)
+
+    @classmethod
+    def open_plan(
+        cls,
+        database: str | os.PathLike[str] | sqlite3.Connection,
+        plan: Plan,
+        *,
+        clock: Clock | None = None,
+        image: Mapping[RowKey, str | None] | None = None,
+    ) -> DeviceModel:
+        """:meth:`open` with the config checked already (:meth:`plan`).  ``image``: the rows of
+        the image that the borrowed connection's new database is a copy of
+        (:meth:`device_model.store.Store.borrow`)."""
         if isinstance(database, sqlite3.Connection):
-            store = Store.borrow(database)
+            store = Store.borrow(database, image=image)
         else:
             store = Store.open(database)
         try:
-            values, to_write = _merge(defs, checked, store.load(), seeded)
+            stored = store.load()
+            if stored:
+                values, to_write = _merge(plan.definitions, plan.evses, stored, plan.seeded)
+            else:  # a new database: what the plan worked out (its values are the station's)
+                values, to_write = dict(plan.values), plan.rows
             store.write(to_write)
         except BaseException:
             store.close()
             raise
-        return cls(defs, checked, store, values, clock)
+        return cls(plan.definitions, plan.evses, store, values, clock)
 
     # ------------------------------------------------------------------ OCPP
     def get_variables(self, data: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -15,6 +15,13 @@ Two ways to hold the table:
   version in a table of its own, ``device_model_schema``, and never closes the connection.
 
 Either way every write is one short ``BEGIN IMMEDIATE ... COMMIT`` transaction of its own.
+
+**Images.**  The owner of a borrowed connection may make a new database as a copy of an *image*
+(:func:`fill_image`): the tables with the rows of another station of the same layout, and
+``device_model_schema.version`` at :data:`IMAGE_VERSION`.  Those rows are not stored values: the
+first :meth:`Store.write` of the station changes the ones whose value differs and sets the version,
+in one transaction, and until it has, a later :meth:`Store.borrow` still treats the rows as an
+image's (a power cut between the copy and that write).
 """
 
 from __future__ import annotations
@@ -22,12 +29,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from device_model.addressing import RowKey
 
 SCHEMA_VERSION = 1
+# device_model_schema.version of an image's copy whose station has not written its rows yet.
+IMAGE_VERSION = 0
 
 # The device model's table; the station store's first migration creates the same one.
 ATTRIBUTE_VALUE_TABLE = """
@@ -68,6 +77,33 @@ ON CONFLICT (component, component_instance, evse, connector, variable, variable_
 """
 
 
+_DELETE = """
+DELETE FROM attribute_value
+WHERE component = ? AND component_instance = ? AND evse = ? AND connector = ? AND variable = ?
+      AND variable_instance = ? AND attribute = ?
+"""
+
+_SET_VERSION = (
+    "INSERT INTO device_model_schema (id, version) VALUES (1, ?) "
+    "ON CONFLICT (id) DO UPDATE SET version = excluded.version"
+)
+
+
+def fill_image(conn: sqlite3.Connection, rows: Iterable[tuple[RowKey, str | None]]) -> None:
+    """Make the database of ``conn`` (autocommit, new) an image: the tables, ``rows`` and
+    version :data:`IMAGE_VERSION`, in one transaction (see the module)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(ATTRIBUTE_VALUE_TABLE)
+        conn.execute(_CREATE_VERSION)
+        conn.executemany(_UPSERT, [(*key, value) for key, value in rows])
+        conn.execute(_SET_VERSION, (IMAGE_VERSION,))
+        conn.execute("COMMIT")
+    except BaseException:
+        _rollback(conn)
+        raise
+
+
 def _too_new(where: str, version: int) -> sqlite3.DatabaseError:
     return sqlite3.DatabaseError(
         f"{where}: device-model schema version {version} is newer than this release "
@@ -82,6 +118,8 @@ class Store:
         """Use :meth:`open` or :meth:`borrow`."""
         self._conn: sqlite3.Connection | None = conn
         self.owned = owned
+        # The rows of an image this database is a copy of, until the first write (see borrow).
+        self._image: dict[RowKey, str | None] | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Store:
@@ -101,15 +139,26 @@ class Store:
         return cls(conn, owned=True)
 
     @classmethod
-    def borrow(cls, conn: sqlite3.Connection) -> Store:
+    def borrow(
+        cls, conn: sqlite3.Connection, *, image: Mapping[RowKey, str | None] | None = None
+    ) -> Store:
         """Keep the table in ``conn``, a connection its owner opened with
         ``isolation_level=None`` and keeps open while the store is in use.  Creates the table
-        (and the schema-version table) if missing, in one transaction; sets no PRAGMA."""
+        (and the schema-version table) if missing, in one transaction; sets no PRAGMA.
+
+        ``image``: the owner made this database a moment ago as a copy of an image
+        (:func:`fill_image`) holding exactly these rows, and knows it: no statement runs
+        here.  :meth:`load` then finds nothing stored, and the first :meth:`write` stores its
+        rows by changing only those whose value differs from the image's."""
         if conn.isolation_level is not None:
             raise ValueError(
                 "the device model needs a connection opened with isolation_level=None "
                 "(autocommit), so that its BEGIN ... COMMIT transactions are its own"
             )
+        store = cls(conn, owned=False)
+        if image is not None:
+            store._image = dict(image)
+            return store
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute(ATTRIBUTE_VALUE_TABLE)
@@ -117,17 +166,15 @@ class Store:
             row = conn.execute("SELECT version FROM device_model_schema WHERE id = 1").fetchone()
             if row is not None and row[0] > SCHEMA_VERSION:
                 raise _too_new("device_model_schema", row[0])
-            if row is None or row[0] < SCHEMA_VERSION:  # unchanged: nothing written (no fsync)
-                conn.execute(
-                    "INSERT INTO device_model_schema (id, version) VALUES (1, ?) "
-                    "ON CONFLICT (id) DO UPDATE SET version = excluded.version",
-                    (SCHEMA_VERSION,),
-                )
+            if row is not None and row[0] == IMAGE_VERSION:  # a copy never written to: its
+                store._image = store._select()  # rows are still the image's (see the module)
+            elif row is None or row[0] < SCHEMA_VERSION:  # unchanged: nothing written (no fsync)
+                conn.execute(_SET_VERSION, (SCHEMA_VERSION,))
             conn.execute("COMMIT")
         except BaseException:
             _rollback(conn)
             raise
-        return cls(conn, owned=False)
+        return store
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -135,6 +182,13 @@ class Store:
         return self._conn
 
     def load(self) -> dict[RowKey, str | None]:
+        """Every stored row (none in an image's copy before its first write)."""
+        if self._image is not None:
+            self._connection()
+            return {}
+        return self._select()
+
+    def _select(self) -> dict[RowKey, str | None]:
         rows = self._connection().execute(_SELECT).fetchall()
         return {tuple(row[:7]): row[7] for row in rows}
 
@@ -144,10 +198,13 @@ class Store:
         ``synced=False`` (the connection's owner keeps WAL and ``synchronous=FULL``): this
         commit is not synced by itself (``synchronous=NORMAL`` for it, consistent in WAL mode);
         the next synced commit on the connection syncs it."""
+        conn = self._connection()
+        if self._image is not None:
+            self._write_over_image(conn, rows, synced=synced)
+            return
         params = [(*key, value) for key, value in rows]
         if not params:
             return
-        conn = self._connection()
         relaxed = getattr(conn, "relaxed", None)  # the station store's (see ocpp_station.storage)
         if not synced and relaxed is not None:
             with relaxed():
@@ -160,6 +217,36 @@ class Store:
         finally:
             if not synced:
                 conn.execute("PRAGMA synchronous=FULL")
+
+    def _write_over_image(
+        self,
+        conn: sqlite3.Connection,
+        rows: Iterable[tuple[RowKey, str | None]],
+        *,
+        synced: bool,
+    ) -> None:
+        """The first write to an image's copy: ``rows`` become its content (the image's rows
+        whose value differs are changed, those ``rows`` do not list are deleted) and the version
+        is set, in one transaction."""
+        image = self._image
+        assert image is not None
+        wanted = dict(rows)
+        changed = [(*k, v) for k, v in wanted.items() if k not in image or image[k] != v]
+        gone = [k for k in image if k not in wanted]
+        relaxed = getattr(conn, "relaxed", None)
+        with relaxed() if not synced and relaxed is not None else contextlib.nullcontext():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if changed:
+                    conn.executemany(_UPSERT, changed)
+                if gone:
+                    conn.executemany(_DELETE, gone)
+                conn.execute(_SET_VERSION, (SCHEMA_VERSION,))
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+        self._image = None
 
     @staticmethod
     def _upsert(conn: sqlite3.Connection, params: list[tuple[Any, ...]]) -> None:

@@ -160,15 +160,16 @@ class StationCore(StationApi, StationLink):
 
         def open_stores() -> tuple[StationStore, DeviceModel, BlockStores]:  # in a thread
             dm: list[DeviceModel] = []  # seeded inside open: a new station.db's seed is unsynced
-            seed = settings.seed(cfg)
+            plan = DeviceModel.plan(cfg.evse_map, settings.seed(cfg))  # (config errors first)
             store = StationStore.open(
                 cfg.data_dir,
                 logger=self.log,
                 now=self.base_clock.time,
                 pooled=pool is not None,
                 preload=True,
+                image_rows=plan.rows,
                 initialise=lambda s: dm.append(
-                    DeviceModel.open(s.connection, cfg.evse_map, seed, clock=self.clock)
+                    DeviceModel.open_plan(s.connection, plan, clock=self.clock, image=s.image)
                 ),
             )
             try:

@@ -126,9 +126,10 @@ class BlockStores:
 
     @classmethod
     def open(cls, store: StationStore) -> BlockStores:
+        """(A store just made, ``store.fresh``, has empty tables: then nothing is read.)"""
         stores = cls(ListStore(store.connection), ProfileStore(store.connection, has_table=True))
-        stores.local_list.preload()
-        stores.profiles.all()  # read once and kept (the store is the table's only writer)
+        stores.local_list.preload(empty=store.fresh)
+        stores.profiles.preload(empty=store.fresh)  # kept: the store is the table's only writer
         return stores
 
 

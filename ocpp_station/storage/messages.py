@@ -54,11 +54,16 @@ class MessageQueue:
         *,
         logger: logging.Logger | None = None,
         on_state: Callable[[str, str], None] | None = None,
+        empty: bool = False,
     ) -> None:
+        """``empty``: the table is known to be empty (a store just made: nothing is read)."""
         self._db = connection
         self._on_state = on_state  # (key, text) of a state record committed with messages
         self._log = logger or logging.getLogger("ocpp_station.storage")
-        (self._count,) = self._db.execute("SELECT COUNT(*) FROM messages").fetchone()
+        if empty:
+            self._count = 0
+        else:
+            (self._count,) = self._db.execute("SELECT COUNT(*) FROM messages").fetchone()
         # Whether a queued TransactionEvent may lack the offline flag (mark_offline has work)
         self._unmarked = bool(self._count) and self._has_unmarked()
         # The head's row (id, action, payload text, attempts, created) while it is known

@@ -42,12 +42,14 @@ class StateRecords:
         self._log = logger or logging.getLogger("ocpp_station.storage")
         self._read: dict[str, str] | None = None  # every record, while :meth:`preload` holds
 
-    def preload(self) -> None:
+    def preload(self, *, empty: bool = False) -> None:
         """Read every record in one statement, for the loads of a start (a dozen blocks load
         theirs): ``StationStore.open`` calls it in its worker thread, so the start reads none
         on the event loop.  Writes through this object keep it current; :meth:`release` (at
-        the end of the start) drops it, and loads read the table again."""
-        self._read = dict(self._db.execute("SELECT key, value FROM state").fetchall())
+        the end of the start) drops it, and loads read the table again.  ``empty``: the table
+        is known to be empty (a store just made: nothing is read)."""
+        rows = [] if empty else self._db.execute("SELECT key, value FROM state").fetchall()
+        self._read = dict(rows)
 
     def release(self) -> None:
         self._read = None

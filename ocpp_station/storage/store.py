@@ -29,9 +29,11 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from device_model.addressing import RowKey
+from device_model.store import fill_image
 from ocpp_station.files import write_synced
 from ocpp_station.storage import legacy
 from ocpp_station.storage.connection import StorageError, connect
@@ -49,13 +51,26 @@ class StationStore:
     """The open store of one station.  Build it with :meth:`open`; :meth:`close` it at stop."""
 
     def __init__(
-        self, connection: sqlite3.Connection, path: Path, *, logger: logging.Logger | None = None
+        self,
+        connection: sqlite3.Connection,
+        path: Path,
+        *,
+        logger: logging.Logger | None = None,
+        fresh: bool = False,
+        image: dict[RowKey, str | None] | None = None,
     ) -> None:
         log = logger or logging.getLogger("ocpp_station.storage")
         self.connection = connection
         self.path = path
+        # A store this process just made as a copy of an image: every table is empty but the
+        # device model's, which holds ``image`` (None: not those tables either) until the
+        # device model's first write (``Store.borrow(..., image=...)``).
+        self.fresh = fresh
+        self.image = image
         self.state = StateRecords(connection, logger=log)
-        self.messages = MessageQueue(connection, logger=log, on_state=self.state.written)
+        self.messages = MessageQueue(
+            connection, logger=log, on_state=self.state.written, empty=fresh
+        )
 
     @classmethod
     def open(
@@ -67,6 +82,7 @@ class StationStore:
         pooled: bool = False,
         initialise: Callable[[StationStore], object] | None = None,
         preload: bool = False,
+        image_rows: Sequence[tuple[RowKey, str | None]] = (),
     ) -> StationStore:
         """Open (or create) ``data_dir/station.db``, importing a 0.1.0 data directory first
         when there is no ``station.db`` yet, and bring its schema up to date.
@@ -90,6 +106,12 @@ class StationStore:
         ``preload``: read every state record now (:meth:`.StateRecords.preload`; the station
         releases them when its blocks have started).
 
+        ``image_rows``: the device model's rows of a new store (``DeviceModel.plan(...).rows``).
+        A ``station.db`` this call creates is a copy of an image (:func:`store_image`) that
+        holds rows with the same keys already, written for the first station of this layout
+        in the process; :attr:`image` gives them to the device model, whose first write
+        changes those that differ.  Such a copy needs no migration and no read at all.
+
         ``initialise(store)`` runs after the migrations (the device model's seed).  In a
         ``station.db`` created by this call, what ``initialise`` writes is committed with
         ``synchronous=OFF``: no sync at all, not even of the new ``-wal`` file's header and
@@ -103,7 +125,7 @@ class StationStore:
         directory = Path(data_dir)
         made = _prepare(directory, log)  # a directory made here is empty: nothing to look for
         path = directory / STORE_FILE
-        fresh = False
+        held: dict[RowKey, str | None] | None = None
         if made or not path.exists():
             if not made and legacy.legacy_files(directory):
                 with _UMASK_LOCK:  # the umask is the process's: one import at a time
@@ -113,7 +135,8 @@ class StationStore:
                     finally:
                         os.umask(old_umask)
             else:
-                fresh = _create_from_image(path)
+                held = _create_from_image(path, image_rows)
+        fresh = held is not None
         try:
             conn = connect(path, factory=ObservedConnection, exclusive=pooled)
         except sqlite3.Error as exc:
@@ -126,8 +149,11 @@ class StationStore:
                 _private(path)
             if fresh:
                 conn.execute("PRAGMA synchronous=OFF")  # until the end of open (see above)
-            migrate(conn, STORE_FILE)
-            store = cls(_pooled(conn, path) if pooled else conn, path, logger=log)
+            else:  # (an image's copy is at SCHEMA_VERSION: it was made by the migrations)
+                migrate(conn, STORE_FILE)
+            handle = _pooled(conn, path) if pooled else conn
+            image = held if image_rows else None  # (an image without rows: no such tables)
+            store = cls(handle, path, logger=log, fresh=fresh, image=image)
         except sqlite3.Error as exc:
             conn.close()
             raise StorageError(f"data directory {directory}: {path.name}: {exc}") from None
@@ -140,7 +166,7 @@ class StationStore:
             if fresh:
                 conn.execute("PRAGMA synchronous=FULL")
             if preload:  # a station's start: its record loads, read here (off the event loop)
-                store.state.preload()
+                store.state.preload(empty=fresh)
         except BaseException:
             conn.close()
             raise
@@ -255,50 +281,71 @@ def _private(path: Path) -> None:
 
 
 _IMAGE_LOCK = threading.Lock()
-_image: bytes | None = None
+# The images of this process by the keys of their device-model rows (one per station layout):
+# the rows they hold and their bytes.  A fleet of one template needs one; a few are kept.
+_images: dict[tuple[RowKey, ...], tuple[dict[RowKey, str | None], bytes]] = {}
+_MAX_IMAGES = 8
 
 
-def store_image() -> bytes:
-    """The bytes of an empty ``station.db`` at :data:`~.migrations.SCHEMA_VERSION`, already in
-    WAL mode, with no ``-wal`` file: what :func:`connect` plus :func:`migrate` make of a new file,
-    checkpointed.  Built once per process (in the first caller's thread, normally an opener
-    thread), in a private temporary directory, by that very code."""
-    global _image
+def store_image(
+    rows: Sequence[tuple[RowKey, str | None]] = (),
+) -> tuple[dict[RowKey, str | None], bytes]:
+    """The device-model rows and the bytes of a new ``station.db`` at
+    :data:`~.migrations.SCHEMA_VERSION`, already in WAL mode, with no ``-wal`` file: what
+    :func:`connect` plus :func:`migrate` make of a new file, then the device model's tables with
+    rows with the keys of ``rows`` (:func:`device_model.store.fill_image`), checkpointed.
+
+    Built once per set of row keys in the process, in the first caller's thread (normally an
+    opener thread), in a private temporary directory, by that very code, with the first
+    caller's values; a station whose values differ changes those rows at its first write."""
+    keys = tuple(key for key, _value in rows)
     with _IMAGE_LOCK:
-        if _image is None:
-            scratch = tempfile.mkdtemp(prefix="ocpp-station-image-")
-            try:
-                path = Path(scratch) / STORE_FILE
-                conn = connect(path)
-                try:
-                    conn.execute("PRAGMA synchronous=OFF")  # a scratch file: nothing to keep
-                    migrate(conn, STORE_FILE)
-                finally:
-                    conn.close()  # checkpoints the WAL into the file and removes it
-                _image = path.read_bytes()
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
-        return _image
+        made = _images.get(keys)
+        if made is None:
+            if len(_images) >= _MAX_IMAGES:
+                del _images[next(iter(_images))]
+            made = _images[keys] = (dict(rows), _build_image(rows))
+        return made
 
 
-def _create_from_image(path: Path) -> bool:
-    """Create ``station.db`` 0600 as a copy of :func:`store_image` (a temporary name, written,
-    synced once, then linked to its name): no journal-mode switch (a rollback journal and
-    four syncs on a new file) and no migrations.  SQLite gives its ``-wal`` and ``-shm`` files
-    the mode of the database file.  No umask is changed: stores are opened in worker threads,
-    and the umask belongs to the whole process.  True when this call created it (an existing
-    ``station.db`` is never replaced)."""
-    image = store_image()
+def _build_image(rows: Sequence[tuple[RowKey, str | None]]) -> bytes:
+    scratch = tempfile.mkdtemp(prefix="ocpp-station-image-")
+    try:
+        path = Path(scratch) / STORE_FILE
+        conn = connect(path)
+        try:
+            conn.execute("PRAGMA synchronous=OFF")  # a scratch file: nothing to keep
+            migrate(conn, STORE_FILE)
+            if rows:
+                fill_image(conn, rows)
+        finally:
+            conn.close()  # checkpoints the WAL into the file and removes it
+        return path.read_bytes()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _create_from_image(
+    path: Path, rows: Sequence[tuple[RowKey, str | None]]
+) -> dict[RowKey, str | None] | None:
+    """Create ``station.db`` 0600 as a copy of :func:`store_image` for ``rows`` (a temporary
+    name, written, synced once, then linked to its name): no journal-mode switch (a rollback
+    journal and four syncs on a new file), no migrations and no seed of ``rows``.  SQLite gives
+    its ``-wal`` and ``-shm`` files the mode of the database file.  No umask is changed: stores
+    are opened in worker threads, and the umask belongs to the whole process.  The rows the
+    copy holds when this call created it; None when a ``station.db`` is there (an existing one
+    is never replaced)."""
+    held, image = store_image(rows)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         write_synced(tmp, image, 0o600)
         try:
             os.link(tmp, path)  # never over an existing file (O_EXCL's rule)
         except FileExistsError:
-            return False
+            return None
         except OSError:  # a file system without hard links: a rename, unless one is there now
             if path.exists():
-                return False
+                return None
             os.replace(tmp, path)
         finally:
             with contextlib.suppress(OSError):
@@ -309,7 +356,7 @@ def _create_from_image(path: Path) -> bool:
         raise StorageError(
             f"data directory {path.parent}: cannot create {path.name}: {exc.strerror}"
         ) from None
-    return True
+    return held
 
 
 def _pooled(conn: sqlite3.Connection, path: Path) -> PooledConnection:

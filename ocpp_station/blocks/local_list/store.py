@@ -24,10 +24,11 @@ class ListStore:
         self._db = connection
         self._read: tuple[int, dict[str, dict[str, Any]]] | None = None  # see preload()
 
-    def preload(self) -> None:
+    def preload(self, *, empty: bool = False) -> None:
         """Read the list now (in the thread that opens the store), for the first :meth:`load`
-        (the block's start, on the event loop)."""
-        self._read = self._load()
+        (the block's start, on the event loop); ``empty``: the tables are known to be empty
+        (a store just made: nothing is read)."""
+        self._read = (NO_LIST, {}) if empty else self._load()
 
     def load(self) -> tuple[int, dict[str, dict[str, Any]]]:
         """The installed version (0: none) and the entries by token key; an unreadable entry is

@@ -300,6 +300,14 @@ class ProfileStore:
         """Every profile, ordered by id (from memory after the first read)."""
         return list(self._kept())
 
+    def preload(self, *, empty: bool = False) -> None:
+        """Read every profile now and keep them (the thread that opens the store); ``empty``:
+        the table is known to be empty (a store just made: nothing is read)."""
+        if empty:
+            self._all = []
+        else:
+            self._kept()
+
     def count(self) -> int:
         """Installed profiles, for SmartChargingCtrlr.EntriesChargingProfiles."""
         return len(self._kept())

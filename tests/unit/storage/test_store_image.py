@@ -11,16 +11,24 @@ import os
 import sqlite3
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from device_model import DeviceModel
 from ocpp_station import settings
-from ocpp_station.config import config_from_dict
+from ocpp_station.config import StationConfig, config_from_dict
 from ocpp_station.storage import SCHEMA_VERSION, STORE_FILE, StationStore
+from ocpp_station.storage import store as store_module
 from ocpp_station.storage.connection import connect
 from ocpp_station.storage.migrations import migrate
 from ocpp_station.storage.store import store_image
+
+
+@pytest.fixture(autouse=True)
+def no_images_yet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no image built in the process (the first station makes one)."""
+    monkeypatch.setattr(store_module, "_images", {})
 
 
 def dump(path: Path) -> tuple[list[tuple[str, str, str]], int, dict[str, list[tuple[object, ...]]]]:
@@ -38,22 +46,47 @@ def dump(path: Path) -> tuple[list[tuple[str, str, str]], int, dict[str, list[tu
     return schema, version, contents
 
 
-def seeded(data_dir: Path) -> StationStore:
-    cfg = config_from_dict(
+def station_config(data_dir: Path, serial: str = "SN-1", heartbeat: int = 300) -> StationConfig:
+    return config_from_dict(
         {
             "station": {
                 "id": "CS-IMAGE",
                 "csms_url": "ws://127.0.0.1:9/ocpp",
                 "data_dir": str(data_dir),
                 "password": "image-test-password-0123",
+                "serial_number": serial,
             },
             "evse": [{"id": 1, "connectors": [1]}, {"id": 2, "connectors": [1]}],
+            "device_model": {"OCPPCommCtrlr.HeartbeatInterval": heartbeat},
         }
     )
+
+
+def seeded(data_dir: Path, **config: Any) -> StationStore:
+    """The store of a station's start: a new one is a copy of the image of its layout."""
+    cfg = station_config(data_dir, **config)
+    plan = DeviceModel.plan(cfg.evse_map, settings.seed(cfg))
     return StationStore.open(
         data_dir,
-        initialise=lambda s: DeviceModel.open(s.connection, cfg.evse_map, settings.seed(cfg)),
+        image_rows=plan.rows,
+        initialise=lambda s: DeviceModel.open_plan(s.connection, plan, image=s.image),
     )
+
+
+def seeded_by_migrations(data_dir: Path, **config: Any) -> None:
+    """The same store made the way it was before the images: migrations, then the seed."""
+    migrated(data_dir)
+    cfg = station_config(data_dir, **config)
+    StationStore.open(
+        data_dir,
+        initialise=lambda s: DeviceModel.open(s.connection, cfg.evse_map, settings.seed(cfg)),
+    ).close()
+
+
+def values(path: Path) -> dict[tuple[str, str], str | None]:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT component, variable, value FROM attribute_value").fetchall()
+    return {(component, variable): value for component, variable, value in rows}
 
 
 def migrated(data_dir: Path) -> None:
@@ -68,18 +101,18 @@ def migrated(data_dir: Path) -> None:
 
 def test_the_image_is_the_migrated_empty_store(tmp_path: Path) -> None:
     migrated(tmp_path / "old")
-    (tmp_path / "image.db").write_bytes(store_image())
+    (tmp_path / "image.db").write_bytes(store_image()[1])
     assert dump(tmp_path / "image.db") == dump(tmp_path / "old" / STORE_FILE)
     assert dump(tmp_path / "image.db")[1] == SCHEMA_VERSION
-    image = store_image()
+    rows, image = store_image()
+    assert rows == {}
     assert image[:16] == b"SQLite format 3\x00"
     assert image[18:20] == b"\x02\x02"  # WAL mode in the header: no journal-mode switch
 
 
 def test_a_new_store_from_the_image_equals_one_made_by_the_migrations(tmp_path: Path) -> None:
     seeded(tmp_path / "new").close()
-    migrated(tmp_path / "old")
-    seeded(tmp_path / "old").close()  # finds the migrated file: only the seed is written
+    seeded_by_migrations(tmp_path / "old")
     new, old = dump(tmp_path / "new" / STORE_FILE), dump(tmp_path / "old" / STORE_FILE)
     assert new == old
     assert new[2]["attribute_value"]  # the device model's seed is there
@@ -118,3 +151,40 @@ def test_a_file_system_without_hard_links_gets_the_image_by_rename(
     finally:
         store.close()
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_stations_of_one_layout_share_an_image_and_keep_their_own_values(
+    tmp_path: Path,
+) -> None:
+    """The image holds the first station's rows; the next one changes those that differ."""
+    seeded(tmp_path / "first", serial="SN-1", heartbeat=300).close()
+    seeded(tmp_path / "second", serial="SN-2", heartbeat=60).close()
+    seeded_by_migrations(tmp_path / "reference", serial="SN-2", heartbeat=60)
+    second = dump(tmp_path / "second" / STORE_FILE)
+    assert second == dump(tmp_path / "reference" / STORE_FILE)
+    assert values(tmp_path / "second" / STORE_FILE)[("OCPPCommCtrlr", "HeartbeatInterval")] == "60"
+    assert values(tmp_path / "first" / STORE_FILE)[("OCPPCommCtrlr", "HeartbeatInterval")] == "300"
+
+
+def test_a_copy_cut_off_before_its_first_write_is_still_an_image(tmp_path: Path) -> None:
+    """A power cut between the copy and the device model's first write: the copy holds another
+    station's rows, which the next start must not take for this station's stored values."""
+    seeded(tmp_path / "first", heartbeat=300).close()
+    cfg = station_config(tmp_path / "second", heartbeat=60)
+    plan = DeviceModel.plan(cfg.evse_map, settings.seed(cfg))
+
+    def cut(store: StationStore) -> None:
+        raise KeyboardInterrupt  # the process dies before the device model writes
+
+    with pytest.raises(KeyboardInterrupt):
+        StationStore.open(tmp_path / "second", image_rows=plan.rows, initialise=cut)
+    copied = values(tmp_path / "second" / STORE_FILE)
+    assert copied[("OCPPCommCtrlr", "HeartbeatInterval")] == "300"  # the first's, as copied
+    store = StationStore.open(tmp_path / "second")  # the next start: no longer a new file
+    try:
+        dm = DeviceModel.open(store.connection, cfg.evse_map, settings.seed(cfg))
+        assert dm.get("OCPPCommCtrlr", "HeartbeatInterval") == "60"
+    finally:
+        store.close()
+    seeded_by_migrations(tmp_path / "reference", heartbeat=60)
+    assert dump(tmp_path / "second" / STORE_FILE) == dump(tmp_path / "reference" / STORE_FILE)

@@ -1,0 +1,93 @@
+"""A device-model table copied from an image (``fill_image``, ``Store.borrow(image=...)``).
+
+An image holds the rows another station of the same layout wrote.  In the copy those rows are
+not stored values: the station's first write makes them its own, in one transaction, and a copy
+that never had that write (a power cut right after the copy) is still treated as an image.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+from device_model import DeviceModel, Plan
+from device_model.store import IMAGE_VERSION, SCHEMA_VERSION, Store, fill_image
+
+EVSES = {1: [1], 2: [1]}
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def image_of(tmp_path: Path, seed: dict[str, object]) -> tuple[Path, Plan]:
+    plan = DeviceModel.plan(EVSES, seed)
+    path = tmp_path / "image.db"
+    conn = connect(path)
+    fill_image(conn, plan.rows)
+    conn.close()
+    return path, plan
+
+
+def rows(path: Path) -> dict[tuple[object, ...], str | None]:
+    with connect(path) as conn:
+        return {tuple(r[:7]): r[7] for r in conn.execute("SELECT * FROM attribute_value")}
+
+
+def version(path: Path) -> int:
+    with connect(path) as conn:
+        return int(conn.execute("SELECT version FROM device_model_schema").fetchone()[0])
+
+
+def test_an_image_holds_the_rows_and_the_image_version(tmp_path: Path) -> None:
+    path, plan = image_of(tmp_path, {"OCPPCommCtrlr.HeartbeatInterval": 300})
+    assert rows(path) == dict(plan.rows)
+    assert version(path) == IMAGE_VERSION
+
+
+def test_the_first_write_makes_the_copy_the_stations_own(tmp_path: Path) -> None:
+    image, first = image_of(tmp_path, {"OCPPCommCtrlr.HeartbeatInterval": 300})
+    copy = tmp_path / "station.db"
+    shutil.copy(image, copy)
+    own = DeviceModel.plan(EVSES, {"OCPPCommCtrlr.HeartbeatInterval": 60})
+    conn = connect(copy)
+    dm = DeviceModel.open_plan(conn, own, image=dict(first.rows))
+    assert dm.get("OCPPCommCtrlr", "HeartbeatInterval") == "60"
+    conn.close()
+    assert rows(copy) == dict(own.rows)
+    assert version(copy) == SCHEMA_VERSION
+    # and later writes are ordinary ones
+    conn = connect(copy)
+    dm = DeviceModel.open(conn, EVSES, {"OCPPCommCtrlr.HeartbeatInterval": 90})
+    assert dm.get("OCPPCommCtrlr", "HeartbeatInterval") == "60"  # stored: the seed is not
+    assert dm.set("OCPPCommCtrlr", "HeartbeatInterval", 45) == "Accepted"
+    conn.close()
+    assert rows(copy)[("OCPPCommCtrlr", "", 0, 0, "HeartbeatInterval", "", "Actual")] == "45"
+    assert len(rows(copy)) == len(own.rows)
+
+
+def test_rows_the_station_does_not_have_are_deleted(tmp_path: Path) -> None:
+    image, first = image_of(tmp_path, {})
+    copy = tmp_path / "station.db"
+    shutil.copy(image, copy)
+    extra = ("Vendor", "", 0, 0, "Gone", "", "Actual")
+    with connect(copy) as conn:
+        conn.execute("INSERT INTO attribute_value VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (*extra, "x"))
+    store = Store.borrow(connect(copy), image={**dict(first.rows), extra: "x"})
+    assert store.load() == {}
+    store.write(first.rows)
+    assert rows(copy) == dict(first.rows)
+    assert version(copy) == SCHEMA_VERSION
+
+
+def test_a_copy_never_written_to_is_still_an_image(tmp_path: Path) -> None:
+    image, _first = image_of(tmp_path, {"OCPPCommCtrlr.HeartbeatInterval": 300})
+    copy = tmp_path / "station.db"
+    shutil.copy(image, copy)  # ... and the power went
+    conn = connect(copy)
+    dm = DeviceModel.open(conn, EVSES, {"OCPPCommCtrlr.HeartbeatInterval": 60})
+    assert dm.get("OCPPCommCtrlr", "HeartbeatInterval") == "60"  # not the image's 300
+    conn.close()
+    assert version(copy) == SCHEMA_VERSION
+    assert rows(copy) == dict(DeviceModel.plan(EVSES, {"OCPPCommCtrlr.HeartbeatInterval": 60}).rows)
