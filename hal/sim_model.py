@@ -253,6 +253,13 @@ class SimulatedController:
             ev.reported_at = min(ev.reported_at, now)
             self._meter(ev, force=False)
 
+    def drawing(self) -> bool:
+        """Whether an EVSE draws power.  Only then does time change the model by itself (energy,
+        a reading every ``meter_interval``); otherwise :meth:`advance` emits nothing until a
+        command or an action changes something."""
+        supply = self._supply
+        return any(supply.power(ev) > 0 for ev in self._evses.values())
+
     def take_events(self) -> list[HalEvent]:
         events, self._events = self._events, []
         return events

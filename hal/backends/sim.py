@@ -1,12 +1,16 @@
 """The ``sim`` HAL backend: :class:`hal.sim_model.SimulatedController` in-process, on asyncio.
 
-``hal.open("sim", evses={1: [1]}, clock=clock, tick=0.5, voltage_v=230.0, ...)``.  One task per
-backend advances the model every ``tick`` seconds of the injected clock and queues its events;
-every command and ``sim.*`` action first advances the model to ``clock.time()`` so the energy
-integrates exactly up to the moment of the change.  A clock that offers
-``every(period, callback) -> stop`` (a fleet's shared timer wheel,
+``hal.open("sim", evses={1: [1]}, clock=clock, tick=0.5, voltage_v=230.0, ...)``.  While an EVSE
+draws power, one task per backend advances the model every ``tick`` seconds of the injected clock
+and queues its events; every command and ``sim.*`` action first advances the model to
+``clock.time()`` so the energy integrates exactly up to the moment of the change.  A clock that
+offers ``every(period, callback) -> stop`` (a fleet's shared timer wheel,
 ``ocpp_station.wheel.WheelClock``) runs the tick instead, with no task per backend.  It is kept
 light (one task or wheel job, one queue) so a fleet can run thousands of them in one process.
+
+No EVSE drawing power, nothing ticks: time alone changes nothing in an idle model
+(:meth:`~hal.sim_model.SimulatedController.drawing`), and the next command, action or
+:meth:`SimBackend.status` advances it anyway.  Most stations of a rig are idle most of the time.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class SimBackend(ChargeController):
         self._queue: asyncio.Queue[HalEvent | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._stop_ticks: Callable[[], None] | None = None
+        self._ticking = False  # whether the model is advanced every tick (see _ticks)
         self._opened = False
         self._closed = False
         self.display = SimDisplay()
@@ -87,17 +92,14 @@ class SimBackend(ChargeController):
         self.model.take_events()  # the snapshot below reports the resulting state
         for event in self.model.snapshot():
             self._queue.put_nowait(event)
-        every = getattr(self._clock, "every", None)
-        if every is not None:  # a clock shared by many stations ticks them all (a fleet)
-            self._stop_ticks = every(self._tick, self._sync)
-        else:
-            self._task = asyncio.get_running_loop().create_task(self._run())
-        await asyncio.sleep(0)  # let the task arm its first tick before open() returns
+        self._ticks()
+        await asyncio.sleep(0)  # let a tick task arm its first tick before open() returns
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self._ticking = False
         if self._stop_ticks is not None:
             self._stop_ticks()
             self._stop_ticks = None
@@ -115,10 +117,29 @@ class SimBackend(ChargeController):
                 return
             yield event
 
+    def _ticks(self) -> None:
+        """Tick while an EVSE draws power, and only then (after open and after every change)."""
+        wanted = self._opened and not self._closed and self.model.drawing()
+        if wanted == self._ticking:
+            return
+        self._ticking = wanted
+        every = getattr(self._clock, "every", None)
+        if every is not None:  # a clock shared by many stations ticks them all (a fleet)
+            if wanted:
+                self._stop_ticks = every(self._tick, self._sync)
+            elif self._stop_ticks is not None:
+                self._stop_ticks()
+                self._stop_ticks = None
+        elif wanted and self._task is None:  # (a task told to stop ends after its sleep)
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
     async def _run(self) -> None:
-        while True:
-            await self._clock.sleep(self._tick)
-            self._sync()
+        try:
+            while self._ticking:
+                await self._clock.sleep(self._tick)
+                self._sync()
+        finally:
+            self._task = None
 
     def _sync(self) -> None:
         """Advance the model to now and queue what it produced (dropped before open/after
@@ -131,6 +152,7 @@ class SimBackend(ChargeController):
         if self._opened and not self._closed:
             for event in events:
                 self._queue.put_nowait(event)
+        self._ticks()
 
     def _act(self, action: Callable[[], None]) -> None:
         self.model.advance(self._clock.time())

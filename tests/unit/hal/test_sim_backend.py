@@ -249,3 +249,79 @@ async def test_many_backends_in_one_process() -> None:
         await backend.close()
         readings = [e async for e in backend.events() if isinstance(e, MeterReading)]
         assert readings[-1].energy_wh == pytest.approx(22080 * 5 / 3600)
+
+
+class CountingWheel(ManualClock):
+    """A manual clock that also offers ``every`` (as a fleet's timer wheel does) and counts
+    the periodic jobs that are running."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs: list[list[bool]] = []
+
+    def every(self, period: float, callback: Any) -> Any:
+        job = [True]
+        self.jobs.append(job)
+
+        async def run() -> None:
+            while job[0]:
+                await self.sleep(period)
+                if job[0]:
+                    callback()
+
+        asyncio.get_running_loop().create_task(run())
+
+        def stop() -> None:
+            job[0] = False
+
+        return stop
+
+    def running(self) -> int:
+        return sum(1 for job in self.jobs if job[0])
+
+
+async def test_only_a_model_drawing_power_is_ticked() -> None:
+    """An idle model changes by itself in no way: nothing ticks until power flows, and the
+    ticks stop when it no longer does; the readings while charging are unchanged."""
+    clock = CountingWheel()
+    backend = SimBackend(clock=clock, tick=0.5, meter_interval=1.0)
+    await backend.open()
+    got = Collector(backend)
+    await got.take()
+    assert clock.running() == 0
+    await clock.advance(10.0)
+    backend.plug_in(1)
+    await backend.allow_power(1, True)
+    assert clock.running() == 1  # drawing: ticked
+    await got.take()
+    await clock.advance(3.0)
+    readings = [e for e in await got.take() if isinstance(e, MeterReading)]
+    assert len(readings) == 3  # one a second while power flows
+    assert readings[-1].energy_wh == pytest.approx(22080.0 * 3 / 3600)
+    await backend.allow_power(1, False)
+    assert clock.running() == 0  # idle again: no ticks
+    await got.take()  # the contactor opening and its reading
+    energy = backend.status()["evses"][0]["energy_wh"]
+    await clock.advance(10.0)
+    assert await got.take() == []  # idle: nothing happens by itself
+    assert backend.status()["evses"][0]["energy_wh"] == energy
+    await backend.close()
+
+
+async def test_the_tick_task_of_a_single_station_runs_only_while_drawing() -> None:
+    clock = ManualClock()
+    backend = SimBackend(clock=clock, tick=0.5)
+    await backend.open()
+    got = Collector(backend)
+    assert backend._task is None  # idle: no task
+    backend.plug_in(1)
+    await backend.allow_power(1, True)
+    await settle()
+    assert backend._task is not None
+    await clock.advance(2.0)
+    assert any(isinstance(e, MeterReading) and e.energy_wh > 0 for e in await got.take())
+    backend.unplug(1)
+    await clock.advance(1.0)
+    await settle()
+    assert backend._task is None  # ended after its last sleep
+    await backend.close()
