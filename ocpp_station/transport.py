@@ -180,6 +180,7 @@ class Transport:
         self._before_attempt = before_attempt
         self._ws: ClientConnection | None = None
         self._stopping = asyncio.Event()
+        self._awaiting: asyncio.Task[Any] | None = None  # what _unless_stopped waits for
         self._running = False
         self._done = asyncio.Event()
         self.connected = False
@@ -331,26 +332,24 @@ class Transport:
             self._log.exception("%s callback failed", what)
 
     async def _unless_stopped(self, coro: Coroutine[Any, Any, T]) -> T | None:
-        """Await ``coro`` unless :meth:`stop` comes first (then cancel it and return None)."""
+        """Await ``coro`` unless :meth:`stop` comes first: :meth:`stop` cancels it, and this
+        returns None.  (A connection that opened as :meth:`stop` came is returned: ``_serve``
+        closes it.)"""
+        if self._stopping.is_set():
+            coro.close()
+            return None
         task: asyncio.Task[T] = asyncio.create_task(coro)
-        stopper = asyncio.ensure_future(self._stopping.wait())
+        self._awaiting = task
         try:
-            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopper.cancel()
-        if task.done():
-            return task.result()
-        task.cancel()
-        try:
-            result = await task
+            return await task
         except asyncio.CancelledError:
-            return None
-        except Exception:
-            return None
-        # finished in the race: a connection opened as stop() came; close it
-        if isinstance(result, ClientConnection):
-            await result.close()
-        return None
+            if task.cancelled() and self._stopping.is_set():
+                current = asyncio.current_task()
+                if current is None or not current.cancelling():
+                    return None  # cancelled by stop(), not from outside
+            raise
+        finally:
+            self._awaiting = None
 
     async def send(self, text: str) -> None:
         """Send one text frame.  Text UTF-8 cannot carry (a lone surrogate) raises
@@ -388,6 +387,8 @@ class Transport:
     async def stop(self) -> None:
         """Close the websocket cleanly (code 1000) and end :meth:`run`."""
         self._stopping.set()
+        if self._awaiting is not None:  # a connection attempt or a back-off wait
+            self._awaiting.cancel()
         ws = self._ws
         if ws is not None:
             await ws.close(code=1000, reason="station stopping")

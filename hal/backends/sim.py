@@ -93,7 +93,8 @@ class SimBackend(ChargeController):
         for event in self.model.snapshot():
             self._queue.put_nowait(event)
         self._ticks()
-        await asyncio.sleep(0)  # let a tick task arm its first tick before open() returns
+        if self._task is not None:
+            await asyncio.sleep(0)  # let the tick task arm its first tick before open() returns
 
     async def close(self) -> None:
         if self._closed:

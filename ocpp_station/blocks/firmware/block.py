@@ -83,7 +83,8 @@ class FirmwareBlock(Block):
     async def start(self) -> None:
         self._record = dict(self.ctx.state.load(STATE_KEY) or {})
         self.phase = rules.IDLE
-        self._cleanup()
+        if self._record:  # (a download writes its file only after the record says Downloading)
+            self._cleanup()
         failed = rules.interrupted_status(self._record.get("last"))
         if failed is not None and "rebooted" not in self._record:
             # The update was cut short: its failure goes to the CSMS once online.

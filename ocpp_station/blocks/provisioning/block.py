@@ -213,8 +213,10 @@ class Provisioning(Block):
             and change.attribute == "Actual"
         ):
             # B05: a new HeartbeatInterval takes effect at once: the next heartbeat is one new
-            # interval from now.
-            self._restart_heartbeat()
+            # interval from now.  (None runs yet: the boot's answer that set it starts them.)
+            task = self._heartbeat_task
+            if task is not None and not task.done():
+                self._restart_heartbeat()
 
     # -- variables and reports (B05–B08) ---------------------------------------------------------
     async def on_get_variables(self, payload: dict[str, Any]) -> dict[str, Any]:

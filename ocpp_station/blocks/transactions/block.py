@@ -105,6 +105,7 @@ class TransactionsBlock(Block):
         self.tokens = Tokens(ctx, self, authorization, availability, held)
         self._tick_task: asyncio.Task[Any] | None = None
         self._wake = Wake()
+        self._sleeping_until: float | None = None  # the timer loop's wake-up while it sleeps
         self._saved: dict[int, tuple[dict[str, Any], float]] = {}  # last state written per EVSE
         self._settings = TxSettings(ctx.dm, lambda: ctx.link.registration)
         self._unsubscribe: Callable[[], None] = lambda: None
@@ -217,7 +218,11 @@ class TransactionsBlock(Block):
                 self.ctx.spawn(self._lock(evse, out.connector, out.locked), "lock")
             elif isinstance(out, TransactionFinished):
                 self.ctx.spawn(self._finished(evse, out.transaction_id), "tx-finished")
-        self._wake.set()
+        # The timer loop looks at every engine before it sleeps: wake it only when this input
+        # brought a deadline before its own wake-up (most inputs leave the deadlines alone).
+        until, deadline = self._sleeping_until, engine.next_deadline()
+        if until is not None and deadline is not None and deadline < until:
+            self._wake.set()
 
     def _must_save(self, evse: int, state: dict[str, Any]) -> bool:
         """An input without events changed the engine state: save it, except a new meter
@@ -344,9 +349,14 @@ class TransactionsBlock(Block):
                 deadline = engine.next_deadline()
                 if deadline is not None:
                     deadlines.append(deadline)
-            delay = min([*(d - now for d in deadlines), 1.0 if self._unsaved.evses() else 5.0])
+            poll = 1.0 if self._unsaved.evses() else 5.0
+            delay = max(0.05, min([*(d - now for d in deadlines), poll]))
             self._wake.clear()
-            await sleep_or_wake(self.ctx.clock, max(0.05, delay), self._wake)
+            self._sleeping_until = now + delay
+            try:
+                await sleep_or_wake(self.ctx.clock, delay, self._wake)
+            finally:
+                self._sleeping_until = None
 
     def describe(self, state: dict[str, Any]) -> None:
         evses = state.setdefault("evses", [])
