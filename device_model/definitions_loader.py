@@ -106,6 +106,8 @@ class Definitions:
             for attr in var.attributes.values():
                 slots.append((var, attr))
         self.slots: tuple[tuple[VariableDef, AttributeDef], ...] = tuple(slots)
+        # What a new database of each EVSE layout holds before its seed (device_model.model)
+        self.fresh: dict[tuple[tuple[int, tuple[int, ...]], ...], Any] = {}
 
     def component_variables(self, component: str, instance: str | None) -> list[VariableDef]:
         return [

@@ -18,7 +18,13 @@ from typing import Any
 from device_model import ocpp_io
 from device_model.addressing import EvseLayout, Key, RowKey, check_evses, instances, label, row_key
 from device_model.clock import Clock
-from device_model.definitions_loader import DefinitionError, Definitions, load_definitions
+from device_model.definitions_loader import (
+    AttributeDef,
+    DefinitionError,
+    Definitions,
+    VariableDef,
+    load_definitions,
+)
 from device_model.report import build_report
 from device_model.seed import parse_seed
 from device_model.station_values import StationValues
@@ -103,7 +109,7 @@ class DeviceModel(StationValues):
         errors += seed_errors
         if errors:
             raise DeviceModelConfigError(errors)
-        values, rows = _merge(defs, checked, {}, seeded)
+        values, rows = _fresh(defs, checked, seeded)
         return Plan(defs, checked, seeded, values, rows)
 
     @classmethod
@@ -162,6 +168,48 @@ class DeviceModel(StationValues):
 # One key tuple per (slot, evse, connector) for the whole process: a fleet of thousands of stations
 # with the same layout shares them instead of holding a copy each (about 9 KB per station).
 _KEYS: dict[Key, Key] = {}
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """A new database of one EVSE layout before its seed: the (interned) key of every slot
+    instance, the non-None defaults, and the persistent slots with their row keys."""
+
+    keys: dict[Key, Key]
+    defaults: dict[Key, str]
+    persistent: tuple[tuple[Key, RowKey, str | None], ...]
+
+
+def _fresh(
+    defs: Definitions, evses: EvseLayout, seeded: dict[Key, str]
+) -> tuple[dict[Key, str], list[tuple[RowKey, str | None]]]:
+    """What :func:`_merge` gives for a database with no stored row, from the layout's facts
+    worked out once per layout (a fleet opens thousands of new databases of one layout)."""
+    shape = tuple(sorted(evses.items()))
+    layout = defs.fresh.get(shape)
+    if layout is None:
+        values, rows = _merge(defs, evses, {}, {})
+        keys = {key: key for var, attr in defs.slots for key in _instances(var, attr, evses)}
+        persistent = tuple(
+            (key, row_key(var, attr.type, key[1], key[2]), attr.default)
+            for var, attr in defs.slots
+            if attr.persistent and not attr.constant
+            for key in _instances(var, attr, evses)
+        )
+        assert [(rk, default) for _key, rk, default in persistent] == rows
+        layout = defs.fresh[shape] = _Layout(keys, values, persistent)
+    values = dict(layout.defaults)
+    for key, value in seeded.items():
+        interned = layout.keys.get(key)
+        if interned is not None:
+            values[interned] = value
+    rows = [(rk, seeded.get(key, default)) for key, rk, default in layout.persistent]
+    return values, rows
+
+
+def _instances(var: VariableDef, attr: AttributeDef, evses: EvseLayout) -> list[Key]:
+    keys = [(attr.slot, evse, connector) for evse, connector in instances(var.scope, evses)]
+    return [_KEYS.setdefault(key, key) for key in keys]
 
 
 def _merge(

@@ -77,6 +77,8 @@ ON CONFLICT (component, component_instance, evse, connector, variable, variable_
 """
 
 
+_ABSENT = object()
+
 _DELETE = """
 DELETE FROM attribute_value
 WHERE component = ? AND component_instance = ? AND evse = ? AND connector = ? AND variable = ?
@@ -119,7 +121,7 @@ class Store:
         self._conn: sqlite3.Connection | None = conn
         self.owned = owned
         # The rows of an image this database is a copy of, until the first write (see borrow).
-        self._image: dict[RowKey, str | None] | None = None
+        self._image: Mapping[RowKey, str | None] | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Store:
@@ -157,7 +159,7 @@ class Store:
             )
         store = cls(conn, owned=False)
         if image is not None:
-            store._image = dict(image)
+            store._image = image  # (read only: images are shared)
             return store
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -230,9 +232,18 @@ class Store:
         is set, in one transaction."""
         image = self._image
         assert image is not None
-        wanted = dict(rows)
-        changed = [(*k, v) for k, v in wanted.items() if k not in image or image[k] != v]
-        gone = [k for k in image if k not in wanted]
+        rows = list(rows)
+        changed, held = [], 0
+        for key, value in rows:
+            old = image.get(key, _ABSENT)
+            if old is not _ABSENT:
+                held += 1
+            if old != value:
+                changed.append((*key, value))
+        gone: list[RowKey] = []
+        if held != len(image):  # (never for an image of the same layout: the keys are the same)
+            wanted = {key for key, _value in rows}
+            gone = [key for key in image if key not in wanted]
         relaxed = getattr(conn, "relaxed", None)
         with relaxed() if not synced and relaxed is not None else contextlib.nullcontext():
             conn.execute("BEGIN IMMEDIATE")

@@ -11,7 +11,10 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from device_model import DeviceModel, Plan
+from device_model.model import _merge
 from device_model.store import IMAGE_VERSION, SCHEMA_VERSION, Store, fill_image
 
 EVSES = {1: [1], 2: [1]}
@@ -91,3 +94,28 @@ def test_a_copy_never_written_to_is_still_an_image(tmp_path: Path) -> None:
     conn.close()
     assert version(copy) == SCHEMA_VERSION
     assert rows(copy) == dict(DeviceModel.plan(EVSES, {"OCPPCommCtrlr.HeartbeatInterval": 60}).rows)
+
+
+@pytest.mark.parametrize("evses", [{1: [1]}, {1: [1], 2: [1]}, {1: [1, 2], 2: [1], 3: [2]}])
+@pytest.mark.parametrize(
+    "seed",
+    [
+        {},
+        {
+            "SecurityCtrlr.Identity": "CS-7",
+            "OCPPCommCtrlr.HeartbeatInterval": 42,
+            "ChargingStation.SerialNumber": "SN-7",
+        },
+    ],
+)
+def test_a_plan_is_the_merge_of_a_database_with_no_row(
+    evses: dict[int, list[int]], seed: dict[str, object]
+) -> None:
+    """The plan's shortcut (the layout's facts worked out once) gives what the full merge of
+    the definitions, no stored row and the seed gives."""
+    plan = DeviceModel.plan(evses, seed)
+    values, rows = _merge(plan.definitions, plan.evses, {}, plan.seeded)
+    assert plan.values == values
+    assert plan.rows == rows
+    again = DeviceModel.plan(evses, seed)  # from the layout's kept facts
+    assert (again.values, again.rows) == (values, rows)
