@@ -132,13 +132,15 @@ class SimBackend(ChargeController):
                 self._stop_ticks()
                 self._stop_ticks = None
         elif wanted and self._task is None:  # (a task told to stop ends after its sleep)
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            due = self._clock.time() + self._tick  # from now, not from when the task first runs
+            self._task = asyncio.get_running_loop().create_task(self._run(due))
 
-    async def _run(self) -> None:
+    async def _run(self, due: float) -> None:
         try:
             while self._ticking:
-                await self._clock.sleep(self._tick)
+                await self._clock.sleep(max(0.0, due - self._clock.time()))
                 self._sync()
+                due = self._clock.time() + self._tick
         finally:
             self._task = None
 

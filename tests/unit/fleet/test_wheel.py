@@ -114,6 +114,10 @@ async def test_the_sim_hal_ticks_on_the_wheel_without_a_task_of_its_own() -> Non
     sim = SimBackend({1: [1]}, clock=clock, tick=0.02, meter_interval=0.02)
     tasks_before = len(asyncio.all_tasks())
     await sim.open()
+    assert clock.pending() == 0  # idle: nothing to tick
+    sim.plug_in(1)
+    await sim.enable(1, True)
+    await sim.allow_power(1, True)  # power flows: the model moves on by itself
     assert len(asyncio.all_tasks()) == tasks_before  # the wheel ticks it, no task per backend
     assert clock.pending() == 1
     opened_at = sim.model.now
