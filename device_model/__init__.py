@@ -9,7 +9,9 @@ The single source of configuration truth: every configurable behaviour reads its
 
 ``DeviceModel.open`` takes the path of a SQLite file of its own, or an open ``sqlite3.Connection``
 (``isolation_level=None``) of a database shared with other tables, which it borrows and never
-closes.
+closes.  ``DeviceModel.plan`` checks a station's config and works out what a new database of it
+holds (:class:`Plan`, no I/O); ``DeviceModel.open_plan`` opens with it, also on a database copied
+from an image that holds another station's rows of the same layout (``store.fill_image``).
 
 Definitions (the packaged ``device_model.definitions`` JSON files, described by the JSON Schema
 ``device_model_definitions.schema.json`` installed with the ``ocpp_station.schemas`` resources)
