@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from device_model import VariableChange
 from hal.types import (
     ContactorChanged,
     FaultChanged,
@@ -45,6 +46,8 @@ from ocpp_station.context import Context
 from ocpp_station.storage import StorageUnavailable
 
 READING_SAVE_INTERVAL = 10.0  # seconds
+UNSAVED_RETRY = 1.0  # seconds between tries to record what a full disk kept back
+IDLE_POLL = 60.0  # seconds: the timer loop's round with no deadline (a safety net only)
 
 
 def state_key(evse: int) -> str:
@@ -118,7 +121,7 @@ class TransactionsBlock(Block):
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
         self._settings.drop()
-        self._unsubscribe = self.ctx.dm.subscribe(self._settings.changed)
+        self._unsubscribe = self.ctx.dm.subscribe(self._config_changed)
         now, cfg = self.ctx.now(), self.config()
         self.engines.clear()
         for evse in self.ctx.layout.ids():
@@ -148,6 +151,10 @@ class TransactionsBlock(Block):
     def config(self) -> TxConfig:
         """TxCtrlr/SampledDataCtrlr settings, read once and kept until one of them changes."""
         return self._settings.config()
+
+    def _config_changed(self, change: VariableChange) -> None:
+        if self._settings.changed(change):
+            self._wake.set()  # the deadlines follow the settings (TxUpdatedInterval, ...)
 
     def may_start(self) -> bool:
         """May a transaction start now?  Not before the registration was Accepted, unless
@@ -349,7 +356,9 @@ class TransactionsBlock(Block):
                 deadline = engine.next_deadline()
                 if deadline is not None:
                     deadlines.append(deadline)
-            poll = 1.0 if self._unsaved.evses() else 5.0
+            # every timer has its deadline, and an input or a settings change that moves one
+            # wakes the loop: the idle round is only a safety net
+            poll = UNSAVED_RETRY if self._unsaved.evses() else IDLE_POLL
             delay = max(0.05, min([*(d - now for d in deadlines), poll]))
             self._wake.clear()
             self._sleeping_until = now + delay

@@ -80,13 +80,16 @@ class TxSettings:
         self._config = None
         self._before_accepted = None
 
-    def changed(self, change: VariableChange) -> None:
+    def changed(self, change: VariableChange) -> bool:
+        """Forget what ``change`` may alter; True when it did (a variable they read)."""
         component = change.component.get("name")
         if (
             component in CONFIG_COMPONENTS
             or (component, change.variable.get("name")) in CONFIG_VARIABLES
         ):
             self.drop()
+            return True
+        return False
 
     def config(self) -> TxConfig:
         if self._config is None:
