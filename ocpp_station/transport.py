@@ -333,15 +333,19 @@ class Transport:
 
     async def _unless_stopped(self, coro: Coroutine[Any, Any, T]) -> T | None:
         """Await ``coro`` unless :meth:`stop` comes first: :meth:`stop` cancels it, and this
-        returns None.  (A connection that opened as :meth:`stop` came is returned: ``_serve``
-        closes it.)"""
+        returns None (a connection that opened as :meth:`stop` came is closed)."""
         if self._stopping.is_set():
             coro.close()
             return None
         task: asyncio.Task[T] = asyncio.create_task(coro)
         self._awaiting = task
         try:
-            return await task
+            result = await task
+            if self._stopping.is_set():  # finished in the race with stop()
+                if isinstance(result, ClientConnection):
+                    await result.close()
+                return None
+            return result
         except asyncio.CancelledError:
             if task.cancelled() and self._stopping.is_set():
                 current = asyncio.current_task()
