@@ -18,13 +18,7 @@ from typing import Any
 from device_model import ocpp_io
 from device_model.addressing import EvseLayout, Key, RowKey, check_evses, instances, label, row_key
 from device_model.clock import Clock
-from device_model.definitions_loader import (
-    AttributeDef,
-    DefinitionError,
-    Definitions,
-    VariableDef,
-    load_definitions,
-)
+from device_model.definitions_loader import DefinitionError, Definitions, load_definitions
 from device_model.report import build_report
 from device_model.seed import parse_seed
 from device_model.station_values import StationValues
@@ -187,17 +181,20 @@ def _fresh(
     worked out once per layout (a fleet opens thousands of new databases of one layout)."""
     shape = tuple(sorted(evses.items()))
     layout = defs.fresh.get(shape)
-    if layout is None:
-        values, rows = _merge(defs, evses, {}, {})
-        keys = {key: key for var, attr in defs.slots for key in _instances(var, attr, evses)}
-        persistent = tuple(
-            (key, row_key(var, attr.type, key[1], key[2]), attr.default)
-            for var, attr in defs.slots
-            if attr.persistent and not attr.constant
-            for key in _instances(var, attr, evses)
-        )
-        assert [(rk, default) for _key, rk, default in persistent] == rows
-        layout = defs.fresh[shape] = _Layout(keys, values, persistent)
+    if layout is None:  # (tests check it against _merge)
+        keys: dict[Key, Key] = {}
+        defaults: dict[Key, str] = {}
+        persistent: list[tuple[Key, RowKey, str | None]] = []
+        for var, attr in defs.slots:
+            for evse, connector in instances(var.scope, evses):
+                key = (attr.slot, evse, connector)
+                key = keys[key] = _KEYS.setdefault(key, key)
+                if attr.default is not None:
+                    defaults[key] = attr.default
+                if attr.persistent and not attr.constant:
+                    rk = row_key(var, attr.type, evse, connector)
+                    persistent.append((key, rk, attr.default))
+        layout = defs.fresh[shape] = _Layout(keys, defaults, tuple(persistent))
     values = dict(layout.defaults)
     for key, value in seeded.items():
         interned = layout.keys.get(key)
@@ -205,11 +202,6 @@ def _fresh(
             values[interned] = value
     rows = [(rk, seeded.get(key, default)) for key, rk, default in layout.persistent]
     return values, rows
-
-
-def _instances(var: VariableDef, attr: AttributeDef, evses: EvseLayout) -> list[Key]:
-    keys = [(attr.slot, evse, connector) for evse, connector in instances(var.scope, evses)]
-    return [_KEYS.setdefault(key, key) for key in keys]
 
 
 def _merge(

@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from device_model.addressing import RowKey
@@ -207,18 +207,8 @@ class Store:
         params = [(*key, value) for key, value in rows]
         if not params:
             return
-        relaxed = getattr(conn, "relaxed", None)  # the station store's (see ocpp_station.storage)
-        if not synced and relaxed is not None:
-            with relaxed():
-                self._upsert(conn, params)
-            return
-        if not synced:
-            conn.execute("PRAGMA synchronous=NORMAL")
-        try:
+        with _commits(conn, synced=synced):
             self._upsert(conn, params)
-        finally:
-            if not synced:
-                conn.execute("PRAGMA synchronous=FULL")
 
     def _write_over_image(
         self,
@@ -244,8 +234,7 @@ class Store:
         if held != len(image):  # (never for an image of the same layout: the keys are the same)
             wanted = {key for key, _value in rows}
             gone = [key for key in image if key not in wanted]
-        relaxed = getattr(conn, "relaxed", None)
-        with relaxed() if not synced and relaxed is not None else contextlib.nullcontext():
+        with _commits(conn, synced=synced):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 if changed:
@@ -278,6 +267,26 @@ class Store:
         conn, self._conn = self._conn, None
         if conn is not None and self.owned:
             conn.close()
+
+
+@contextlib.contextmanager
+def _commits(conn: sqlite3.Connection, *, synced: bool) -> Iterator[None]:
+    """The commits inside are synced by themselves, or (``synced=False``) not: then
+    ``synchronous=NORMAL`` for them, by the station store's ``relaxed()`` when the connection
+    has it (see ``ocpp_station.storage``), else set here and put back to FULL after."""
+    if synced:
+        yield
+        return
+    relaxed = getattr(conn, "relaxed", None)
+    if relaxed is not None:
+        with relaxed():
+            yield
+        return
+    conn.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        conn.execute("PRAGMA synchronous=FULL")
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
