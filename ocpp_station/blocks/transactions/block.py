@@ -258,11 +258,13 @@ class TransactionsBlock(Block):
         except Exception as exc:
             self.ctx.log.warning("HAL lock(%s, %s, %s) failed: %s", evse, connector, locked, exc)
 
-    def sync_usable(self) -> None:
-        """Tell each engine whether a transaction may start on its EVSE (Inoperative or Faulted
-        EVSEs start none); read before every input, so a ChangeAvailability applies at once."""
-        for evse, engine in self.engines.items():
-            engine.usable = self._availability.usable(evse)
+    def sync_usable(self, evse: int = 0) -> None:
+        """Tell the engine of ``evse`` (0: every engine) whether a transaction may start on its
+        EVSE (not when Inoperative or Faulted); read before every input to it, so a
+        ChangeAvailability applies at once."""
+        for evse_id, engine in self.engines.items():
+            if not evse or evse_id == evse:
+                engine.usable = self._availability.usable(evse_id)
 
     async def _finished(self, evse: int, transaction_id: str) -> None:
         await self._smart.transaction_ended(evse, transaction_id)
@@ -293,7 +295,8 @@ class TransactionsBlock(Block):
     # -- HAL events ----------------------------------------------------------------------------
     async def hal_event(self, event: HalEvent) -> None:
         now, cfg = self.ctx.now(), self._input_config()
-        self.sync_usable()
+        # Only the event's engine takes an input (a token may start one anywhere: every engine).
+        self.sync_usable(0 if isinstance(event, IdTokenPresented) else getattr(event, "evse", 0))
         if isinstance(event, MeterReading):
             self.readings[event.evse] = event
             if event.evse in self.engines:
