@@ -235,17 +235,20 @@ class Store:
             wanted = {key for key, _value in rows}
             gone = [key for key in image if key not in wanted]
         with _commits(conn, synced=synced):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if changed:
-                    conn.executemany(_UPSERT, changed)
-                if gone:
-                    conn.executemany(_DELETE, gone)
+            if not changed and not gone:  # (the usual case: the version alone, atomic alone)
                 conn.execute(_SET_VERSION, (SCHEMA_VERSION,))
-                conn.execute("COMMIT")
-            except BaseException:
-                _rollback(conn)
-                raise
+            else:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if changed:
+                        conn.executemany(_UPSERT, changed)
+                    if gone:
+                        conn.executemany(_DELETE, gone)
+                    conn.execute(_SET_VERSION, (SCHEMA_VERSION,))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    _rollback(conn)
+                    raise
         self._image = None
 
     @staticmethod

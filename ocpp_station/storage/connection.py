@@ -23,6 +23,7 @@ def connect(
     factory: type[sqlite3.Connection] = sqlite3.Connection,
     *,
     exclusive: bool = False,
+    image_copy: bool = False,
 ) -> sqlite3.Connection:
     """Open ``path`` in autocommit mode (``isolation_level=None``: every transaction is explicit),
     WAL, ``synchronous=FULL``.
@@ -31,15 +32,22 @@ def connect(
     ``locking_mode=EXCLUSIVE`` before the first access, so SQLite keeps the WAL index in memory
     instead of a ``-shm`` file (one file fewer to create and delete per open, no shared memory
     and no lock calls per transaction); the file stays locked to other processes until the
-    connection closes."""
+    connection closes.
+
+    ``image_copy`` (a ``station.db`` just made as a copy of a store image, which is in WAL mode
+    already: the mode is kept in the file): no journal-mode statement, and ``synchronous=OFF``
+    until the caller sets FULL (see :meth:`.store.StationStore.open`)."""
     conn = sqlite3.connect(
         os.fspath(path), isolation_level=None, check_same_thread=False, factory=factory
     )
     try:
         if exclusive:
             conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
+        if image_copy:
+            conn.execute("PRAGMA synchronous=OFF")
+        else:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
     except BaseException:
         conn.close()
         raise

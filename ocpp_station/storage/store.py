@@ -138,7 +138,7 @@ class StationStore:
                 held = _create_from_image(path, image_rows)
         fresh = held is not None
         try:
-            conn = connect(path, factory=ObservedConnection, exclusive=pooled)
+            conn = connect(path, factory=ObservedConnection, exclusive=pooled, image_copy=fresh)
         except sqlite3.Error as exc:
             message = f"data directory {directory}: cannot open {path.name}: {exc}"
             raise StorageError(message) from None
@@ -147,10 +147,8 @@ class StationStore:
         try:
             if not made:  # (files made here are 0600 already)
                 _private(path)
-            if fresh:
-                conn.execute("PRAGMA synchronous=OFF")  # until the end of open (see above)
-            else:  # (an image's copy is at SCHEMA_VERSION: it was made by the migrations)
-                migrate(conn, STORE_FILE)
+            if not fresh:  # (an image's copy is at SCHEMA_VERSION: it was made by the
+                migrate(conn, STORE_FILE)  # migrations; it is synchronous=OFF, see above)
             handle = _pooled(conn, path) if pooled else conn
             image = held if image_rows else None  # (an image without rows: no such tables)
             store = cls(handle, path, logger=log, fresh=fresh, image=image)
