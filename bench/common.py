@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -151,6 +152,39 @@ def summary_ms(values: Sequence[float]) -> dict[str, float]:
         "max": max(values) * 1e3,
         "mean": sum(values) / len(values) * 1e3,
     }
+
+
+class GcPauses:
+    """The cyclic garbage collector's pauses in this process while :attr:`recording` (through
+    ``gc.callbacks``): a long full collection stops every task of the process, so a benchmark
+    that sees a stall reports whether the collector made it."""
+
+    def __init__(self) -> None:
+        self.recording = False
+        self.pauses: list[float] = []
+        self._began = 0.0
+
+    def install(self) -> GcPauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def remove(self) -> None:
+        if self._callback in gc.callbacks:
+            gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        elif self.recording:
+            self.pauses.append(time.perf_counter() - self._began)
+
+    def summary(self) -> dict[str, float]:
+        """How many collections, their total and their longest pause, in milliseconds."""
+        return {
+            "collections": len(self.pauses),
+            "total_ms": sum(self.pauses) * 1e3,
+            "max_ms": max(self.pauses, default=0.0) * 1e3,
+        }
 
 
 def rss_kib(pid: int | None = None) -> dict[str, int]:

@@ -33,7 +33,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.common import Options, Result, open_fds, rss_kib, subprocess_env, summary_ms
+from bench.common import (
+    GcPauses,
+    Options,
+    Result,
+    open_fds,
+    rss_kib,
+    subprocess_env,
+    summary_ms,
+)
 from bench.fleet_targets import TARGETS, targets
 from ocpp_station import Station
 from ocpp_station.config import StationConfig, config_from_dict
@@ -211,6 +219,7 @@ async def measure(
         on_frame=probe.on_frame,
     )
     out: dict[str, Any] = {"n": n, "csms_port": urlsplit(csms.url).port}
+    gc_pauses = GcPauses().install()
     try:
         fds_before = out["fds_before"] = open_fds()
         rss_before = rss_kib()["VmRSS"]
@@ -242,11 +251,12 @@ async def measure(
 
         probe.reset()
         opened_before = fleet.pool.opened
-        probe.recording = True
+        probe.recording = gc_pauses.recording = True
         cpu0, wall0 = time.process_time(), time.perf_counter()
         await asyncio.sleep(opts.fleet_window)
         cpu = time.process_time() - cpu0
-        probe.recording = False
+        probe.recording = gc_pauses.recording = False
+        out["gc"] = gc_pauses.summary()  # this process's collections in the window
         out["cpu_ms_per_station_s"] = cpu * 1e3 / (time.perf_counter() - wall0) / n
         out["heartbeat"] = summary_ms(probe.heartbeat)
         out["meter"] = summary_ms(probe.meter)
@@ -259,6 +269,7 @@ async def measure(
             opens_per_s=(pool.opened - opened_before) / opts.fleet_window,
         )
     finally:
+        gc_pauses.remove()
         t_stop = time.perf_counter()
         await fleet.stop()
         out["stop_s"] = time.perf_counter() - t_stop
@@ -427,8 +438,22 @@ def _result(opts: Options, runs: list[dict[str, Any]]) -> Result:
             "kB = 1000 bytes; CPU is this process's (the stations'), in the steady window",
             "the CSMS is a separate process (bench.wire) on the same 2 cores",
             *(f"fd cap: {r['cap_reason']}" for r in runs if "cap_reason" in r),
+            *(_gc_note(r) for r in runs if "gc" in r),
         ],
     )
+
+
+def _gc_note(run: dict[str, Any]) -> str:
+    """Garbage-collector pauses: the stations' process in the steady window, the CSMS's over its
+    whole run (a long pause of either delays every round trip of that moment)."""
+    ours, theirs = run["gc"], run.get("csms", {}).get("gc")
+    note = (
+        f"N={run['n']}: GC pauses in the window: {ours['collections']}, "
+        f"{ours['total_ms']:.0f} ms in all, longest {ours['max_ms']:.0f} ms"
+    )
+    if theirs:
+        note += f"; the CSMS's in its run: longest {theirs['max_ms']:.0f} ms"
+    return note
 
 
 def main(argv: list[str]) -> int:

@@ -183,6 +183,10 @@ class RawCSMS:
 
 
 async def _serve(port: int, heartbeat_interval: int, compression: str | None) -> None:
+    from bench.common import GcPauses  # (this module stays importable without the bench)
+
+    pauses = GcPauses().install()
+    pauses.recording = True
     csms = RawCSMS(heartbeat_interval, compression=compression)
     csms.port = port
     await csms.start()
@@ -203,7 +207,7 @@ async def _serve(port: int, heartbeat_interval: int, compression: str | None) ->
     await done.wait()
     watcher.cancel()
     await csms.stop()
-    print(json.dumps(csms.stats()), flush=True)
+    print(json.dumps({**csms.stats(), "gc": pauses.summary()}), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
