@@ -107,6 +107,9 @@ class Probe:
         self.tx_expected = 0
         self.all_started = asyncio.Event()  # tx_started reached tx_expected
         self.recording = False
+        # Frames are looked at from the charging on: during the boot storm the probe would parse
+        # every frame for nothing (its cost would count against the stations' storm rate).
+        self.frames = False
 
     def reset(self) -> None:
         self.heartbeat.clear()
@@ -114,6 +117,8 @@ class Probe:
         self.lag.clear()
 
     def on_frame(self, sid: str, direction: str, text: str) -> None:
+        if not self.frames:
+            return
         now = time.perf_counter()
         if direction == "out":
             if not text.startswith("[2"):
@@ -160,6 +165,7 @@ def start_charging(fleet: Fleet, probe: Probe, share: float, spread: float = 0.0
     instead of all in the same instant (their meter-value timers would then all fire together)."""
     charging = fleet.stations[:: max(1, round(1 / share))] if share > 0 else []
     probe.tx_expected = probe.tx_started + len(charging)
+    probe.frames = True
     loop = asyncio.get_running_loop()
 
     def arrive(i: int, station: Station) -> None:
