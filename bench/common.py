@@ -157,11 +157,12 @@ def summary_ms(values: Sequence[float]) -> dict[str, float]:
 class GcPauses:
     """The cyclic garbage collector's pauses in this process while :attr:`recording` (through
     ``gc.callbacks``): a long full collection stops every task of the process, so a benchmark
-    that sees a stall reports whether the collector made it."""
+    that sees a stall reports whether the collector made it.  A pause is wall time: it includes
+    any time the collecting thread waited for a CPU meanwhile."""
 
     def __init__(self) -> None:
         self.recording = False
-        self.pauses: list[float] = []
+        self.pauses: list[tuple[int, float]] = []  # (generation, seconds)
         self._began = 0.0
 
     def install(self) -> GcPauses:
@@ -176,14 +177,21 @@ class GcPauses:
         if phase == "start":
             self._began = time.perf_counter()
         elif self.recording:
-            self.pauses.append(time.perf_counter() - self._began)
+            self.pauses.append((info["generation"], time.perf_counter() - self._began))
 
-    def summary(self) -> dict[str, float]:
-        """How many collections, their total and their longest pause, in milliseconds."""
+    def summary(self) -> dict[str, Any]:
+        """How many collections, their total and their longest pause (ms), and per generation
+        how many and the longest."""
+        by_gen: dict[str, dict[str, float]] = {}
+        for gen, pause in self.pauses:
+            entry = by_gen.setdefault(str(gen), {"collections": 0, "max_ms": 0.0})
+            entry["collections"] += 1
+            entry["max_ms"] = max(entry["max_ms"], pause * 1e3)
         return {
             "collections": len(self.pauses),
-            "total_ms": sum(self.pauses) * 1e3,
-            "max_ms": max(self.pauses, default=0.0) * 1e3,
+            "total_ms": sum(p for _, p in self.pauses) * 1e3,
+            "max_ms": max((p for _, p in self.pauses), default=0.0) * 1e3,
+            "generations": by_gen,
         }
 
 

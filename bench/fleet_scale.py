@@ -453,9 +453,13 @@ def _gc_note(run: dict[str, Any]) -> str:
     """Garbage-collector pauses: the stations' process in the steady window, the CSMS's over its
     whole run (a long pause of either delays every round trip of that moment)."""
     ours, theirs = run["gc"], run.get("csms", {}).get("gc")
+    gens = ", ".join(
+        f"gen {g}: {e['collections']}, longest {e['max_ms']:.0f} ms"
+        for g, e in sorted(ours.get("generations", {}).items())
+    )
     note = (
         f"N={run['n']}: GC pauses in the window: {ours['collections']}, "
-        f"{ours['total_ms']:.0f} ms in all, longest {ours['max_ms']:.0f} ms"
+        f"{ours['total_ms']:.0f} ms in all, longest {ours['max_ms']:.0f} ms ({gens})"
     )
     if theirs:
         note += f"; the CSMS's in its run: longest {theirs['max_ms']:.0f} ms"
