@@ -7,7 +7,7 @@ forwards the same publications to socket clients that called ``subscribe``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 TOPICS = (
@@ -26,16 +26,28 @@ Listener = Callable[[str, Any], Awaitable[None] | None]
 
 class EventBus:
     def __init__(self, logger: logging.Logger | None = None) -> None:
-        self._listeners: list[Listener] = []
+        # (listener, its topics or None for every topic), in subscription order
+        self._listeners: list[tuple[Listener, frozenset[str] | None]] = []
         self.log = logger or logging.getLogger("ocpp_station.events")
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener(topic, data)`` for every publication; returns an unsubscribe function."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+    def subscribe(
+        self, listener: Listener, topics: Iterable[str] | None = None
+    ) -> Callable[[], None]:
+        """Call ``listener(topic, data)`` for every publication (of one of ``topics`` only, when
+        given); returns an unsubscribe function."""
+        entry = (listener, None if topics is None else frozenset(topics))
+        self._listeners.append(entry)
+        return lambda: self._listeners.remove(entry)
+
+    def listening(self, topic: str) -> bool:
+        """Would a publication of ``topic`` reach a listener now?  A publisher whose data costs
+        something to make (the charging schedules) makes it only then."""
+        return any(topics is None or topic in topics for _, topics in self._listeners)
 
     async def publish(self, topic: str, data: Any) -> None:
-        for listener in list(self._listeners):
+        for listener, topics in list(self._listeners):
+            if topics is not None and topic not in topics:
+                continue
             try:
                 result = listener(topic, data)
                 if result is not None:

@@ -179,7 +179,7 @@ class Fleet:
             if topic == "boot_notification_response":
                 answered.set()
 
-        unsubscribe = station.bus.subscribe(listener)
+        unsubscribe = station.bus.subscribe(listener, topics=("boot_notification_response",))
         try:
             # Its store stays open until the boot is answered or timed out: the pool evicts no
             # station that is still starting (it would close and reopen its file on the loop).

@@ -52,7 +52,9 @@ class DisplayBlock(Block):
     async def start(self) -> None:
         record = self.ctx.state.load(STATE_KEY) or {}
         self.book = MessageBook(record.get("messages", []))
-        self._unsubscribe = self.ctx.bus.subscribe(self._on_publication)
+        self._unsubscribe = self.ctx.bus.subscribe(
+            self._on_publication, topics=("ocpp_transaction_event",)
+        )
         self.ctx.spawn(self._window_loop(), "display.windows", restart=self._window_loop)
         await self._changed(save=False)
 

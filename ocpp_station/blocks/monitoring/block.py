@@ -97,7 +97,8 @@ class MonitoringBlock(Block):
         for monitor in self.monitors:
             self._prime(monitor, now)  # Part 1 4.4: a reboot sets a new Delta reference
         self._unsubscribe = self.ctx.dm.subscribe(self._on_change)
-        self._unsubscribe_bus = self.ctx.bus.subscribe(self._on_publication)
+        tx_events = ("ocpp_transaction_event",)
+        self._unsubscribe_bus = self.ctx.bus.subscribe(self._on_publication, topics=tx_events)
         spawn = self.ctx.spawn
         spawn(self._periodic_loop(), "monitoring.periodic", restart=self._periodic_loop)
         spawn(self._send_loop(), "monitoring.notify", restart=self._send_loop)

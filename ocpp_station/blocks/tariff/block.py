@@ -35,7 +35,10 @@ class TariffBlock(Block):
         ctx.handlers.register("CostUpdated", self.on_cost_updated)
 
     async def start(self) -> None:
-        self._unsubscribe = self.ctx.bus.subscribe(self._on_publication)
+        self._unsubscribe = self.ctx.bus.subscribe(
+            self._on_publication,
+            topics=("ocpp_transaction_event", "ocpp_transaction_event_response"),
+        )
 
     async def stop(self) -> None:
         if self._unsubscribe is not None:
