@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ocpp_station.fleet_heap import STORM_GEN0, HeapFreezer
+from ocpp_station.fleet_heap import STEADY_GEN2, STORM_GEN0, HeapFreezer
 
 
 @pytest.fixture(autouse=True)
@@ -48,9 +48,24 @@ def test_young_collections_are_rarer_during_the_storm_only() -> None:
     heap.station_started()
     assert gc.get_threshold()[0] == max(before[0], STORM_GEN0)
     assert gc.get_threshold()[1:] == before[1:]
-    heap.storm_over()  # frozen, and CPython's thresholds back
-    assert gc.get_threshold() == before and heap.frozen
+    heap.storm_over()  # frozen; young and middle collections as before, full ones rarer
+    assert gc.get_threshold() == (before[0], before[1], max(before[2], STEADY_GEN2))
+    assert heap.frozen
     heap.release()
+    assert gc.get_threshold() == before
     heap.station_started()  # a storm stopped half-way: release() puts them back too
+    heap.release()
+    assert gc.get_threshold() == before
+
+
+def test_stations_started_after_the_storm_make_a_storm_again() -> None:
+    before = gc.get_threshold()
+    heap = HeapFreezer()
+    heap.station_started()
+    heap.storm_over()
+    heap.station_started()  # more stations later: young collections rare again
+    assert gc.get_threshold() == (max(before[0], STORM_GEN0), before[1], before[2])
+    heap.storm_over()
+    assert gc.get_threshold() == (before[0], before[1], max(before[2], STEADY_GEN2))
     heap.release()
     assert gc.get_threshold() == before
