@@ -94,16 +94,11 @@ _SET_VERSION = (
 def fill_image(conn: sqlite3.Connection, rows: Iterable[tuple[RowKey, str | None]]) -> None:
     """Make the database of ``conn`` (autocommit, new) an image: the tables, ``rows`` and
     version :data:`IMAGE_VERSION`, in one transaction (see the module)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         conn.execute(ATTRIBUTE_VALUE_TABLE)
         conn.execute(_CREATE_VERSION)
         conn.executemany(_UPSERT, [(*key, value) for key, value in rows])
         conn.execute(_SET_VERSION, (IMAGE_VERSION,))
-        conn.execute("COMMIT")
-    except BaseException:
-        _rollback(conn)
-        raise
 
 
 def _too_new(where: str, version: int) -> sqlite3.DatabaseError:
@@ -161,8 +156,7 @@ class Store:
         if image is not None:
             store._image = image  # (read only: images are shared)
             return store
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             conn.execute(ATTRIBUTE_VALUE_TABLE)
             conn.execute(_CREATE_VERSION)
             row = conn.execute("SELECT version FROM device_model_schema WHERE id = 1").fetchone()
@@ -172,10 +166,6 @@ class Store:
                 store._image = store._select()  # rows are still the image's (see the module)
             elif row is None or row[0] < SCHEMA_VERSION:  # unchanged: nothing written (no fsync)
                 conn.execute(_SET_VERSION, (SCHEMA_VERSION,))
-            conn.execute("COMMIT")
-        except BaseException:
-            _rollback(conn)
-            raise
         return store
 
     def _connection(self) -> sqlite3.Connection:
@@ -207,7 +197,7 @@ class Store:
         params = [(*key, value) for key, value in rows]
         if not params:
             return
-        with _commits(conn, synced=synced):
+        with contextlib.nullcontext() if synced else unsynced(conn):
             self._upsert(conn, params)
 
     def _write_over_image(
@@ -234,21 +224,16 @@ class Store:
         if held != len(image):  # (never for an image of the same layout: the keys are the same)
             wanted = {key for key, _value in rows}
             gone = [key for key in image if key not in wanted]
-        with _commits(conn, synced=synced):
+        with contextlib.nullcontext() if synced else unsynced(conn):
             if not changed and not gone:  # (the usual case: the version alone, atomic alone)
                 conn.execute(_SET_VERSION, (SCHEMA_VERSION,))
             else:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
+                with transaction(conn):
                     if changed:
                         conn.executemany(_UPSERT, changed)
                     if gone:
                         conn.executemany(_DELETE, gone)
                     conn.execute(_SET_VERSION, (SCHEMA_VERSION,))
-                    conn.execute("COMMIT")
-                except BaseException:
-                    _rollback(conn)
-                    raise
         self._image = None
 
     @staticmethod
@@ -257,13 +242,8 @@ class Store:
             # (inside the owner's transaction BEGIN below refuses, as it always did)
             conn.execute(_UPSERT, params[0])
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             conn.executemany(_UPSERT, params)
-            conn.execute("COMMIT")
-        except BaseException:
-            _rollback(conn)
-            raise
 
     def close(self) -> None:
         """Stop using the database; closes the connection only when the store opened it."""
@@ -273,13 +253,37 @@ class Store:
 
 
 @contextlib.contextmanager
-def _commits(conn: sqlite3.Connection, *, synced: bool) -> Iterator[None]:
-    """The commits inside are synced by themselves, or (``synced=False``) not: then
-    ``synchronous=NORMAL`` for them, by the station store's ``relaxed()`` when the connection
-    has it (see ``ocpp_station.storage``), else set here and put back to FULL after."""
-    if synced:
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception: all or nothing.
+
+    A full disk (SQLITE_FULL) may make SQLite roll back by itself, and may make the COMMIT
+    itself fail: the original error is raised either way, and the connection is never left
+    inside a transaction.  (The station store's transactions are these too:
+    ``ocpp_station.storage.connection``.)"""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
         yield
-        return
+        conn.execute("COMMIT")
+    except BaseException:
+        rollback(conn)
+        raise
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not done so already."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):  # the error that brought us here is reported
+            conn.execute("ROLLBACK")
+
+
+@contextlib.contextmanager
+def unsynced(conn: sqlite3.Connection) -> Iterator[None]:
+    """Commits inside are not synced by themselves (``synchronous=NORMAL``; WAL keeps them
+    consistent): only for what a start after a power cut rebuilds identically (a new station's
+    defaults) or what loses nothing when it is lost (an acknowledged message's DELETE).  The
+    next synced commit syncs them with it.  On a station store's connection (``relaxed()``:
+    ``ocpp_station.storage.health.ObservedConnection``) FULL comes back before the next
+    statement that may write; on any other, on exit."""
     relaxed = getattr(conn, "relaxed", None)
     if relaxed is not None:
         with relaxed():
@@ -290,11 +294,3 @@ def _commits(conn: sqlite3.Connection, *, synced: bool) -> Iterator[None]:
         yield
     finally:
         conn.execute("PRAGMA synchronous=FULL")
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    """Roll back unless SQLite did already (it may, on a full disk); the error that led here
-    is the one raised."""
-    if conn.in_transaction:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute("ROLLBACK")

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+
+# The transactions of the station store are the device model's (a lower layer: it cannot import
+# these), one code for both: all-or-nothing ``transaction`` and ``unsynced`` commits.
+from device_model.store import transaction, unsynced
+
+__all__ = ["StorageError", "connect", "transaction", "unsynced"]
 
 
 class StorageError(Exception):
@@ -52,48 +56,3 @@ def connect(
         conn.close()
         raise
     return conn
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception: all or nothing.
-
-    A full disk (SQLITE_FULL) may make SQLite roll back by itself, and may make the COMMIT
-    itself fail: the original error is raised either way, and the connection is never left
-    inside a transaction."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        conn.execute("COMMIT")
-    except BaseException:
-        rollback(conn)
-        raise
-
-
-def rollback(conn: sqlite3.Connection) -> None:
-    """Roll back the open transaction, if SQLite has not done so already."""
-    if conn.in_transaction:
-        try:
-            conn.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass  # the error that brought us here is the one to report
-
-
-@contextmanager
-def unsynced(conn: sqlite3.Connection) -> Iterator[None]:
-    """Commits inside are not synced by themselves (``synchronous=NORMAL``; WAL keeps them
-    consistent): only for what a start after a power cut rebuilds identically (a new station's
-    defaults) or what loses nothing when it is lost (an acknowledged message's DELETE).  The
-    next synced commit syncs them with it.  On a station store's connection (``relaxed()``:
-    :class:`.health.ObservedConnection`) FULL comes back before the next statement that may
-    write; on any other, on exit."""
-    relaxed = getattr(conn, "relaxed", None)
-    if relaxed is not None:
-        with relaxed():
-            yield
-        return
-    conn.execute("PRAGMA synchronous=NORMAL")
-    try:
-        yield
-    finally:
-        conn.execute("PRAGMA synchronous=FULL")
