@@ -16,7 +16,6 @@ runs first.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sqlite3
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocpp_station.clock import parse_iso
+from ocpp_station.storage.connection import transaction
 from ocpp_station.storage.tables import CHARGING_PROFILES_TABLE
 
 EXTERNAL = "ChargingStationExternalConstraints"
@@ -141,15 +141,8 @@ class ProfileStore:
         if self._conn.in_transaction:
             yield
             return
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(self._conn):
             yield
-            self._conn.execute("COMMIT")
-        except BaseException:
-            if self._conn.in_transaction:  # SQLite may have rolled back already (disk full)
-                with contextlib.suppress(sqlite3.Error):
-                    self._conn.execute("ROLLBACK")
-            raise
 
     # -- changes -----------------------------------------------------------------------------
 
