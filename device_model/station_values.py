@@ -134,8 +134,8 @@ class StationValues:
         return self._values.get((a.slot, evse, connector))
 
     def _lookup(self, component: str, variable: str, where: Where) -> VariableDef | None:
-        unknown = where.keys() - _WHERE_KEYS
-        if unknown:
+        if not where.keys() <= _WHERE_KEYS:  # (a check that allocates nothing: reads are many)
+            unknown = where.keys() - _WHERE_KEYS
             raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
         var = self.definitions.by_key.get(
             (
@@ -272,6 +272,8 @@ class StationValues:
             log.warning("%s: set(%r) rejected: %s", shown, value, problem[1])
             return "Rejected"
         old = self.value_of(var, attribute, evse or 0, connector or 0)
+        if old == text:  # nothing to store and no change to report (most of a start's writes)
+            return "Accepted"
         change = Change(var, attr, evse or 0, connector or 0, old, text)
         try:
             self.commit([change], source, synced=synced)

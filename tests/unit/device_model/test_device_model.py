@@ -339,6 +339,16 @@ def test_set_variables_storage_failure_rejects(dm: DeviceModel) -> None:
     assert dm.get("OCPPCommCtrlr", "HeartbeatInterval") == "300"
 
 
+def test_set_of_the_value_already_there_touches_no_storage(dm: DeviceModel) -> None:
+    """Nothing to store and no change to report: Accepted even while the store cannot write
+    (most of a station's writes at start are of this kind); a new value still needs the store."""
+    dm._store.close()
+    assert dm.set("OCPPCommCtrlr", "HeartbeatInterval", 300) == "Accepted"
+    assert dm.set("Connector", "AvailabilityState", "Available", evse=1, connector=1) == "Accepted"
+    assert dm.set("OCPPCommCtrlr", "HeartbeatInterval", 301) == "Rejected"
+    assert dm.get("OCPPCommCtrlr", "HeartbeatInterval") == "300"
+
+
 # ---------------------------------------------------------------- subscriptions
 
 
