@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import hal
-from device_model import DeviceModel
 from hal.types import ChargeController, HalEvent
 from ocpp_station import settings
 from ocpp_station.blocks.data_transfer.handlers import DataTransferRegistry
@@ -32,20 +31,15 @@ from ocpp_station.layout import EvseLayout
 from ocpp_station.rpc.endpoint import RpcEndpoint
 from ocpp_station.station_api import StationApi
 from ocpp_station.station_link import StationLink
-from ocpp_station.storage import QueuedMessage, StationStore
-from ocpp_station.storage.offload import open_in_thread
+from ocpp_station.station_stores import open_stores
+from ocpp_station.storage import QueuedMessage
 from ocpp_station.storage.pool import ConnectionPool
 from ocpp_station.tasks import Factory, TaskGroup
-from ocpp_station.wiring import BlockStores, build_blocks
+from ocpp_station.wiring import build_blocks
 
 ResetHook = Callable[[str], Awaitable[None]]
 
 STORAGE_PROBE_INTERVAL = 2.0  # seconds between write attempts while the store cannot write
-
-
-def _close_stores(opened: tuple[StationStore, DeviceModel, *tuple[BlockStores, ...]]) -> None:
-    opened[1].close()
-    opened[0].close()
 
 
 class StationCore(StationApi, StationLink):
@@ -158,27 +152,9 @@ class StationCore(StationApi, StationLink):
         self._opened = []
         pool = self._store_pool
 
-        def open_stores() -> tuple[StationStore, DeviceModel, BlockStores]:  # in a thread
-            dm: list[DeviceModel] = []  # seeded inside open: a new station.db's seed is unsynced
-            plan = DeviceModel.plan(cfg.evse_map, settings.seed(cfg))  # (config errors first)
-            store = StationStore.open(
-                cfg.data_dir,
-                logger=self.log,
-                now=self.base_clock.time,
-                pooled=pool is not None,
-                preload=True,
-                image_rows=plan.rows,
-                initialise=lambda s: dm.append(
-                    DeviceModel.open_plan(s.connection, plan, clock=self.clock, image=s.image)
-                ),
-            )
-            try:
-                return store, dm[0], BlockStores.open(store)
-            except BaseException:
-                _close_stores((store, dm[0]))
-                raise
-
-        self.store, self.dm, stores = await open_in_thread(open_stores, _close_stores)
+        self.store, self.dm, stores = await open_stores(
+            cfg, log=self.log, clock=self.clock, base_clock=self.base_clock, pooled=pool is not None
+        )
         self._opened += [self.store, self.dm]
         if pool is not None:
             self.store.join(pool)  # from here on the fleet's pool opens and closes its file

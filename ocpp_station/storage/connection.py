@@ -15,7 +15,9 @@ import sqlite3
 # these), one code for both: all-or-nothing ``transaction`` and ``unsynced`` commits.
 from device_model.store import transaction, unsynced
 
-__all__ = ["StorageError", "connect", "transaction", "unsynced"]
+__all__ = ["STORE_FILE", "StorageError", "connect", "transaction", "unsynced"]
+
+STORE_FILE = "station.db"  # in the station's data directory
 
 
 class StorageError(Exception):

@@ -23,28 +23,50 @@ import contextlib
 import errno
 import logging
 import os
-import shutil
 import sqlite3
 import stat
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from device_model.addressing import RowKey
-from device_model.store import fill_image
-from ocpp_station.files import write_synced
 from ocpp_station.storage import legacy
-from ocpp_station.storage.connection import StorageError, connect
+from ocpp_station.storage.connection import STORE_FILE, StorageError, connect
 from ocpp_station.storage.health import ObservedConnection, StorageHealth
+from ocpp_station.storage.image import create_from_image
 from ocpp_station.storage.messages import MessageQueue
 from ocpp_station.storage.migrations import migrate, schema_version
 from ocpp_station.storage.pool import ConnectionPool, PooledConnection
 from ocpp_station.storage.state import StateRecords
 
-STORE_FILE = "station.db"
 _UMASK_LOCK = threading.Lock()
+
+
+class PreparedFiles:
+    """What :meth:`StationStore.prepare` made ready: the directory, ``station.db``, whether the
+    directory was made by it, and for a new copy of the image the rows it holds (``fresh``)."""
+
+    __slots__ = ("directory", "held", "made", "path", "with_rows")
+
+    def __init__(
+        self,
+        directory: Path,
+        path: Path,
+        made: bool,
+        held: dict[RowKey, str | None] | None,
+        with_rows: bool,
+    ) -> None:
+        self.directory = directory
+        self.path = path
+        self.made = made
+        self.held = held
+        self.with_rows = with_rows
+
+    @property
+    def fresh(self) -> bool:
+        """A copy of the image made by this call: no migration and nothing to read."""
+        return self.held is not None
 
 
 class StationStore:
@@ -107,7 +129,7 @@ class StationStore:
         releases them when its blocks have started).
 
         ``image_rows``: the device model's rows of a new store (``DeviceModel.plan(...).rows``).
-        A ``station.db`` this call creates is a copy of an image (:func:`store_image`) that
+        A ``station.db`` this call creates is a copy of an image (:func:`.image.store_image`) that
         holds rows with the same keys already, written for the first station of this layout
         in the process; :attr:`image` gives them to the device model, whose first write
         changes those that differ.  Such a copy needs no migration and no read at all.
@@ -121,6 +143,27 @@ class StationStore:
         whole (checksums).  ``synchronous=FULL`` is back before ``open`` returns: the first
         synced commit of the station (anything it reports or answers), or the checkpoint when
         the connection closes, syncs the ``-wal`` file and its folder entry with it."""
+        files = cls.prepare(data_dir, logger=logger, image_rows=image_rows)
+        return cls.open_prepared(
+            files, logger=logger, now=now, pooled=pooled, initialise=initialise, preload=preload
+        )
+
+    @staticmethod
+    def prepare(
+        data_dir: str | os.PathLike[str],
+        *,
+        logger: logging.Logger | None = None,
+        image_rows: Sequence[tuple[RowKey, str | None]] = (),
+    ) -> PreparedFiles:
+        """The file half of :meth:`open`: the directory checked or made, ``station.db`` imported
+        from a 0.1.0 directory or made as a copy of the image (synced) when there is none.  It
+        opens no connection, so its result needs no closing; :meth:`open_prepared` opens it.
+
+        A new copy also gets its empty ``-wal`` file here (SQLite takes a zero-length WAL as one
+        without frames), so that no file is created when the connection writes first: all the
+        slow file-system work of a new store (each new inode costs this VM's ext4 0.1-0.5 ms)
+        stays in the worker thread that calls this, and :meth:`open_prepared` of a new copy,
+        which reads nothing and migrates nothing, is cheap enough for the event loop."""
         log = logger or logging.getLogger("ocpp_station.storage")
         directory = Path(data_dir)
         made = _prepare(directory, log)  # a directory made here is empty: nothing to look for
@@ -135,8 +178,26 @@ class StationStore:
                     finally:
                         os.umask(old_umask)
             else:
-                held = _create_from_image(path, image_rows)
-        fresh = held is not None
+                held = create_from_image(path, image_rows)
+        elif not made:  # (files made here are 0600 already)
+            _private(path)
+        return PreparedFiles(directory, path, made, held, bool(image_rows))
+
+    @classmethod
+    def open_prepared(
+        cls,
+        files: PreparedFiles,
+        *,
+        logger: logging.Logger | None = None,
+        now: Callable[[], float] = time.time,
+        pooled: bool = False,
+        initialise: Callable[[StationStore], object] | None = None,
+        preload: bool = False,
+    ) -> StationStore:
+        """The connection half of :meth:`open`, for what :meth:`prepare` made ready (same
+        arguments, same errors)."""
+        log = logger or logging.getLogger("ocpp_station.storage")
+        directory, path, fresh = files.directory, files.path, files.fresh
         try:
             conn = connect(path, factory=ObservedConnection, exclusive=pooled, image_copy=fresh)
         except sqlite3.Error as exc:
@@ -145,12 +206,10 @@ class StationStore:
         assert isinstance(conn, ObservedConnection)
         conn.health = StorageHealth(str(path), logger=log, now=now)
         try:
-            if not made:  # (files made here are 0600 already)
-                _private(path)
             if not fresh:  # (an image's copy is at SCHEMA_VERSION: it was made by the
-                migrate(conn, STORE_FILE)  # migrations; it is synchronous=OFF, see above)
+                migrate(conn, STORE_FILE)  # migrations; it is synchronous=OFF, see open)
             handle = _pooled(conn, path) if pooled else conn
-            image = held if image_rows else None  # (an image without rows: no such tables)
+            image = files.held if files.with_rows else None  # (no rows: no such tables)
             store = cls(handle, path, logger=log, fresh=fresh, image=image)
         except sqlite3.Error as exc:
             conn.close()
@@ -168,7 +227,7 @@ class StationStore:
         except BaseException:
             conn.close()
             raise
-        if not made:
+        if not files.made and not fresh:  # (a new copy: there were no 0.1.0 files)
             legacy.retire(directory, log)
         return store
 
@@ -276,85 +335,6 @@ def _private(path: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             if stat.S_IMODE(file.stat().st_mode) != 0o600:
                 file.chmod(0o600)
-
-
-_IMAGE_LOCK = threading.Lock()
-# The images of this process by the keys of their device-model rows (one per station layout):
-# the rows they hold and their bytes.  A fleet of one template needs one; a few are kept.
-_images: dict[tuple[RowKey, ...], tuple[dict[RowKey, str | None], bytes]] = {}
-_MAX_IMAGES = 8
-
-
-def store_image(
-    rows: Sequence[tuple[RowKey, str | None]] = (),
-) -> tuple[dict[RowKey, str | None], bytes]:
-    """The device-model rows and the bytes of a new ``station.db`` at
-    :data:`~.migrations.SCHEMA_VERSION`, already in WAL mode, with no ``-wal`` file: what
-    :func:`connect` plus :func:`migrate` make of a new file, then the device model's tables with
-    rows with the keys of ``rows`` (:func:`device_model.store.fill_image`), checkpointed.
-
-    Built once per set of row keys in the process, in the first caller's thread (normally an
-    opener thread), in a private temporary directory, by that very code, with the first
-    caller's values; a station whose values differ changes those rows at its first write."""
-    keys = tuple(key for key, _value in rows)
-    with _IMAGE_LOCK:
-        made = _images.get(keys)
-        if made is None:
-            if len(_images) >= _MAX_IMAGES:
-                del _images[next(iter(_images))]
-            made = _images[keys] = (dict(rows), _build_image(rows))
-        return made
-
-
-def _build_image(rows: Sequence[tuple[RowKey, str | None]]) -> bytes:
-    scratch = tempfile.mkdtemp(prefix="ocpp-station-image-")
-    try:
-        path = Path(scratch) / STORE_FILE
-        conn = connect(path)
-        try:
-            conn.execute("PRAGMA synchronous=OFF")  # a scratch file: nothing to keep
-            migrate(conn, STORE_FILE)
-            if rows:
-                fill_image(conn, rows)
-        finally:
-            conn.close()  # checkpoints the WAL into the file and removes it
-        return path.read_bytes()
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _create_from_image(
-    path: Path, rows: Sequence[tuple[RowKey, str | None]]
-) -> dict[RowKey, str | None] | None:
-    """Create ``station.db`` 0600 as a copy of :func:`store_image` for ``rows`` (a temporary
-    name, written, synced once, then linked to its name): no journal-mode switch (a rollback
-    journal and four syncs on a new file), no migrations and no seed of ``rows``.  SQLite gives
-    its ``-wal`` and ``-shm`` files the mode of the database file.  No umask is changed: stores
-    are opened in worker threads, and the umask belongs to the whole process.  The rows the
-    copy holds when this call created it; None when a ``station.db`` is there (an existing one
-    is never replaced)."""
-    held, image = store_image(rows)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    try:
-        write_synced(tmp, image, 0o600)
-        try:
-            os.link(tmp, path)  # never over an existing file (O_EXCL's rule)
-        except FileExistsError:
-            return None
-        except OSError:  # a file system without hard links: a rename, unless one is there now
-            if path.exists():
-                return None
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise StorageError(
-            f"data directory {path.parent}: cannot create {path.name}: {exc.strerror}"
-        ) from None
-    return held
 
 
 def _pooled(conn: sqlite3.Connection, path: Path) -> PooledConnection:

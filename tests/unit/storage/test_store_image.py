@@ -19,16 +19,16 @@ from device_model import DeviceModel
 from ocpp_station import settings
 from ocpp_station.config import StationConfig, config_from_dict
 from ocpp_station.storage import SCHEMA_VERSION, STORE_FILE, StationStore
-from ocpp_station.storage import store as store_module
+from ocpp_station.storage import image as image_module
 from ocpp_station.storage.connection import connect
+from ocpp_station.storage.image import store_image
 from ocpp_station.storage.migrations import migrate
-from ocpp_station.storage.store import store_image
 
 
 @pytest.fixture(autouse=True)
 def no_images_yet(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts with no image built in the process (the first station makes one)."""
-    monkeypatch.setattr(store_module, "_images", {})
+    monkeypatch.setattr(image_module, "_images", {})
 
 
 def dump(path: Path) -> tuple[list[tuple[str, str, str]], int, dict[str, list[tuple[object, ...]]]]:
@@ -204,5 +204,67 @@ def test_a_copy_is_opened_in_wal_and_synchronous_full(tmp_path: Path, pooled: bo
         conn = getattr(conn, "_conn", None) or conn  # (a pooled handle: its open connection)
         assert sqlite3.Connection.execute(conn, "PRAGMA journal_mode").fetchone() == ("wal",)
         assert sqlite3.Connection.execute(conn, "PRAGMA synchronous").fetchone() == (2,)
+    finally:
+        store.close()
+
+
+def test_prepare_makes_the_files_and_open_prepared_the_connection(tmp_path: Path) -> None:
+    """The file half (a worker thread's) makes ``station.db`` and an empty ``-wal`` (0600), and
+    opens nothing; the connection half writes its first frames into that ``-wal``."""
+    cfg = station_config(tmp_path / "s")
+    plan = DeviceModel.plan(cfg.evse_map, settings.seed(cfg))
+    files = StationStore.prepare(tmp_path / "s", image_rows=plan.rows)
+    assert files.fresh and files.made
+    wal = tmp_path / "s" / f"{STORE_FILE}-wal"
+    assert wal.stat().st_size == 0
+    assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+    store = StationStore.open_prepared(
+        files, initialise=lambda s: DeviceModel.open_plan(s.connection, plan, image=s.image)
+    )
+    try:
+        assert store.fresh
+        store.state.save("kept", {"value": 1})
+        assert wal.stat().st_size > 0  # SQLite took the empty file as its WAL
+    finally:
+        store.close()
+    reopened = StationStore.open(tmp_path / "s")
+    try:
+        assert not reopened.fresh
+        assert reopened.state.load("kept") == {"value": 1}
+        assert reopened.connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        reopened.close()
+    seeded_by_migrations(tmp_path / "reference")
+    assert (
+        dump(tmp_path / "s" / STORE_FILE)[2]["attribute_value"]
+        == (dump(tmp_path / "reference" / STORE_FILE)[2]["attribute_value"])
+    )
+
+
+def test_prepare_leaves_an_existing_store_and_its_wal_alone(tmp_path: Path) -> None:
+    store = StationStore.open(tmp_path, pooled=True)  # (exclusive: its -wal stays until close)
+    store.state.save("kept", {"value": 2})
+    store.close()
+    assert not (tmp_path / f"{STORE_FILE}-wal").exists()  # the close checkpointed it away
+    files = StationStore.prepare(tmp_path)
+    assert not files.fresh and not files.made
+    assert not (tmp_path / f"{STORE_FILE}-wal").exists()  # none made for an existing store
+    reopened = StationStore.open_prepared(files)
+    try:
+        assert reopened.state.load("kept") == {"value": 2}
+    finally:
+        reopened.close()
+
+
+def test_a_new_copy_never_takes_a_wal_left_there_for_its_own(tmp_path: Path) -> None:
+    """A ``-wal`` already there (nothing of SQLite's: an empty file someone made) is not
+    replaced; the copy opens and works as usual."""
+    tmp_path.joinpath("s").mkdir()
+    (tmp_path / "s" / f"{STORE_FILE}-wal").write_bytes(b"")
+    store = StationStore.open(tmp_path / "s")
+    try:
+        assert store.fresh
+        store.state.save("kept", {"value": 3})
+        assert store.state.load("kept") == {"value": 3}
     finally:
         store.close()

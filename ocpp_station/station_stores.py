@@ -1,0 +1,68 @@
+"""A station's stores at its start: ``station.db`` (:class:`.StationStore`), the device model
+on its connection and the blocks' stores (:class:`~ocpp_station.wiring.BlockStores`).
+
+The file system's work (the directory, a 0.1.0 import, a new store's copy of the image with its
+sync) runs in a worker thread (:meth:`StationStore.prepare`).  A new copy is then opened on the
+event loop: a connection, two PRAGMAs and one small write, nothing read or migrated, which costs
+the loop less than the hand-overs of the GIL a worker thread makes when it opens the store
+(a fleet's boot storm: some 40 per store kept the loop thread off its CPU 14 % of the time).  An
+existing store (migrations, every read of the start) is opened in the worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from device_model import DeviceModel, Plan
+from ocpp_station import settings
+from ocpp_station.clock import Clock
+from ocpp_station.config import StationConfig
+from ocpp_station.storage import StationStore
+from ocpp_station.storage.offload import open_in_thread
+from ocpp_station.storage.store import PreparedFiles
+from ocpp_station.wiring import BlockStores
+
+Opened = tuple[StationStore, DeviceModel, BlockStores]
+
+
+async def open_stores(
+    cfg: StationConfig, *, log: logging.Logger, clock: Clock, base_clock: Clock, pooled: bool
+) -> Opened:
+    """Open the stores of the station ``cfg`` (``pooled``: a fleet station's, see
+    :meth:`StationStore.open`); a failure leaves nothing open."""
+
+    def prepare() -> tuple[Plan, PreparedFiles]:  # in a worker thread
+        plan = DeviceModel.plan(cfg.evse_map, settings.seed(cfg))  # (config errors first)
+        return plan, StationStore.prepare(cfg.data_dir, logger=log, image_rows=plan.rows)
+
+    def opened(plan: Plan, files: PreparedFiles) -> Opened:
+        dm: list[DeviceModel] = []  # seeded inside open: a new station.db's seed is unsynced
+        store = StationStore.open_prepared(
+            files,
+            logger=log,
+            now=base_clock.time,
+            pooled=pooled,
+            preload=True,
+            initialise=lambda s: dm.append(
+                DeviceModel.open_plan(s.connection, plan, clock=clock, image=s.image)
+            ),
+        )
+        try:
+            return store, dm[0], BlockStores.open(store)
+        except BaseException:
+            close_stores((store, dm[0]))
+            raise
+
+    plan, files = await open_in_thread(prepare, _nothing_to_close)
+    if files.fresh:
+        return opened(plan, files)
+    return await open_in_thread(lambda: opened(plan, files), close_stores)
+
+
+def close_stores(opened: tuple[StationStore, DeviceModel, *tuple[BlockStores, ...]]) -> None:
+    opened[1].close()
+    opened[0].close()
+
+
+def _nothing_to_close(_files: object) -> None:
+    """Files made ready for a store hold no connection (:meth:`StationStore.prepare`)."""
