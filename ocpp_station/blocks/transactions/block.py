@@ -155,6 +155,7 @@ class TransactionsBlock(Block):
     def _config_changed(self, change: VariableChange) -> None:
         if self._settings.changed(change):
             self._wake.set()  # the deadlines follow the settings (TxUpdatedInterval, ...)
+            self.meter_values.changed()  # (AlignedDataCtrlr is among them)
 
     def may_start(self) -> bool:
         """May a transaction start now?  Not before the registration was Accepted, unless
@@ -185,8 +186,7 @@ class TransactionsBlock(Block):
 
     # -- applying engine outputs ---------------------------------------------------------------
     def apply(self, evse: int, outputs: list[Any]) -> None:
-        """Carry out an engine's outputs: queue its events with its state, switch power, report
-        the end of a transaction."""
+        """Carry out an engine's outputs: queue events with the state, switch power, report ends."""
         self._apply(evse, outputs)
 
     def _apply(self, evse: int, outputs: list[Any]) -> None:

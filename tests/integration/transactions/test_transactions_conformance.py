@@ -151,6 +151,32 @@ async def test_clock_aligned_values_idle_and_in_a_transaction_by_default_j01_fr_
     await csms.wait_received("MeterValues", count + 1, "CS001", timeout=5)  # during it too
 
 
+async def test_clock_aligned_values_switched_on_by_the_csms_start_at_their_next_instant(
+    csms: LocalCSMS, make_station: StationFactory
+) -> None:
+    """With AlignedDataCtrlr.Interval 0 the station sends none and does not poll the setting;
+    a SetVariables of the interval wakes it at once: the first value comes at the next
+    aligned instant (here within a second), not after some polling period."""
+    await online(csms, make_station)  # (FAST: Interval 0)
+    await asyncio.sleep(1.2)
+    assert not clock_values(csms)
+    answer = await csms.send(
+        "CS001",
+        "SetVariables",
+        {
+            "setVariableData": [
+                {
+                    "component": {"name": "AlignedDataCtrlr"},
+                    "variable": {"name": "Interval"},
+                    "attributeValue": "1",
+                }
+            ]
+        },
+    )
+    assert answer["setVariableResult"][0]["attributeStatus"] == "Accepted"
+    await csms.wait_received("MeterValues", 1, "CS001", timeout=1.5)
+
+
 async def test_send_during_idle_stops_clock_aligned_values_in_a_transaction_j01_fr_20(
     csms: LocalCSMS, make_station: StationFactory
 ) -> None:
