@@ -3,7 +3,7 @@ on its connection and the blocks' stores (:class:`~ocpp_station.wiring.BlockStor
 
 The file system's work (the directory, a 0.1.0 import, a new store's copy of the image with its
 sync) runs in a worker thread (:meth:`StationStore.prepare`).  A new copy is then opened on the
-event loop: a connection, two PRAGMAs and one small write, nothing read or migrated, which costs
+event loop: a connection, a few PRAGMAs and one small write, nothing read or migrated, which costs
 the loop less than the hand-overs of the GIL a worker thread makes when it opens the store
 (a fleet's boot storm: some 40 per store kept the loop thread off its CPU 14 % of the time).  An
 existing store (migrations, every read of the start) is opened in the worker thread.
