@@ -256,9 +256,9 @@ def test_prepare_leaves_an_existing_store_and_its_wal_alone(tmp_path: Path) -> N
         reopened.close()
 
 
-def test_a_new_copy_never_takes_a_wal_left_there_for_its_own(tmp_path: Path) -> None:
-    """A ``-wal`` already there (nothing of SQLite's: an empty file someone made) is not
-    replaced; the copy opens and works as usual."""
+def test_an_empty_wal_file_already_there_is_left_alone(tmp_path: Path) -> None:
+    """An empty ``-wal`` already there when the copy is made (a crash right after making it)
+    is not made again, and SQLite takes it as the copy's empty WAL."""
     tmp_path.joinpath("s").mkdir()
     (tmp_path / "s" / f"{STORE_FILE}-wal").write_bytes(b"")
     store = StationStore.open(tmp_path / "s")
