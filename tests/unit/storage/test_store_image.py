@@ -257,8 +257,8 @@ def test_prepare_leaves_an_existing_store_and_its_wal_alone(tmp_path: Path) -> N
 
 
 def test_an_empty_wal_file_already_there_is_left_alone(tmp_path: Path) -> None:
-    """An empty ``-wal`` already there when the copy is made (a crash right after making it)
-    is not made again, and SQLite takes it as the copy's empty WAL."""
+    """An empty ``-wal`` already there when the copy is made (``station.db`` deleted by hand,
+    its WAL left behind) is not made again, and SQLite takes it as the copy's empty WAL."""
     tmp_path.joinpath("s").mkdir()
     (tmp_path / "s" / f"{STORE_FILE}-wal").write_bytes(b"")
     store = StationStore.open(tmp_path / "s")
