@@ -6,7 +6,8 @@ sync) runs in a worker thread (:meth:`StationStore.prepare`).  A new copy is the
 event loop: a connection, a few PRAGMAs and one small write, nothing read or migrated, which costs
 the loop less than the hand-overs of the GIL a worker thread makes when it opens the store
 (a fleet's boot storm: some 40 per store kept the loop thread off its CPU 14 % of the time).  An
-existing store (migrations, every read of the start) is opened in the worker thread.
+existing store (migrations, every read of the start) is opened in the worker thread, in the
+same hand-over.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ async def open_stores(
     """Open the stores of the station ``cfg`` (``pooled``: a fleet station's, see
     :meth:`StationStore.open`); a failure leaves nothing open."""
 
-    def prepare() -> tuple[Plan, PreparedFiles]:  # in a worker thread
+    def prepare() -> tuple[Plan, PreparedFiles, Opened | None]:  # in a worker thread
         plan = DeviceModel.plan(cfg.evse_map, settings.seed(cfg))  # (config errors first)
-        return plan, StationStore.prepare(cfg.data_dir, logger=log, image_rows=plan.rows)
+        files = StationStore.prepare(cfg.data_dir, logger=log, image_rows=plan.rows)
+        # An existing store is opened here too, in the same hand-over to the thread.
+        return plan, files, None if files.fresh else opened(plan, files)
 
     def opened(plan: Plan, files: PreparedFiles) -> Opened:
         dm: list[DeviceModel] = []  # seeded inside open: a new station.db's seed is unsynced
@@ -53,10 +56,8 @@ async def open_stores(
             close_stores((store, dm[0]))
             raise
 
-    plan, files = await open_in_thread(prepare, _nothing_to_close)
-    if files.fresh:
-        return opened(plan, files)
-    return await open_in_thread(lambda: opened(plan, files), close_stores)
+    plan, files, ready = await open_in_thread(prepare, _close_prepared)
+    return opened(plan, files) if ready is None else ready
 
 
 def close_stores(opened: tuple[StationStore, DeviceModel, *tuple[BlockStores, ...]]) -> None:
@@ -64,5 +65,8 @@ def close_stores(opened: tuple[StationStore, DeviceModel, *tuple[BlockStores, ..
     opened[0].close()
 
 
-def _nothing_to_close(_files: object) -> None:
-    """Files made ready for a store hold no connection (:meth:`StationStore.prepare`)."""
+def _close_prepared(prepared: tuple[Plan, PreparedFiles, Opened | None]) -> None:
+    """What :func:`open_stores`'s thread made when its caller is gone: the stores it opened (files
+    made ready for a new copy hold no connection)."""
+    if prepared[2] is not None:
+        close_stores(prepared[2])
