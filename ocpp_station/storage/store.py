@@ -222,7 +222,7 @@ class StationStore:
                 initialise(store)
             if fresh:
                 conn.execute("PRAGMA synchronous=FULL")
-            if preload:  # a station's start: its record loads, read here (off the event loop)
+            if preload:  # a station's start: its record loads (a new copy has none to read)
                 store.state.preload(empty=fresh)
         except BaseException:
             conn.close()
