@@ -162,6 +162,17 @@ async def variable(csms: LocalCSMS, station: str, component: str, name: str, **w
     return str(result["attributeValue"])
 
 
+async def set_variable(
+    csms: LocalCSMS, station: str, component: str, name: str, value: str
+) -> dict[str, Any]:
+    """SetVariables from the CSMS of one variable's Actual value; returns its
+    SetVariableResult."""
+    item = {"component": {"name": component}, "variable": {"name": name}, "attributeValue": value}
+    response = await csms.send(station, "SetVariables", {"setVariableData": [item]})
+    result: dict[str, Any] = response["setVariableResult"][0]
+    return result
+
+
 async def installed_profiles(csms: LocalCSMS, station: str, request_id: int) -> list[int]:
     """The ids of the charging profiles installed on the station, as GetChargingProfiles reports
     them to the CSMS (every EVSE, every limit source)."""

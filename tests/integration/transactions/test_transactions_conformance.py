@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from support import StationFactory, sim
+from support import StationFactory, set_variable, sim
 
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
@@ -160,20 +160,8 @@ async def test_clock_aligned_values_switched_on_by_the_csms_start_at_their_next_
     await online(csms, make_station)  # (FAST: Interval 0)
     await asyncio.sleep(1.2)
     assert not clock_values(csms)
-    answer = await csms.send(
-        "CS001",
-        "SetVariables",
-        {
-            "setVariableData": [
-                {
-                    "component": {"name": "AlignedDataCtrlr"},
-                    "variable": {"name": "Interval"},
-                    "attributeValue": "1",
-                }
-            ]
-        },
-    )
-    assert answer["setVariableResult"][0]["attributeStatus"] == "Accepted"
+    answer = await set_variable(csms, "CS001", "AlignedDataCtrlr", "Interval", "1")
+    assert answer["attributeStatus"] == "Accepted"
     await csms.wait_received("MeterValues", 1, "CS001", timeout=1.5)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from support import StationFactory, sim
+from support import StationFactory, set_variable, sim
 
 from ocpp_station import Station
 from ocpp_station.csms import LocalCSMS
@@ -107,20 +107,8 @@ async def test_unlock_on_ev_side_disconnect_set_by_the_csms_applies(
 ) -> None:
     """OCPPCommCtrlr.UnlockOnEVSideDisconnect is live: a SetVariables false keeps the lock."""
     station = await online(csms, make_station)
-    answer = await csms.send(
-        "CS001",
-        "SetVariables",
-        {
-            "setVariableData": [
-                {
-                    "component": {"name": "OCPPCommCtrlr"},
-                    "variable": {"name": "UnlockOnEVSideDisconnect"},
-                    "attributeValue": "false",
-                }
-            ]
-        },
-    )
-    assert answer["setVariableResult"][0]["attributeStatus"] == "Accepted"
+    answer = await set_variable(csms, "CS001", "OCPPCommCtrlr", "UnlockOnEVSideDisconnect", "false")
+    assert answer["attributeStatus"] == "Accepted"
     await charging(csms, station)
     await wait_locked(csms, station, True)
     sim(station).unplug_ev(1)
