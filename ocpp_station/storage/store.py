@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from device_model.addressing import RowKey
 from ocpp_station.storage import legacy
@@ -43,25 +44,15 @@ from ocpp_station.storage.state import StateRecords
 _UMASK_LOCK = threading.Lock()
 
 
-class PreparedFiles:
+class PreparedFiles(NamedTuple):
     """What :meth:`StationStore.prepare` made ready: the directory, ``station.db``, whether the
-    directory was made by it, and for a new copy of the image the rows it holds (``fresh``)."""
+    directory was made by it, and for a new copy of the image the rows it holds (``fresh``;
+    empty for an image without the device model's rows)."""
 
-    __slots__ = ("directory", "held", "made", "path", "with_rows")
-
-    def __init__(
-        self,
-        directory: Path,
-        path: Path,
-        made: bool,
-        held: dict[RowKey, str | None] | None,
-        with_rows: bool,
-    ) -> None:
-        self.directory = directory
-        self.path = path
-        self.made = made
-        self.held = held
-        self.with_rows = with_rows
+    directory: Path
+    path: Path
+    made: bool
+    held: dict[RowKey, str | None] | None
 
     @property
     def fresh(self) -> bool:
@@ -181,7 +172,7 @@ class StationStore:
                 held = create_from_image(path, image_rows)
         elif not made:  # (files made here are 0600 already)
             _private(path)
-        return PreparedFiles(directory, path, made, held, bool(image_rows))
+        return PreparedFiles(directory, path, made, held)
 
     @classmethod
     def open_prepared(
@@ -209,7 +200,7 @@ class StationStore:
             if not fresh:  # (an image's copy is at SCHEMA_VERSION: it was made by the
                 migrate(conn, STORE_FILE)  # migrations; it is synchronous=OFF, see open)
             handle = _pooled(conn, path) if pooled else conn
-            image = files.held if files.with_rows else None  # (no rows: no such tables)
+            image = files.held or None  # (an image without rows: no such tables)
             store = cls(handle, path, logger=log, fresh=fresh, image=image)
         except sqlite3.Error as exc:
             conn.close()
