@@ -39,6 +39,7 @@ from ocpp_station.http.frames import FrameStats
 from ocpp_station.http.pages import FleetPage
 from ocpp_station.http.server import ListenError, PageServer
 from ocpp_station.rpc.validation import default_registry
+from ocpp_station.storage.copier import StoreCopier
 from ocpp_station.storage.pool import ConnectionPool, auto_size
 from ocpp_station.wheel import WheelClock
 
@@ -151,6 +152,8 @@ class Fleet:
                 answered.append(await self._start_one(station))
                 self._heap.station_started()
 
+        # New stores' files are made by a helper process during the storm (storage.copier).
+        self.pool.copier = await StoreCopier.start()
         tasks = [
             asyncio.create_task(one(s), name=f"fleet-start:{s.config.id}") for s in self.stations
         ]
@@ -161,6 +164,10 @@ class Fleet:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+        finally:
+            copier, self.pool.copier = self.pool.copier, None
+            if copier is not None:
+                await copier.close()
         self._heap.storm_over()
         return FleetStart(
             started=len(self._running),

@@ -153,7 +153,12 @@ class StationCore(StationApi, StationLink):
         pool = self._store_pool
 
         self.store, self.dm, stores = await open_stores(
-            cfg, log=self.log, clock=self.clock, base_clock=self.base_clock, pooled=pool is not None
+            cfg,
+            log=self.log,
+            clock=self.clock,
+            base_clock=self.base_clock,
+            pooled=pool is not None,
+            copier=None if pool is None else pool.copier,
         )
         self._opened += [self.store, self.dm]
         if pool is not None:

@@ -7,18 +7,22 @@ event loop: a connection, a few PRAGMAs and one small write, nothing read or mig
 the loop less than the hand-overs of the GIL a worker thread makes when it opens the store
 (a fleet's boot storm: some 40 per store kept the loop thread off its CPU 14 % of the time).  An
 existing store (migrations, every read of the start) is opened in the worker thread, in the
-same hand-over.
+same hand-over.  In a fleet's boot storm, a helper process makes a new store's files instead of
+the thread (:mod:`ocpp_station.storage.copier`): no thread of the process wakes for it.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from device_model import DeviceModel, Plan
 from ocpp_station import settings
 from ocpp_station.clock import Clock
 from ocpp_station.config import StationConfig
 from ocpp_station.storage import StationStore
+from ocpp_station.storage.connection import STORE_FILE
+from ocpp_station.storage.copier import StoreCopier
 from ocpp_station.storage.offload import open_in_thread
 from ocpp_station.storage.store import PreparedFiles
 from ocpp_station.wiring import BlockStores
@@ -27,13 +31,21 @@ Opened = tuple[StationStore, DeviceModel, BlockStores]
 
 
 async def open_stores(
-    cfg: StationConfig, *, log: logging.Logger, clock: Clock, base_clock: Clock, pooled: bool
+    cfg: StationConfig,
+    *,
+    log: logging.Logger,
+    clock: Clock,
+    base_clock: Clock,
+    pooled: bool,
+    copier: StoreCopier | None = None,
 ) -> Opened:
     """Open the stores of the station ``cfg`` (``pooled``: a fleet station's, see
-    :meth:`StationStore.open`); a failure leaves nothing open."""
+    :meth:`StationStore.open`); a failure leaves nothing open.  ``copier``: a fleet's helper
+    process, which makes a new store's files when its directory is not there yet."""
+    known: Plan | None = None  # worked out on the loop for the copier
 
     def prepare() -> tuple[Plan, PreparedFiles, Opened | None]:  # in a worker thread
-        plan = DeviceModel.plan(cfg.evse_map, settings.seed(cfg))  # (config errors first)
+        plan = known or DeviceModel.plan(cfg.evse_map, settings.seed(cfg))  # (errors first)
         files = StationStore.prepare(cfg.data_dir, logger=log, image_rows=plan.rows)
         # An existing store is opened here too, in the same hand-over to the thread.
         return plan, files, None if files.fresh else opened(plan, files)
@@ -56,6 +68,13 @@ async def open_stores(
             close_stores((store, dm[0]))
             raise
 
+    if copier is not None and copier.running:
+        known = DeviceModel.plan(cfg.evse_map, settings.seed(cfg))  # (config errors first)
+        directory = Path(cfg.data_dir)
+        store = directory / STORE_FILE
+        held = await copier.new_store(directory, store, known.rows)
+        if held is not None:  # (else: it was there, or not made: the usual way below)
+            return opened(known, PreparedFiles(directory, store, True, held))
     plan, files, ready = await open_in_thread(prepare, _close_prepared)
     return opened(plan, files) if ready is None else ready
 

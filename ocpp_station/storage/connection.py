@@ -43,9 +43,13 @@ def connect(
     ``image_copy`` (a ``station.db`` just made as a copy of a store image, which is in WAL mode
     already: the mode is kept in the file): no journal-mode statement, and ``synchronous=OFF``
     until the caller sets FULL (see :meth:`.store.StationStore.open`)."""
-    conn = sqlite3.connect(
-        os.fspath(path), isolation_level=None, check_same_thread=False, factory=factory
-    )
+    try:
+        conn = sqlite3.connect(
+            os.fspath(path), isolation_level=None, check_same_thread=False, factory=factory
+        )
+    except sqlite3.Error as exc:
+        _blame_descriptors(exc)
+        raise
     try:
         if exclusive:
             conn.execute("PRAGMA locking_mode=EXCLUSIVE")
@@ -54,7 +58,22 @@ def connect(
         else:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, sqlite3.Error):
+            _blame_descriptors(exc)  # (before the close: the file's descriptor is still held)
         conn.close()
         raise
     return conn
+
+
+def _blame_descriptors(exc: sqlite3.Error) -> None:
+    """SQLite says only "unable to open database file" when the process has no descriptor left
+    (for the file or its ``-wal``): when this process cannot open one now either, that
+    ``OSError`` (EMFILE) becomes the cause of ``exc``, so a fleet knows it met its limit
+    (:func:`ocpp_station.fleet_capacity.out_of_resources`)."""
+    if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_CANTOPEN:
+        return
+    try:
+        os.close(os.open(os.devnull, os.O_RDONLY))
+    except OSError as cause:
+        exc.__cause__ = cause

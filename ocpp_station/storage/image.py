@@ -9,8 +9,6 @@ model's first write then changes the rows whose values differ (``device_model.st
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import tempfile
 import threading
@@ -19,9 +17,9 @@ from pathlib import Path
 
 from device_model.addressing import RowKey
 from device_model.store import fill_image
-from ocpp_station.files import write_synced
 from ocpp_station.storage.connection import STORE_FILE, StorageError, connect
 from ocpp_station.storage.migrations import migrate
+from ocpp_station.storage.newfiles import copy_image
 
 _IMAGE_LOCK = threading.Lock()
 # The images of this process by the keys of their device-model rows (one per station layout):
@@ -72,44 +70,17 @@ def create_from_image(
     path: Path, rows: Sequence[tuple[RowKey, str | None]]
 ) -> dict[RowKey, str | None] | None:
     """Create ``station.db`` 0600 as a copy of :func:`store_image` for ``rows`` (a temporary
-    name, written, synced once, then linked to its name): no journal-mode switch (a rollback
-    journal and four syncs on a new file), no migrations and no seed of ``rows``.  SQLite gives
-    its ``-wal`` and ``-shm`` files the mode of the database file.  No umask is changed: stores
-    are opened in worker threads, and the umask belongs to the whole process.  The rows the
-    copy holds when this call created it; None when a ``station.db`` is there (an existing one
-    is never replaced)."""
+    name, written, synced once, then linked to its name, and an empty ``-wal``:
+    :func:`.newfiles.copy_image`): no journal-mode switch (a rollback journal and four syncs on
+    a new file), no migrations and no seed of ``rows``.  SQLite gives its ``-wal`` and ``-shm``
+    files the mode of the database file.  No umask is changed: stores are opened in worker
+    threads, and the umask belongs to the whole process.  The rows the copy holds when this
+    call created it; None when a ``station.db`` is there (an existing one is never replaced)."""
     held, image = store_image(rows)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
-        write_synced(tmp, image, 0o600)
-        try:
-            os.link(tmp, path)  # never over an existing file (O_EXCL's rule)
-        except FileExistsError:
-            return None
-        except OSError:  # a file system without hard links: a rename, unless one is there now
-            if path.exists():
-                return None
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        _empty_wal(path)
+        made = copy_image(path, image)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         raise StorageError(
             f"data directory {path.parent}: cannot create {path.name}: {exc.strerror}"
         ) from None
-    return held
-
-
-def _empty_wal(path: Path) -> None:
-    """The ``-wal`` file of a new copy, empty and 0600, made now rather than by SQLite at the
-    first write (see :meth:`StationStore.prepare`); one that is there already is left alone."""
-    try:
-        fd = os.open(
-            path.with_name(path.name + "-wal"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
-        )
-    except OSError:
-        return  # (SQLite makes it at the first write, as ever)
-    os.close(fd)
+    return held if made else None

@@ -41,10 +41,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ocpp_station.storage.connection import unsynced
 from ocpp_station.storage.health import StorageHealth, StorageUnavailable
+
+if TYPE_CHECKING:  # (the copier is the fleet's; the pool only carries it to the stations)
+    from ocpp_station.storage.copier import StoreCopier
 
 DEFAULT_POOL_SIZE = 128
 MAX_AUTO_SIZE = 1024
@@ -243,6 +246,8 @@ class ConnectionPool:
         self._closer: ThreadPoolExecutor | None = None
         self._closing = 0  # handed to the closer threads, not closed yet
         self._lock = threading.Lock()  # guards _closing (the closer threads decrement it)
+        # The fleet's helper process making new stores during its boot storm (None: none).
+        self.copier: StoreCopier | None = None
 
     def __len__(self) -> int:
         """How many connections are open now."""

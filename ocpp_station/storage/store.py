@@ -38,6 +38,7 @@ from ocpp_station.storage.health import ObservedConnection, StorageHealth
 from ocpp_station.storage.image import create_from_image
 from ocpp_station.storage.messages import MessageQueue
 from ocpp_station.storage.migrations import migrate, schema_version
+from ocpp_station.storage.newfiles import make_directory
 from ocpp_station.storage.pool import ConnectionPool, PooledConnection
 from ocpp_station.storage.state import StateRecords
 
@@ -260,19 +261,12 @@ def _prepare(directory: Path, log: logging.Logger) -> bool:
     writable.  Any problem is a :class:`StorageError` naming the directory and the cause.
     True when this call created the directory (then it is empty)."""
     try:
-        directory.mkdir(mode=0o700, parents=True)
-    except FileExistsError:
-        pass  # an existing data directory: checked below
+        if make_directory(directory):  # made here, empty and 0700: nothing to check below
+            return True
     except OSError as exc:
         raise StorageError(
             f"data directory {directory}: cannot be created: {exc.strerror}"
         ) from None
-    else:
-        # Made here, empty and 0700 (or narrower by the umask): the checks below would find
-        # nothing; and a directory the process could create it can write (a fleet creates
-        # thousands, each check a few system calls).
-        if os.access(directory, os.W_OK):
-            return True
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except FileExistsError:
