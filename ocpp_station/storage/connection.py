@@ -42,7 +42,7 @@ def connect(
 
     ``image_copy`` (a ``station.db`` just made as a copy of a store image, which is in WAL mode
     already: the mode is kept in the file): no journal-mode statement, and ``synchronous=OFF``
-    until the caller sets FULL (see :meth:`.store.StationStore.open`)."""
+    until the caller sets another level (see :meth:`.store.StationStore.open`)."""
     try:
         conn = sqlite3.connect(
             os.fspath(path), isolation_level=None, check_same_thread=False, factory=factory

@@ -120,6 +120,15 @@ class ObservedConnection(sqlite3.Connection):
         finally:
             self._relaxed -= 1
 
+    def relax(self) -> None:
+        """``synchronous=NORMAL`` now, and ``FULL`` back as after a :meth:`relaxed` block:
+        before the next statement outside such a block that may write (a new copy's open, see
+        :meth:`.store.StationStore.open`: the unsynced commits of a start need no level of
+        their own)."""
+        if not self._normal:
+            super().execute("PRAGMA synchronous=NORMAL")
+            self._normal = True
+
     def _restore(self, sql: str) -> None:
         if not self._relaxed and sql.lstrip()[:6].upper() != "SELECT":
             super().execute("PRAGMA synchronous=FULL")

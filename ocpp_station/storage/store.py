@@ -132,9 +132,11 @@ class StationStore:
         folder entry.  That is safe here and only here: it is the initial state that a start
         after a power cut rebuilds identically, no checkpoint runs meanwhile (the file stays
         the synced image), and a WAL that lost its header or frames is ignored by SQLite as a
-        whole (checksums).  ``synchronous=FULL`` is back before ``open`` returns: the first
-        synced commit of the station (anything it reports or answers), or the checkpoint when
-        the connection closes, syncs the ``-wal`` file and its folder entry with it."""
+        whole (checksums).  ``synchronous=NORMAL`` is set before ``open`` returns, and ``FULL``
+        comes back before the first statement that may write outside a relaxed block
+        (:meth:`.health.ObservedConnection.relax`: a start's first commits are unsynced ones):
+        the first synced commit of the station (anything it reports or answers), or the
+        checkpoint when the connection closes, syncs the ``-wal`` file and its folder entry."""
         files = cls.prepare(data_dir, logger=logger, image_rows=image_rows)
         return cls.open_prepared(
             files, logger=logger, now=now, pooled=pooled, initialise=initialise, preload=preload
@@ -212,8 +214,8 @@ class StationStore:
         try:
             if initialise is not None:
                 initialise(store)
-            if fresh:
-                conn.execute("PRAGMA synchronous=FULL")
+            if fresh:  # (OFF until here: see open)
+                conn.relax()
             if preload:  # a station's start: its record loads (a new copy has none to read)
                 store.state.preload(empty=fresh)
         except BaseException:

@@ -20,6 +20,7 @@ def test_full_comes_back_before_the_next_write_not_before_a_read(tmp_path: Path)
     store = StationStore.open(tmp_path)
     conn = store.connection
     try:
+        store.state.save("z", {"n": 0})  # (a new copy opens relaxed: see the test below)
         assert level(conn) == 2  # FULL
         store.state.save("a", {"n": 1}, synced=False)
         assert level(conn) == 1  # NORMAL, and it stays for reads and further unsynced commits
@@ -33,6 +34,27 @@ def test_full_comes_back_before_the_next_write_not_before_a_read(tmp_path: Path)
         store.messages.ack(12345)  # unsynced again (a DELETE that finds nothing)
         assert level(conn) == 1
         assert conn.execute("PRAGMA synchronous").fetchone() == (2,)  # a PRAGMA restores too
+    finally:
+        store.close()
+
+
+def test_a_new_copy_opens_relaxed_and_is_full_before_its_first_synced_commit(
+    tmp_path: Path,
+) -> None:
+    store = StationStore.open(tmp_path)
+    conn = store.connection
+    try:
+        assert store.fresh and level(conn) == 1  # NORMAL: a start's first commits are unsynced
+        with unsynced(conn):  # (no level of its own to set)
+            conn.execute("INSERT OR REPLACE INTO state (key, value) VALUES ('b', '{}')")
+        assert store.state.load("b") == {} and level(conn) == 1
+        store.state.save("c", {"n": 3})
+        assert level(conn) == 2
+    finally:
+        store.close()
+    store = StationStore.open(tmp_path)  # an existing store opens FULL
+    try:
+        assert not store.fresh and level(store.connection) == 2
     finally:
         store.close()
 

@@ -193,7 +193,8 @@ def test_a_copy_cut_off_before_its_first_write_is_still_an_image(tmp_path: Path)
 @pytest.mark.parametrize("pooled", [False, True])
 def test_a_copy_is_opened_in_wal_and_synchronous_full(tmp_path: Path, pooled: bool) -> None:
     """The copy opens without a journal-mode statement (its file is in WAL mode already) and
-    writes its first rows unsynced: when ``open`` returns it is WAL and synchronous=FULL, as a
+    writes its first rows unsynced: when ``open`` returns it is WAL and synchronous=NORMAL
+    (a start's first commits are unsynced ones), and FULL before its first synced commit, as a
     store brought up by the migrations."""
     first = StationStore.open(tmp_path / "a", pooled=pooled)
     first.close()  # (the image is built now)
@@ -203,6 +204,8 @@ def test_a_copy_is_opened_in_wal_and_synchronous_full(tmp_path: Path, pooled: bo
         conn = store.connection
         conn = getattr(conn, "_conn", None) or conn  # (a pooled handle: its open connection)
         assert sqlite3.Connection.execute(conn, "PRAGMA journal_mode").fetchone() == ("wal",)
+        assert sqlite3.Connection.execute(conn, "PRAGMA synchronous").fetchone() == (1,)
+        store.state.save("synced", {"n": 1})
         assert sqlite3.Connection.execute(conn, "PRAGMA synchronous").fetchone() == (2,)
     finally:
         store.close()
