@@ -106,6 +106,18 @@ class Definitions:
             for attr in var.attributes.values():
                 slots.append((var, attr))
         self.slots: tuple[tuple[VariableDef, AttributeDef], ...] = tuple(slots)
+        # (component, variable) -> the slot of the Actual value, for the station-wide variables
+        # without instances: what most reads ask for (``StationValues.get``'s shortcut).  The
+        # clock's DateTime is left out: its value is the clock's, not a stored one.
+        self.plain: dict[tuple[str, str], int] = {
+            (v.component, v.name): v.attributes["Actual"].slot
+            for v in variables
+            if v.scope == "station"
+            and v.component_instance is None
+            and v.instance is None
+            and "Actual" in v.attributes
+            and (v.component, v.name) != ("ClockCtrlr", "DateTime")
+        }
         # What a new database of each EVSE layout holds before its seed (device_model.model)
         self.fresh: dict[tuple[tuple[int, tuple[int, ...]], ...], Any] = {}
 

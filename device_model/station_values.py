@@ -155,6 +155,10 @@ class StationValues:
 
         ``where``: ``evse``, ``connector``, ``component_instance``, ``variable_instance``,
         ``attribute`` (default ``"Actual"``)."""
+        if not where:  # a station-wide variable's Actual value: most reads, one dict look-up
+            slot = self.definitions.plain.get((component, variable))
+            if slot is not None:
+                return self._values.get((slot, 0, 0))
         var = self._lookup(component, variable, where)
         if var is None:
             return None

@@ -471,3 +471,23 @@ def test_a_guard_refuses_values_only_its_owner_knows_are_wrong(dm: DeviceModel) 
     assert seen == ["2,0", "0,2", "1,0"]
     remove()
     assert dm.set("OCPPCommCtrlr", "NetworkConfigurationPriority", "2,0") == "Accepted"
+
+
+def test_a_plain_read_is_the_addressed_read_of_the_actual_value(dm: Any) -> None:
+    """``get(component, variable)`` of a station-wide variable takes a one-look-up shortcut
+    (``Definitions.plain``): it gives what the addressed read of its Actual value gives, for
+    every variable, set or not; an EVSE-wide or instanced variable is not read that way."""
+    assert dm.set("OCPPCommCtrlr", "HeartbeatInterval", 77) == "Accepted"
+    station_wide = [
+        v for v in dm.definitions.variables if v.scope == "station" and "Actual" in v.attributes
+    ]
+    assert len(station_wide) > 50
+    for var in station_wide:
+        where = {"component_instance": var.component_instance, "variable_instance": var.instance}
+        slow = dm.get(var.component, var.name, attribute="Actual", **where)
+        if var.component_instance is None and var.instance is None:
+            assert dm.get(var.component, var.name) == slow, var.key
+    assert dm.get("OCPPCommCtrlr", "HeartbeatInterval") == "77"
+    assert dm.get("EVSE", "AvailabilityState") is None  # (needs its evse)
+    assert dm.get("EVSE", "AvailabilityState", evse=1) is not None
+    assert dm.get("NoSuchComponent", "NoSuchVariable") is None
