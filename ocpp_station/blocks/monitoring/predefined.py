@@ -9,6 +9,7 @@ the variable does not allow, ids used twice) is reported at once in a :class:`Va
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from importlib import resources
@@ -81,13 +82,35 @@ def instances(
     return [(0, 0)]
 
 
+# The monitors' fields by definitions and layout, for the files' entries: worked out once (the
+# stations of a fleet share both), each station then gets its own Monitor objects.
+_made: dict[tuple[Definitions, tuple[tuple[int, tuple[int, ...]], ...]], list[tuple[Any, ...]]] = {}
+
+
 def predefined(
     defs: Definitions, layout: EvseLayout, entries: list[dict[str, Any]] | None = None
 ) -> list[Monitor]:
     """The station's predefined monitors (fresh objects)."""
+    if entries is not None:
+        return [Monitor(*fields) for fields in _fields(defs, layout, entries)]
+    key = (defs, tuple(layout.evses.items()))
+    made = _made.get(key)
+    if made is None:
+        made = _fields(defs, layout, _read())
+        with _lock:
+            if len(_made) >= 8:  # (a process runs one or a few layouts)
+                _made.clear()
+            _made[key] = made
+    return [Monitor(*fields) for fields in made]
+
+
+def _fields(
+    defs: Definitions, layout: EvseLayout, entries: list[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """Each monitor's fields, in :class:`Monitor`'s order (checked: ValueError)."""
     errors: list[str] = []
     out: list[Monitor] = []
-    for entry in _read() if entries is None else entries:
+    for entry in entries:
         comp, var_ref = entry["component"], entry["variable"]
         key = (comp["name"], comp.get("instance"), var_ref["name"], var_ref.get("instance"))
         var = defs.by_key.get(key)
@@ -125,4 +148,5 @@ def predefined(
         errors.append(f"monitor ids used twice: {twice}")
     if errors:
         raise ValueError("predefined monitors: " + "; ".join(errors))
-    return out
+    # (every field, in order: the runtime state's are its starting values; an Address is frozen)
+    return [tuple(getattr(m, f.name) for f in dataclasses.fields(m)) for m in out]

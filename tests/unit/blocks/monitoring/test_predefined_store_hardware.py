@@ -32,6 +32,18 @@ def test_packaged_monitors_expand_per_instance() -> None:
     assert not by_id[200].factory_default and not by_id[300].factory_default
 
 
+def test_each_station_gets_monitors_of_its_own() -> None:
+    """The fields are worked out once per definitions and layout; the objects are each
+    station's (a monitor's runtime state is its own)."""
+    layout = EvseLayout.of({1: [1, 2], 2: [1]})
+    first, second = predefined(DEFS, layout), predefined(DEFS, layout)
+    assert first == second and all(a is not b for a, b in zip(first, second, strict=True))
+    first[0].tripped, first[0].due = True, 5.0
+    assert not second[0].tripped and second[0].due is None
+    assert not predefined(DEFS, layout)[0].tripped
+    assert len(predefined(DEFS, EvseLayout.of({1: [1]}))) < len(first)  # another layout
+
+
 def entry(monitor_id: int, component: str, variable: str, kind: str) -> dict[str, object]:
     return {
         "id": monitor_id,
