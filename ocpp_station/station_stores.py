@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from device_model import DeviceModel, Plan
 from ocpp_station import settings
@@ -22,10 +23,12 @@ from ocpp_station.clock import Clock
 from ocpp_station.config import StationConfig
 from ocpp_station.storage import StationStore
 from ocpp_station.storage.connection import STORE_FILE
-from ocpp_station.storage.copier import StoreCopier
 from ocpp_station.storage.offload import open_in_thread
 from ocpp_station.storage.store import PreparedFiles
 from ocpp_station.wiring import BlockStores
+
+if TYPE_CHECKING:  # (a fleet's: a single station never loads it)
+    from ocpp_station.storage.copier import StoreCopier
 
 Opened = tuple[StationStore, DeviceModel, BlockStores]
 
