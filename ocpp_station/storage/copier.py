@@ -35,7 +35,7 @@ from ocpp_station.storage.image import store_image
 
 LOG = logging.getLogger("ocpp_station.storage")
 
-READY_TIMEOUT = 10.0  # seconds the helper may take to start
+READY_TIMEOUT = 5.0  # seconds the helper may take to start
 Rows = Sequence[tuple[RowKey, str | None]]
 Image = tuple[dict[RowKey, str | None], Path]  # the rows an image holds, its file
 
@@ -44,12 +44,12 @@ class StoreCopier:
     """The helper process; make it with :meth:`start`, end it with :meth:`close`.  Used from
     the event-loop thread only."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, scratch: Path) -> None:
         self._process = process
         self._pending: dict[int, asyncio.Future[bool]] = {}
         self._ids = itertools.count()
         self._images: dict[tuple[RowKey, ...], asyncio.Future[Image]] = {}
-        self._scratch = Path(tempfile.mkdtemp(prefix="ocpp-station-images-"))
+        self._scratch = scratch  # (private: the image files)
         self._reader = asyncio.get_running_loop().create_task(self._read())
         self._closing = False
         self.made = 0  # stores the helper made
@@ -67,7 +67,7 @@ class StoreCopier:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
             )
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, TypeError) as exc:  # (TypeError: no sys.executable)
             LOG.warning("no store helper process (%s): stores are made in threads", exc)
             return None
         assert process.stdout is not None
@@ -76,13 +76,17 @@ class StoreCopier:
             ready = json.loads(line).get("ready") is True
         except (TimeoutError, ValueError, AttributeError):
             ready = False
-        if not ready:
+        scratch = None
+        if ready:
+            with contextlib.suppress(OSError):
+                scratch = Path(tempfile.mkdtemp(prefix="ocpp-station-images-"))
+        if scratch is None:
             LOG.warning("the store helper process did not start: stores are made in threads")
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
             return None
-        return cls(process)
+        return cls(process, scratch)
 
     @property
     def running(self) -> bool:

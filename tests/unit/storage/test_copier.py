@@ -17,6 +17,7 @@ import pytest
 from ocpp_station.clock import SystemClock
 from ocpp_station.config import StationConfig, config_from_dict
 from ocpp_station.station_stores import close_stores, open_stores
+from ocpp_station.storage import copier
 from ocpp_station.storage.copier import StoreCopier
 from ocpp_station.storage.image import store_image
 from ocpp_station.storage.newfiles import copy_image, make_store, serve
@@ -181,3 +182,18 @@ async def test_a_helper_that_cannot_start_is_no_helper(
     monkeypatch.setattr("sys.executable", "/nonexistent/python")
     assert await StoreCopier.start() is None
     assert "no store helper process" in caplog.text
+
+
+@pytest.mark.parametrize("first_words", ["print('hello', flush=True)", "pass"])
+async def test_a_helper_that_does_not_say_ready_is_stopped(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    first_words: str,
+) -> None:
+    script = tmp_path / "not_a_helper.py"  # says something else, or nothing in time
+    script.write_text(f"{first_words}\nimport time\ntime.sleep(30)\n")
+    monkeypatch.setattr(copier.newfiles, "__file__", str(script))
+    monkeypatch.setattr(copier, "READY_TIMEOUT", 0.5)
+    assert await StoreCopier.start() is None
+    assert "the store helper process did not start" in caplog.text
