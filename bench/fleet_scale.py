@@ -38,6 +38,7 @@ from bench.common import (
     Options,
     Result,
     open_fds,
+    python_speed_ms,
     rss_kib,
     subprocess_env,
     summary_ms,
@@ -234,6 +235,7 @@ async def measure(
     try:
         fds_before = out["fds_before"] = open_fds()
         rss_before = rss_kib()["VmRSS"]
+        out["python_loop_ms"] = python_speed_ms()  # the machine's phase, before the storm
         t0 = time.perf_counter()
         probe.recording = True  # loop lag during the storm
         start = await fleet.start()
@@ -448,6 +450,10 @@ def _result(opts: Options, runs: list[dict[str, Any]]) -> Result:
             "targets: " + "; ".join(label for _, label, _, _ in TARGETS),
             "kB = 1000 bytes; CPU is this process's (the stations'), in the steady window",
             "the CSMS is a separate process (bench.wire) on the same 2 cores",
+            "machine speed before each storm (a fixed Python loop, ms of CPU; lower is faster): "
+            + ", ".join(
+                f"N={r['n']}: {r['python_loop_ms']:.0f}" for r in runs if "python_loop_ms" in r
+            ),
             *(f"fd cap: {r['cap_reason']}" for r in runs if "cap_reason" in r),
             *(_gc_note(r) for r in runs if "gc" in r),
         ],
