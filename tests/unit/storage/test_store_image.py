@@ -191,7 +191,9 @@ def test_a_copy_cut_off_before_its_first_write_is_still_an_image(tmp_path: Path)
 
 
 @pytest.mark.parametrize("pooled", [False, True])
-def test_a_copy_is_opened_in_wal_and_synchronous_full(tmp_path: Path, pooled: bool) -> None:
+def test_a_copy_opens_in_wal_and_is_full_for_its_first_synced_commit(
+    tmp_path: Path, pooled: bool
+) -> None:
     """The copy opens without a journal-mode statement (its file is in WAL mode already) and
     writes its first rows unsynced: when ``open`` returns it is WAL and synchronous=NORMAL
     (a start's first commits are unsynced ones), and FULL before its first synced commit, as a
