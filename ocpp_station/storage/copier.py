@@ -29,13 +29,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from device_model.addressing import RowKey
-from ocpp_station.files import write_synced
+from ocpp_station import files
 from ocpp_station.storage import newfiles
 from ocpp_station.storage.image import store_image
 
 LOG = logging.getLogger("ocpp_station.storage")
 
 READY_TIMEOUT = 5.0  # seconds the helper may take to start
+# The helper: newfiles.py run as a script, with ocpp_station importable (for ocpp_station.files:
+# ``-I -S`` puts neither the script's folder nor site-packages on its path).
+_HELPER = (
+    "import runpy, sys; sys.path.insert(0, sys.argv[1]); "
+    "runpy.run_path(sys.argv[2], run_name='__main__')"
+)
+_PACKAGE_ROOT = str(Path(files.__file__).resolve().parents[1])
 Rows = Sequence[tuple[RowKey, str | None]]
 Image = tuple[dict[RowKey, str | None], Path]  # the rows an image holds, its file
 
@@ -63,6 +70,9 @@ class StoreCopier:
                 sys.executable,
                 "-I",
                 "-S",
+                "-c",
+                _HELPER,
+                _PACKAGE_ROOT,
                 newfiles.__file__,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -137,7 +147,7 @@ class StoreCopier:
     def _image_file(self, rows: Rows, number: int) -> Image:  # in a worker thread
         held, image = store_image(rows)
         path = self._scratch / f"image-{number}.db"
-        write_synced(path, image, newfiles.STORE_MODE)
+        files.write_synced(path, image, newfiles.STORE_MODE)
         return held, path
 
     async def _read(self) -> None:

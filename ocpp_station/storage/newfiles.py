@@ -2,8 +2,8 @@
 
 Used in-process (:meth:`.store.StationStore.prepare`, :func:`.image.create_from_image`) and, in
 a fleet's boot storm, by a helper process that runs this very file as a script
-(:mod:`.copier`).  So it imports the standard library only: the helper (``python -I -S``)
-starts in milliseconds and loads nothing else.
+(:mod:`.copier`).  So it imports the standard library and :mod:`ocpp_station.files` (standard
+library only) and nothing else: the helper (``python -I -S``) starts in milliseconds.
 
 The helper reads one JSON request per line on its standard input and answers one line each on
 its standard output, in order, after a first ``{"ready": true}``::
@@ -26,6 +26,8 @@ import sys
 import threading
 from pathlib import Path
 from typing import IO
+
+from ocpp_station.files import write_synced
 
 STORE_MODE = 0o600  # station.db and -wal: the Basic-auth password is in there
 
@@ -50,15 +52,7 @@ def copy_image(path: Path, image: bytes) -> bool:
     temporary file is left)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, STORE_MODE)
-        try:
-            os.fchmod(fd, STORE_MODE)  # (a temporary file an older run left had other bits)
-            view = memoryview(image)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_synced(tmp, image, STORE_MODE)
         try:
             os.link(tmp, path)  # never over an existing file (O_EXCL's rule)
         except FileExistsError:
