@@ -12,27 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import station_config
 
 from ocpp_station.clock import SystemClock
-from ocpp_station.config import StationConfig, config_from_dict
+from ocpp_station.config import StationConfig
 from ocpp_station.station_stores import close_stores, open_stores
 from ocpp_station.storage import StationStore
 
 LOG = logging.getLogger("test")
+UNREACHABLE = "ws://127.0.0.1:9/ocpp"  # (the stores alone: nothing connects)
 
 
 def config(data_dir: Path) -> StationConfig:
-    return config_from_dict(
-        {
-            "station": {
-                "id": "CS-STORES",
-                "csms_url": "ws://127.0.0.1:9/ocpp",
-                "data_dir": str(data_dir),
-                "password": "stores-test-password-0123",
-            },
-            "evse": [{"id": 1, "connectors": [1]}],
-        }
-    )
+    return station_config(UNREACHABLE, data_dir, station_id="CS-STORES")
 
 
 async def start(cfg: StationConfig) -> Any:

@@ -13,9 +13,10 @@ import stat
 from pathlib import Path
 
 import pytest
+from support import station_config
 
 from ocpp_station.clock import SystemClock
-from ocpp_station.config import StationConfig, config_from_dict
+from ocpp_station.config import StationConfig
 from ocpp_station.station_stores import close_stores, open_stores
 from ocpp_station.storage import copier
 from ocpp_station.storage.copier import StoreCopier
@@ -23,6 +24,7 @@ from ocpp_station.storage.image import store_image
 from ocpp_station.storage.newfiles import copy_image, make_store, serve
 
 LOG = logging.getLogger("test")
+UNREACHABLE = "ws://127.0.0.1:9/ocpp"  # (the stores alone: nothing connects)
 IMAGE = b"SQLite format 3\x00" + bytes(4080)
 
 
@@ -31,17 +33,7 @@ def mode(path: Path) -> int:
 
 
 def config(data_dir: Path) -> StationConfig:
-    return config_from_dict(
-        {
-            "station": {
-                "id": "CS-COPIER",
-                "csms_url": "ws://127.0.0.1:9/ocpp",
-                "data_dir": str(data_dir),
-                "password": "copier-test-password-0123",
-            },
-            "evse": [{"id": 1, "connectors": [1]}],
-        }
-    )
+    return station_config(UNREACHABLE, data_dir, station_id="CS-COPIER")
 
 
 def test_a_new_store_is_a_private_directory_with_the_image_and_an_empty_wal(
