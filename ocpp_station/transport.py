@@ -28,6 +28,7 @@ from ocpp_station import tls
 from ocpp_station.backoff import BackOff as BackOff  # re-exported: part of this module's API
 from ocpp_station.clock import Clock, SystemClock
 from ocpp_station.logutil import RedactingLogger
+from ocpp_station.ws_client import StationConnection
 
 SUBPROTOCOL = Subprotocol("ocpp2.0.1")
 STATION_ID_MAX_LENGTH = 48  # Part 4 section 3.1.1
@@ -260,9 +261,8 @@ class Transport:
                 ping_interval=ping,  # websockets' keepalive (OCPPCommCtrlr.WebSocketPingInterval)
                 ping_timeout=ping,
                 proxy=None,  # a station talks to its configured CSMS, not to $HTTPS_PROXY
-                # No permessage-deflate: OCPP frames are small, and the compressor's buffers
-                # cost ~0.5 MiB per connection (docs/performance.md, fleet scale).
-                compression=None,
+                compression=None,  # OCPP frames are small; its buffers: ~0.5 MiB a connection
+                create_connection=StationConnection,  # 64 KiB reads (ws_client)
                 # never the Authorization header nor a frame's text in the log, at any level
                 logger=RedactingLogger(self._ws_log),
             )
