@@ -170,11 +170,13 @@ def build_blocks(
         security,
         roots,
         reconnect=reconnect_tls if reconnect_tls is not None else reconnect,
+        new_directory=store.new_directory,
     )
     certificates = CertificatesBlock(
         ctx,
         open_store=lambda: _open_root_store(ctx),
-        stored=lambda: layout.any_installed(ctx.config.data_dir),
+        # (a data directory this start made holds no certificate: no look on disk)
+        stored=lambda: not store.new_directory and layout.any_installed(ctx.config.data_dir),
         station_certificate=station_certificate or renewal,
         on_trust_changed=on_trust_changed,
         security=security,

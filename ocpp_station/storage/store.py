@@ -72,10 +72,12 @@ class StationStore:
         logger: logging.Logger | None = None,
         fresh: bool = False,
         image: dict[RowKey, str | None] | None = None,
+        new_directory: bool = False,
     ) -> None:
         log = logger or logging.getLogger("ocpp_station.storage")
         self.connection = connection
         self.path = path
+        self.new_directory = new_directory  # the data directory was made by this open: empty
         # A store this process just made as a copy of an image: every table is empty but the
         # device model's, which holds ``image`` (None: not those tables either) until the
         # device model's first write (``Store.borrow(..., image=...)``).
@@ -204,7 +206,9 @@ class StationStore:
                 migrate(conn, STORE_FILE)  # migrations; it is synchronous=OFF, see open)
             handle = _pooled(conn, path) if pooled else conn
             image = files.held or None  # (an image without rows: no such tables)
-            store = cls(handle, path, logger=log, fresh=fresh, image=image)
+            store = cls(
+                handle, path, logger=log, fresh=fresh, image=image, new_directory=files.made
+            )
         except sqlite3.Error as exc:
             conn.close()
             raise StorageError(f"data directory {directory}: {path.name}: {exc}") from None

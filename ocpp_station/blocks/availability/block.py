@@ -49,8 +49,7 @@ class AvailabilityBlock(Block):
         # Flush the restored state to the device model and the HAL (not to the CSMS: the boot's
         # full StatusNotification round does that).
         self.sm.take_changes()
-        for change in self.sm.all_statuses():
-            self._set_state_variables(change)
+        self._set_state_variables(self.sm.all_statuses())
         await self._apply_hal()
 
     # -- queries for other blocks --------------------------------------------------------------
@@ -133,8 +132,7 @@ class AvailabilityBlock(Block):
     async def flush(self) -> None:
         """Send one StatusNotification per effective change, update the device model and the HAL."""
         changes = self.sm.take_changes()
-        for change in changes:
-            self._set_state_variables(change)
+        self._set_state_variables(changes)
         await self._apply_hal()
         if self.ctx.link.online:
             for change in changes:
@@ -173,18 +171,23 @@ class AvailabilityBlock(Block):
         if answer is not None:
             self.sm.delivered(change)
 
-    def _set_state_variables(self, change: StatusChange) -> None:
-        dm = self.ctx.dm
-        dm.set(
-            "Connector",
-            "AvailabilityState",
-            change.status,
-            evse=change.evse,
-            connector=change.connector,
-        )
-        statuses = [self.sm.status(change.evse, c) for c in self.ctx.layout.connectors(change.evse)]
-        dm.set("EVSE", "AvailabilityState", _evse_state(statuses), evse=change.evse)
-        layout = self.ctx.layout
+    def _set_state_variables(self, changes: Sequence[StatusChange]) -> None:
+        """The AvailabilityState variables after ``changes``: each changed connector's, then
+        the EVSE's of each (once per EVSE) and the station's (once)."""
+        if not changes:
+            return
+        dm, layout = self.ctx.dm, self.ctx.layout
+        for change in changes:
+            dm.set(
+                "Connector",
+                "AvailabilityState",
+                change.status,
+                evse=change.evse,
+                connector=change.connector,
+            )
+        for evse in dict.fromkeys(change.evse for change in changes):
+            statuses = [self.sm.status(evse, c) for c in layout.connectors(evse)]
+            dm.set("EVSE", "AvailabilityState", _evse_state(statuses), evse=evse)
         everything = [self.sm.status(e, c) for e in layout.ids() for c in layout.connectors(e)]
         dm.set("ChargingStation", "AvailabilityState", _evse_state(everything))
 

@@ -73,7 +73,7 @@ class FirmwareBlock(Block):
         sessions.add_finished_listener(self._transaction_ended)
         self.phase = rules.IDLE
         self._job: asyncio.Task[Any] | None = None
-        self._cancel = threading.Event()
+        self._cancel: threading.Event | None = None  # the running download's (made with it)
         self._tx_ended = asyncio.Event()
         self._record: dict[str, Any] = {}
         self._progress: dict[str, Any] = {}
@@ -92,7 +92,8 @@ class FirmwareBlock(Block):
             self._save()
 
     async def stop(self) -> None:
-        self._cancel.set()
+        if self._cancel is not None:
+            self._cancel.set()
         if self._job is not None and not self._job.done():
             self._job.cancel()
 
@@ -149,7 +150,8 @@ class FirmwareBlock(Block):
 
     async def _cancel_job(self) -> None:
         """L01.FR.24: the running update stops; its EVSEs are released."""
-        self._cancel.set()
+        if self._cancel is not None:
+            self._cancel.set()
         if self._job is not None and not self._job.done():
             self._job.cancel()
             await asyncio.gather(self._job, return_exceptions=True)

@@ -10,7 +10,6 @@ ClearVariableMonitoring and SetMonitoringBase to them; it does no I/O.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -99,6 +98,23 @@ class Monitor:
     tripped: bool = False
     reference: str | None = None
     due: float | None = None
+
+    def copy(self) -> Monitor:
+        """A copy, runtime state included (``dataclasses.replace(self)``, at a fifth of its
+        cost: a station's start copies its predefined monitors)."""
+        return Monitor(
+            self.id,
+            self.kind,
+            self.address,
+            self.type,
+            self.value,
+            self.severity,
+            self.transaction,
+            self.factory_default,
+            self.tripped,
+            self.reference,
+            self.due,
+        )
 
     def describe(self) -> dict[str, Any]:
         """OCPP VariableMonitoringType."""
@@ -287,7 +303,7 @@ class MonitorSet:
         every preconfigured monitor activated, custom monitors (also those that replaced a
         preconfigured one) left as they are (N03.FR.03); a preconfigured monitor whose id or
         slot a custom monitor took stays out."""
-        fresh = [dataclasses.replace(m) for m in predefined]
+        fresh = [m.copy() for m in predefined]
         wired = [m for m in fresh if m.kind == HARD_WIRED]
         if base == "HardWiredOnly":
             self.by_id = {m.id: m for m in wired}

@@ -195,7 +195,9 @@ class ReservationBlock(Block):
         return None
 
     async def _apply_flags(self) -> None:
-        await self._availability.reserve(rules.reserved_evses(self.held, self._evses()))
+        # (no reservation held, none reserved: the EVSEs' conditions are not looked at)
+        held = rules.reserved_evses(self.held, self._evses()) if self.held else set()
+        await self._availability.reserve(held)
 
     def _save(self) -> bool:
         try:

@@ -50,7 +50,7 @@ class ResetBlock(Block):
         self._restart = restart
         ctx.handlers.register("Reset", self.on_reset)
         sessions.add_finished_listener(self.transaction_ended)
-        self.planner = ResetPlanner(ctx.layout.ids())
+        self.planner = ResetPlanner(ctx.layout)
 
     async def on_reset(self, payload: dict[str, Any]) -> Reply:
         kind = payload["type"]

@@ -30,7 +30,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-from ocpp_station.layout import layout_problems
+from ocpp_station.layout import EvseLayout, layout_problems
 
 ResetType = Literal["Immediate", "OnIdle"]
 
@@ -70,12 +70,16 @@ class ResetNow:
 
 
 class ResetPlanner:
-    def __init__(self, evse_ids: Collection[int]) -> None:
-        ids = list(evse_ids)
-        problems = layout_problems({e: [1] for e in ids}) if len(set(ids)) == len(ids) else []
-        if problems or len(set(ids)) != len(ids):
-            raise ValueError("; ".join(problems) or f"EVSE ids repeat: {ids!r}")
-        self._evses = frozenset(ids)
+    def __init__(self, evse_ids: Collection[int] | EvseLayout) -> None:
+        """``evse_ids``: the station's EVSE ids, or its layout (checked already)."""
+        if isinstance(evse_ids, EvseLayout):
+            self._evses = frozenset(evse_ids.evses)
+        else:
+            ids = list(evse_ids)
+            problems = layout_problems({e: [1] for e in ids}) if len(set(ids)) == len(ids) else []
+            if problems or len(set(ids)) != len(ids):
+                raise ValueError("; ".join(problems) or f"EVSE ids repeat: {ids!r}")
+            self._evses = frozenset(ids)
         self._station: PendingReset | None = None
         self._per_evse: dict[int, PendingReset] = {}
 

@@ -63,11 +63,13 @@ class CertificateRenewal(Block):
         *,
         reconnect: Callable[[], Awaitable[None]],
         files: StationCertificateFiles | None = None,
+        new_directory: bool = False,
     ) -> None:
+        """``new_directory``: the data directory was made at this start (no renewed pair)."""
         super().__init__(ctx)
         cfg = ctx.config
         self.files = files or StationCertificateFiles(
-            Path(cfg.data_dir), (cfg.cert_file, cfg.key_file)
+            Path(cfg.data_dir), (cfg.cert_file, cfg.key_file), new=new_directory
         )
         self._security = security
         self._roots = roots

@@ -30,11 +30,15 @@ PREVIOUS_CERT, PREVIOUS_KEY = "previous-cert.pem", "previous-key.pem"
 class StationCertificateFiles:
     """The files of one station; ``configured`` is the config's (cert_file, key_file) pair."""
 
-    def __init__(self, data_dir: Path, configured: tuple[Path | None, Path | None]) -> None:
+    def __init__(
+        self, data_dir: Path, configured: tuple[Path | None, Path | None], *, new: bool = False
+    ) -> None:
+        """``new``: ``data_dir`` was made at this start (empty): no renewed pair, no look."""
         self.certs = Path(data_dir) / "certs"
         self.dir = self.certs / "station"
         self.configured = configured
-        self._renewed: bool | None = None  # known after the first look; only this class writes
+        # known after the first look (only this class writes)
+        self._renewed: bool | None = False if new else None
 
     def _path(self, name: str) -> Path:
         return self.dir / name

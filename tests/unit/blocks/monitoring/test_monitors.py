@@ -183,3 +183,18 @@ def test_describe_is_variable_monitoring_type() -> None:
         "severity": 3,
     }
     assert Monitor(8, CUSTOM, HB_ADDRESS, "Delta", 2.0, 3).describe()["value"] == 2
+
+
+def test_a_monitor_copy_is_a_new_object_with_every_field() -> None:
+    import dataclasses
+
+    monitor = Monitor(
+        7, PRECONFIGURED, HB_ADDRESS, "Delta", 2.5, 4, True, True, True, "300", 1234.5
+    )
+    copied = monitor.copy()
+    assert copied is not monitor
+    assert dataclasses.astuple(copied) == dataclasses.astuple(monitor)
+    # copy() names the eleven fields: one added to Monitor must be added there too
+    assert len(dataclasses.fields(Monitor)) == 11
+    copied.tripped = False
+    assert monitor.tripped
