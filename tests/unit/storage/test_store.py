@@ -174,3 +174,18 @@ def test_an_unsynced_state_record_is_committed_and_full_is_back(tmp_path: Path) 
         assert again.state.load("bad") is None
     finally:
         again.close()
+
+
+def test_the_store_says_whether_its_data_directory_was_made_by_this_open(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = StationStore.open(data)
+    assert store.new_directory  # (nothing can be in it yet: the blocks look for no file)
+    store.close()
+    again = StationStore.open(data)
+    assert not again.new_directory
+    again.close()
+    made_before = tmp_path / "empty"
+    made_before.mkdir(mode=0o700)
+    other = StationStore.open(made_before)
+    assert not other.new_directory  # there before: files may have been put there
+    other.close()

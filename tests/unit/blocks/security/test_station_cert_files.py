@@ -86,3 +86,17 @@ def test_pending_key_is_private_and_survives(tmp_path: Path) -> None:
     again = StationCertificateFiles(tmp_path / "data", (None, None))
     assert again.pending_key_pem() == pem_key
     assert _mode(tmp_path / "data" / "certs" / "station" / "pending-key.pem") == 0o600
+
+
+def test_files_of_a_directory_made_at_this_start_have_no_renewed_pair(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path / "pki")
+    configured = (pki.client_cert, pki.client_key)
+    new = StationCertificateFiles(tmp_path / "data", configured, new=True)
+    assert not new.renewed()
+    assert new.current_pair() == configured
+    _renew(new, pki.ca)  # an install changes it, as for any station
+    assert new.renewed()
+    assert new.current_pair() == (
+        tmp_path / "data" / "certs" / "station" / "cert.pem",
+        tmp_path / "data" / "certs" / "station" / "key.pem",
+    )
