@@ -120,6 +120,9 @@ class Definitions:
         }
         # What a new database of each EVSE layout holds before its seed (device_model.model)
         self.fresh: dict[tuple[tuple[int, tuple[int, ...]], ...], Any] = {}
+        # What each seed key of each EVSE layout addresses (device_model.seed: a fleet checks
+        # the same keys for thousands of stations)
+        self.seed_keys: dict[tuple[str, tuple[tuple[int, tuple[int, ...]], ...]], Any] = {}
 
     def component_variables(self, component: str, instance: str | None) -> list[VariableDef]:
         return [

@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 
-from device_model.definitions_loader import Definitions
+from device_model.definitions_loader import Definitions, VariableDef
 from device_model.values import InvalidValue, check_value, to_text
 
 _KEY = re.compile(
@@ -72,53 +72,25 @@ def parse_seed(
     """Check every seed entry; return the values to seed and the list of all problems."""
     values: SeedValues = {}
     errors: list[str] = []
+    shape = tuple((e, tuple(c)) for e, c in evses.items())
     for key, raw in seed.items():
         if not isinstance(key, str):
             errors.append(f"{key!r}: key must be a string like 'Component.Variable'")
             continue
-        m = _KEY.match(key.strip())
-        if m is None:
-            errors.append(
-                f"{key!r}: not of the form 'Component.Variable', 'Component.Variable[Instance]', "
-                "'EVSE[1].Variable' or 'Connector[1,1].Variable'"
-            )
+        address = defs.seed_keys.get((key, shape), _UNKNOWN)
+        if address is _UNKNOWN:
+            address = _address(defs, evses, key)
+            if len(defs.seed_keys) >= _KEEP:  # (a process runs one or a few configs)
+                defs.seed_keys.clear()
+            defs.seed_keys[(key, shape)] = address
+        if isinstance(address, str):
+            errors.append(address)
             continue
-        comp = m["comp"].strip()
-        index = m["index"]
-        comp_inst: str | None = None
-        evse: int | None = None
-        connector: int | None = None
-        if index is not None:
-            im = _EVSE_INDEX.match(index)
-            if im is not None:
-                evse = int(im[1])
-                connector = int(im[3]) if im[3] is not None else None
-            elif index.strip():
-                comp_inst = index.strip()
-        var_name = m["var"].strip()
-        var_inst = (m["vinst"] or "").strip() or None
-        scope = defs.components.get((comp, comp_inst))
-        if scope is None:
-            known = sorted({name for name, _ in defs.components})
-            label = comp if comp_inst is None else f"{comp}[{comp_inst}]"
-            errors.append(f"{key!r}: unknown component {label!r} (known: {', '.join(known)})")
-            continue
-        var = defs.by_key.get((comp, comp_inst, var_name, var_inst))
-        if var is None and (comp, var_name) in RETIRED:
+        if address is None:
+            comp, var_name = _names(key)
             log.warning("%r: %s.%s is no longer in the device model; ignored", key, comp, var_name)
             continue
-        if var is None:
-            label = var_name if var_inst is None else f"{var_name}[{var_inst}]"
-            errors.append(f"{key!r}: component {comp} has no variable {label!r}")
-            continue
-        targets = _targets(scope, evse, connector, evses)
-        if isinstance(targets, str):
-            errors.append(f"{key!r}: {comp} {targets}")
-            continue
-        attr = var.attributes.get("Actual")
-        if attr is None:
-            errors.append(f"{key!r}: {comp}.{var_name} has no Actual attribute to seed")
-            continue
+        var, slot, targets = address
         try:
             text = check_value(var, to_text(raw))
         except TypeError as exc:
@@ -128,5 +100,62 @@ def parse_seed(
             errors.append(f"{key!r}: invalid {var.data_type} value: {exc.message}")
             continue
         for e, c in targets:
-            values[(attr.slot, e, c)] = text
+            values[(slot, e, c)] = text
     return values, errors
+
+
+_KEEP = 4096  # seed keys remembered per definitions
+_UNKNOWN = object()  # a key not worked out yet
+Address = tuple[VariableDef, int, list[tuple[int, int]]]
+
+
+def _names(key: str) -> tuple[str, str]:
+    """The component and variable names of a well-formed key."""
+    m = _KEY.match(key.strip())
+    assert m is not None
+    return m["comp"].strip(), m["var"].strip()
+
+
+def _address(
+    defs: Definitions, evses: Mapping[int, Sequence[int]], key: str
+) -> Address | str | None:
+    """What ``key`` addresses: its variable, the Actual slot and the (evse, connector)
+    instances; None for a :data:`RETIRED` variable; or the problem, as a message."""
+    m = _KEY.match(key.strip())
+    if m is None:
+        return (
+            f"{key!r}: not of the form 'Component.Variable', 'Component.Variable[Instance]', "
+            "'EVSE[1].Variable' or 'Connector[1,1].Variable'"
+        )
+    comp = m["comp"].strip()
+    index = m["index"]
+    comp_inst: str | None = None
+    evse: int | None = None
+    connector: int | None = None
+    if index is not None:
+        im = _EVSE_INDEX.match(index)
+        if im is not None:
+            evse = int(im[1])
+            connector = int(im[3]) if im[3] is not None else None
+        elif index.strip():
+            comp_inst = index.strip()
+    var_name = m["var"].strip()
+    var_inst = (m["vinst"] or "").strip() or None
+    scope = defs.components.get((comp, comp_inst))
+    if scope is None:
+        known = sorted({name for name, _ in defs.components})
+        label = comp if comp_inst is None else f"{comp}[{comp_inst}]"
+        return f"{key!r}: unknown component {label!r} (known: {', '.join(known)})"
+    var = defs.by_key.get((comp, comp_inst, var_name, var_inst))
+    if var is None and (comp, var_name) in RETIRED:
+        return None
+    if var is None:
+        label = var_name if var_inst is None else f"{var_name}[{var_inst}]"
+        return f"{key!r}: component {comp} has no variable {label!r}"
+    targets = _targets(scope, evse, connector, evses)
+    if isinstance(targets, str):
+        return f"{key!r}: {comp} {targets}"
+    attr = var.attributes.get("Actual")
+    if attr is None:
+        return f"{key!r}: {comp}.{var_name} has no Actual attribute to seed"
+    return var, attr.slot, targets

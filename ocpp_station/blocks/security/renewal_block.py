@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ocpp_station.blocks.base import Block
@@ -69,7 +68,7 @@ class CertificateRenewal(Block):
         super().__init__(ctx)
         cfg = ctx.config
         self.files = files or StationCertificateFiles(
-            Path(cfg.data_dir), (cfg.cert_file, cfg.key_file), new=new_directory
+            cfg.data_dir, (cfg.cert_file, cfg.key_file), new=new_directory
         )
         self._security = security
         self._roots = roots

@@ -15,6 +15,7 @@ other than the TLS set-up, which reads the file itself.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,11 +35,19 @@ class StationCertificateFiles:
         self, data_dir: Path, configured: tuple[Path | None, Path | None], *, new: bool = False
     ) -> None:
         """``new``: ``data_dir`` was made at this start (empty): no renewed pair, no look."""
-        self.certs = Path(data_dir) / "certs"
-        self.dir = self.certs / "station"
+        self._data_dir = data_dir
         self.configured = configured
         # known after the first look (only this class writes)
         self._renewed: bool | None = False if new else None
+
+    @functools.cached_property
+    def certs(self) -> Path:
+        return Path(self._data_dir) / "certs"
+
+    @functools.cached_property
+    def dir(self) -> Path:
+        """``<data_dir>/certs/station`` (worked out when first used: most starts never do)."""
+        return self.certs / "station"
 
     def _path(self, name: str) -> Path:
         return self.dir / name

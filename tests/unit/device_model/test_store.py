@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sqlite3
 import time
@@ -256,3 +257,30 @@ def test_fleet_scale_open_is_fast_and_shares_definitions(tmp_path: Path) -> None
     finally:
         for m in models:
             m.close()
+
+
+def test_a_seed_checked_again_gives_the_same_answer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The keys' addresses are worked out once per definitions and layout (a fleet checks the
+    same keys for every station); the values are checked every time."""
+    from device_model.seed import parse_seed
+
+    defs = load_definitions()
+    seed: dict[str, object] = {
+        "OCPPCommCtrlr.HeartbeatInterval": 120,
+        "EVSE.Power": 1000,
+        "NoSuchCtrlr.Enabled": True,
+        "ClockCtrlr.TimeOffset": "1",  # retired: skipped with a warning, each time
+    }
+    with caplog.at_level(logging.WARNING, logger="device_model.seed"):
+        first = parse_seed(defs, EVSES, seed)
+        second = parse_seed(defs, EVSES, seed)
+    assert first == second
+    assert len(first[1]) == 1 and "unknown component 'NoSuchCtrlr'" in first[1][0]
+    assert sum("no longer" in r.getMessage() for r in caplog.records) == 2
+    # the same keys with other values: checked anew
+    _values, errors = parse_seed(defs, EVSES, {**seed, "OCPPCommCtrlr.HeartbeatInterval": "x"})
+    assert any("'x' is not an integer" in e for e in errors)
+    other = parse_seed(defs, EVSES, {"OCPPCommCtrlr.HeartbeatInterval": 60})[0]
+    assert list(other.values()) == ["60"]
