@@ -363,6 +363,8 @@ class StationCore(StationApi, StationLink):
     async def handle_hal_event(self, event: HalEvent) -> None:
         for block in self.blocks.hal_consumers():
             try:
-                await block.hal_event(event)
+                pending = block.hal_input(event)  # (None: done without a coroutine)
+                if pending is not None:
+                    await pending
             except Exception:
                 self.log.exception("block %s failed on %s", type(block).__name__, event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from hal.types import HalEvent
@@ -33,6 +34,13 @@ class Block:
 
     async def hal_event(self, event: HalEvent) -> None:
         """An event from the charge controller."""
+
+    def hal_input(self, event: HalEvent) -> Awaitable[None] | None:
+        """:meth:`hal_event` as the station calls it: a block that is done with ``event`` on
+        return gives None, else what to await (the default: :meth:`hal_event`).  A block that
+        overrides it makes no coroutine for such an event: the HAL's snapshot at every start
+        sends a dozen events through three blocks."""
+        return self.hal_event(event)
 
     def describe(self, state: dict[str, Any]) -> None:
         """Add this block's live state to the control API's ``status`` result."""

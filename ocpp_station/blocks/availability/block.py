@@ -102,6 +102,10 @@ class AvailabilityBlock(Block):
         return response
 
     # -- events --------------------------------------------------------------------------------
+    def hal_input(self, event: HalEvent) -> Awaitable[None] | None:
+        """Only a plug or a fault changes a status (the rest: nothing to do, no coroutine)."""
+        return self.hal_event(event) if isinstance(event, (PlugChanged, FaultChanged)) else None
+
     async def hal_event(self, event: HalEvent) -> None:
         if isinstance(event, PlugChanged):
             self.sm.plug(event.evse, event.connector, event.plugged)

@@ -351,6 +351,8 @@ class Availability:
         return "known EVSEs: " + ", ".join(str(e) for e in sorted(self._connectors))
 
     def _check_evse(self, evse: int) -> int:
+        if type(evse) is int and evse in self._connectors:  # (the common case, first)
+            return evse
         if not _is_id(evse) or evse not in self._connectors:
             raise AvailabilityError(f"EVSE {evse!r} is not known; {self._known()}")
         return evse

@@ -93,12 +93,11 @@ class MonitoringBlock(Block):
             # stored with the first write that changes them (none at the start itself)
             self.monitors.set_base("FactoryDefault", self._predefined)
             self._store.defer_defaults(self.monitors, also=self._write_record)
-        now = self.ctx.now()
-        for monitor in self.monitors:
-            self._prime(monitor, now)  # Part 1 4.4: a reboot sets a new Delta reference
+        for monitor in self.monitors:  # Part 1 4.4: a reboot sets a new Delta reference
+            self._prime(monitor, self.ctx.now())
         self._unsubscribe = self.ctx.dm.subscribe(self._on_change)
-        tx_events = ("ocpp_transaction_event",)
-        self._unsubscribe_bus = self.ctx.bus.subscribe(self._on_publication, topics=tx_events)
+        topics = ("ocpp_transaction_event",)
+        self._unsubscribe_bus = self.ctx.bus.subscribe(self._on_publication, topics=topics)
         spawn = self.ctx.spawn
         spawn(self._periodic_loop(), "monitoring.periodic", restart=self._periodic_loop)
         spawn(self._send_loop(), "monitoring.notify", restart=self._send_loop)
@@ -114,6 +113,9 @@ class MonitoringBlock(Block):
         self._evaluate_all()
 
     async def hal_event(self, event: HalEvent) -> None:
+        self.hal_input(event)
+
+    def hal_input(self, event: HalEvent) -> None:  # (done on return: no coroutine)
         for write in self._hardware.writes(event):
             self._write(write)
 
@@ -157,8 +159,7 @@ class MonitoringBlock(Block):
         return Reply({"setMonitoringResult": results}, then=lambda: self._after(fresh))
 
     async def on_clear_variable_monitoring(self, payload: dict[str, Any]) -> dict[str, Any]:
-        ids = payload["id"]
-        # N06.FR.06/07
+        ids = payload["id"]  # (the limits: N06.FR.06/07)
         limits.check_limits(self.ctx.dm, payload, len(ids), "ClearVariableMonitoring")
         results = [self.monitors.clear(i) for i in ids]  # N06.FR.05
         self._store.delete(r["id"] for r in results if r["status"] == "Accepted")
@@ -363,9 +364,8 @@ class MonitoringBlock(Block):
             value = write.value
             var = self.ctx.dm.definitions.by_key.get(address.variable_key)
             if var is not None and var.data_type == "decimal":
-                # a reading beyond the variable's declared range is capped to it, before it is
-                # set: a car charging at 3 x 32 A x 230 V = 22,080 W above a 22,000 W maxLimit
-                # must not cost a rejected write and a warning on every reading
+                # a reading beyond the variable's range is capped to it: a car charging at 3 x
+                # 32 A x 230 V = 22,080 W above a 22,000 W maxLimit must not be refused each time
                 inside = limits.capped(var, value)
                 if inside is not None and float(inside) != float(value):
                     value = inside

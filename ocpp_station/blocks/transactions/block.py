@@ -12,8 +12,8 @@ loss can lose a message or leave a gap in ``seqNo``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from device_model import VariableChange
 from hal.types import (
@@ -37,6 +37,7 @@ from ocpp_station.blocks.transactions.engine import (
     TxConfig,
 )
 from ocpp_station.blocks.transactions.meter_values import MeterValues
+from ocpp_station.blocks.transactions.ports import Authorizer, EvseAvailability, QueueDepth
 from ocpp_station.blocks.transactions.remote import RemoteControl, SmartChargingHooks
 from ocpp_station.blocks.transactions.sessions import FinishedListener, Sessions
 from ocpp_station.blocks.transactions.tokens import NoReservations, Reservations, Tokens
@@ -52,32 +53,6 @@ IDLE_POLL = 60.0  # seconds: the timer loop's round with no deadline (a safety n
 
 def state_key(evse: int) -> str:
     return f"tx.{evse}"
-
-
-class Authorizer(Protocol):
-    async def authorize(self, id_token: dict[str, Any]) -> dict[str, Any]: ...
-
-    def remember(self, id_token: dict[str, Any], info: dict[str, Any]) -> None: ...
-
-    def required(self) -> bool: ...
-
-    def master_pass(self, info: dict[str, Any]) -> bool: ...
-
-
-class EvseAvailability(Protocol):
-    def usable(self, evse: int) -> bool: ...
-
-    def plugged(self, evse: int) -> bool: ...
-
-    async def transaction_ended(self, evse: int) -> None: ...
-
-
-class QueueDepth(Protocol):
-    def __len__(self) -> int: ...
-
-    def has_messages_for(self, transaction_id: str) -> bool: ...
-
-    def has_transaction_messages(self) -> bool: ...
 
 
 class TransactionsBlock(Block):
@@ -294,40 +269,44 @@ class TransactionsBlock(Block):
 
     # -- HAL events ----------------------------------------------------------------------------
     async def hal_event(self, event: HalEvent) -> None:
+        if (pending := self.hal_input(event)) is not None:
+            await pending
+
+    def hal_input(self, event: HalEvent) -> Awaitable[None] | None:
+        """Only a token waits (its authorization); every other event is done on return."""
+        if isinstance(event, IdTokenPresented):  # (a token may start one on any engine)
+            self.sync_usable()
+            return None if self.tokens.release_lock(event, self._input_config()) else (
+                self.tokens.presented(event)
+            )  # fmt: skip
+        evse: int = getattr(event, "evse", 0)
+        self.sync_usable(evse)  # only the event's engine takes an input
         now, cfg = self.ctx.now(), self._input_config()
-        # Only the event's engine takes an input (a token may start one anywhere: every engine).
-        self.sync_usable(0 if isinstance(event, IdTokenPresented) else getattr(event, "evse", 0))
         if isinstance(event, MeterReading):
-            self.readings[event.evse] = event
-            if event.evse in self.engines:
-                self._apply(event.evse, self.engines[event.evse].meter(event, now, cfg))
-            return
-        if isinstance(event, IdTokenPresented):
-            if not self.tokens.release_lock(event, cfg):
-                await self.tokens.presented(event)
-            return
-        if isinstance(event, LockChanged):
-            self.locks[(event.evse, event.connector)] = event.locked
-            held = self.engines.get(event.evse)
+            self.readings[evse] = event
+            if evse in self.engines:
+                self._apply(evse, self.engines[evse].meter(event, now, cfg))
+        elif isinstance(event, LockChanged):
+            self.locks[(evse, event.connector)] = event.locked
+            held = self.engines.get(evse)
             if held is not None:
-                self._apply(event.evse, held.lock_reported(event.connector, event.locked, cfg))
-            return
-        evse = getattr(event, "evse", 0)
-        targets = list(self.engines) if evse == 0 else [evse]
-        for evse_id in targets:
-            engine = self.engines.get(evse_id)
-            if engine is None:
-                continue
-            if isinstance(event, PlugChanged):
-                self._apply(evse_id, engine.plug(event.connector, event.plugged, now, cfg))
-                if event.plugged:
-                    self.tokens.without_authorization(evse_id)
-            elif isinstance(event, PilotStateChanged):
-                self._apply(evse_id, engine.pilot(str(event.state), now, cfg))
-            elif isinstance(event, ContactorChanged):
-                self._apply(evse_id, engine.contactor(event.closed, now, cfg))
-            elif isinstance(event, FaultChanged):
-                self._apply(evse_id, engine.fault(event.active, now, cfg))
+                self._apply(evse, held.lock_reported(event.connector, event.locked, cfg))
+        else:
+            for evse_id in list(self.engines) if evse == 0 else [evse]:
+                engine = self.engines.get(evse_id)
+                if engine is None:
+                    continue
+                if isinstance(event, PlugChanged):
+                    self._apply(evse_id, engine.plug(event.connector, event.plugged, now, cfg))
+                    if event.plugged:
+                        self.tokens.without_authorization(evse_id)
+                elif isinstance(event, PilotStateChanged):
+                    self._apply(evse_id, engine.pilot(str(event.state), now, cfg))
+                elif isinstance(event, ContactorChanged):
+                    self._apply(evse_id, engine.contactor(event.closed, now, cfg))
+                elif isinstance(event, FaultChanged):
+                    self._apply(evse_id, engine.fault(event.active, now, cfg))
+        return None
 
     async def stop_transaction(self, evse: int, reason: str, trigger: str) -> None:
         engine = self.engines.get(evse)

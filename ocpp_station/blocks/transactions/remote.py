@@ -13,12 +13,8 @@ from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 
 if TYPE_CHECKING:  # typing only: the block owns this helper and passes itself
-    from ocpp_station.blocks.transactions.block import (
-        Authorizer,
-        EvseAvailability,
-        QueueDepth,
-        TransactionsBlock,
-    )
+    from ocpp_station.blocks.transactions.block import TransactionsBlock
+    from ocpp_station.blocks.transactions.ports import Authorizer, EvseAvailability, QueueDepth
 
 
 class SmartChargingHooks(Protocol):

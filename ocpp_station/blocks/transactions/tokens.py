@@ -18,11 +18,8 @@ from ocpp_station.context import Context
 from ocpp_station.redact import token_text
 
 if TYPE_CHECKING:  # typing only: the block owns this helper and passes itself
-    from ocpp_station.blocks.transactions.block import (
-        Authorizer,
-        EvseAvailability,
-        TransactionsBlock,
-    )
+    from ocpp_station.blocks.transactions.block import TransactionsBlock
+    from ocpp_station.blocks.transactions.ports import Authorizer, EvseAvailability
 
 
 class Admission(Protocol):
