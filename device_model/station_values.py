@@ -262,17 +262,18 @@ class StationValues:
         attr = var.attributes.get(attribute)
         if attr is None:
             return "NotSupportedAttributeType"
-        shown = label(var, evse or 0, connector or 0)
         if attr.constant:
-            log.warning("%s: constant, set by config only", shown)
+            log.warning("%s: constant, set by config only", label(var, evse or 0, connector or 0))
             return "Rejected"
         try:
             text = check_value(var, to_text(value))
         except (TypeError, InvalidValue) as exc:
+            shown = label(var, evse or 0, connector or 0)
             log.warning("%s: set(%r) rejected: %s", shown, value, exc)
             return "Rejected"
         problem = self.vet(var, attribute, text)
         if problem is not None:
+            shown = label(var, evse or 0, connector or 0)
             log.warning("%s: set(%r) rejected: %s", shown, value, problem[1])
             return "Rejected"
         old = self.value_of(var, attribute, evse or 0, connector or 0)
@@ -282,7 +283,9 @@ class StationValues:
         try:
             self.commit([change], source, synced=synced)
         except Exception:
-            log.exception("%s: could not store the new value", shown)
+            log.exception(
+                "%s: could not store the new value", label(var, evse or 0, connector or 0)
+            )
             return "Rejected"
         return "RebootRequired" if var.reboot_required and old != text else "Accepted"
 
