@@ -43,7 +43,7 @@ class AvailabilityBlock(Block):
 
     async def start(self) -> None:
         persisted = self.ctx.state.load(STATE_KEY)
-        self.sm = Availability(self.ctx.layout.evses, persisted=persisted)
+        self.sm = Availability(self.ctx.layout, persisted=persisted)
         self._persisted = persisted
         self._enabled = {}
         # Flush the restored state to the device model and the HAL (not to the CSMS: the boot's

@@ -63,8 +63,11 @@ from ocpp_station.layout import EvseLayout
 
 class Availability:
     def __init__(
-        self, evses: Mapping[int, Sequence[int]], persisted: Mapping[str, Any] | None = None
+        self,
+        evses: Mapping[int, Sequence[int]] | EvseLayout,
+        persisted: Mapping[str, Any] | None = None,
     ) -> None:
+        """``evses``: the layout (a checked :class:`EvseLayout` is not checked again)."""
         try:
             layout = EvseLayout.of(evses)
         except ValueError as exc:

@@ -237,9 +237,12 @@ class TransactionsBlock(Block):
         """Tell the engine of ``evse`` (0: every engine) whether a transaction may start on its
         EVSE (not when Inoperative or Faulted); read before every input to it, so a
         ChangeAvailability applies at once."""
+        if evse:  # (one engine: the common case, an event of one EVSE)
+            if (engine := self.engines.get(evse)) is not None:
+                engine.usable = self._availability.usable(evse)
+            return
         for evse_id, engine in self.engines.items():
-            if not evse or evse_id == evse:
-                engine.usable = self._availability.usable(evse_id)
+            engine.usable = self._availability.usable(evse_id)
 
     async def _finished(self, evse: int, transaction_id: str) -> None:
         await self._smart.transaction_ended(evse, transaction_id)
