@@ -137,8 +137,18 @@ class Fleet:
         if self.stations:
             raise FleetError("this fleet was already started; make a new Fleet")
         carried = self.admission.admit(self.capacity())
-        default_registry().read_ahead()  # checking messages needs no descriptor from here on
-        self.stations = [self._build(config) for config in self.configs[:carried]]
+        # New stores' files are made by a helper process during the storm (storage.copier); it
+        # boots (some 30 ms) while the stations are built.
+        helper = asyncio.ensure_future(StoreCopier.start())
+        await asyncio.sleep(0)  # (its process is spawned now)
+        try:
+            default_registry().read_ahead()  # checking messages needs no descriptor from here
+            self.stations = [self._build(config) for config in self.configs[:carried]]
+        except BaseException:
+            if (copier := await helper) is not None:
+                await copier.close()
+            raise
+        self.pool.copier = await helper
         slots = asyncio.Semaphore(self.concurrency)
         answered: list[bool] = []
         t0 = time.perf_counter()
@@ -152,8 +162,6 @@ class Fleet:
                 answered.append(await self._start_one(station))
                 self._heap.station_started()
 
-        # New stores' files are made by a helper process during the storm (storage.copier).
-        self.pool.copier = await StoreCopier.start()
         tasks = [
             asyncio.create_task(one(s), name=f"fleet-start:{s.config.id}") for s in self.stations
         ]

@@ -189,3 +189,39 @@ async def test_a_helper_that_does_not_say_ready_is_stopped(
     monkeypatch.setattr(copier, "READY_TIMEOUT", 0.5)
     assert await StoreCopier.start() is None
     assert "the store helper process did not start" in caplog.text
+
+
+def _helpers_running() -> list[str]:
+    """The command lines of this process's children that run the store helper."""
+    import os
+
+    found = []
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            children = Path(f"/proc/self/task/{tid}/children").read_text().split()
+        except OSError:
+            continue
+        for pid in children:
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if "newfiles.py" in cmdline:
+                found.append(cmdline)
+    return found
+
+
+async def test_a_fleet_whose_stations_cannot_be_built_ends_its_store_helper(
+    tmp_path: Path,
+) -> None:
+    """The helper boots while the stations are built; a build that fails ends it too."""
+    from ocpp_station.fleet import Fleet
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("no station today")
+
+    fleet = Fleet(config(tmp_path / "fleet"), 3, station_factory=broken)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="no station today"):
+        await fleet.start()
+    assert fleet.pool.copier is None
+    assert _helpers_running() == []
