@@ -34,7 +34,7 @@ from ocpp_station.station_link import StationLink
 from ocpp_station.station_stores import open_stores
 from ocpp_station.storage import QueuedMessage
 from ocpp_station.storage.pool import ConnectionPool
-from ocpp_station.tasks import Factory, TaskGroup
+from ocpp_station.tasks import Factory, OnDemand, TaskGroup
 from ocpp_station.wiring import build_blocks
 
 ResetHook = Callable[[str], Awaitable[None]]
@@ -87,6 +87,7 @@ class StationCore(StationApi, StationLink):
         self._stopped = asyncio.Event()
         self.started = False
         self._transport_task: asyncio.Task[Any] | None = None
+        self._storage_probe: OnDemand | None = None
         self._opened: list[Any] = []
         self.data_transfers = DataTransferRegistry()  # kept over a reset, usable before start()
 
@@ -228,7 +229,9 @@ class StationCore(StationApi, StationLink):
         self._trust_changed()  # the certificate store is loaded: its CSMS roots
         self.spawn(self._hal_loop(), "hal", restart=self._hal_loop)
         self.spawn(self.sender.run(), "queue", restart=self.sender.run)
-        self.spawn(self._storage_watch(), "storage", restart=self._storage_watch)
+        # the probe of a store that cannot write runs from its first failure on
+        self._storage_probe = OnDemand(self.spawn, self._storage_watch, "storage")
+        self.store.health.on_failure = self._storage_probe.wake
         self._transport_task = self.spawn(
             self.transport.run(), "transport", restart=self.transport.run
         )
@@ -278,6 +281,8 @@ class StationCore(StationApi, StationLink):
                 await block.stop()
         await self.transport.stop()
         await self.rpc.aclose()
+        if self._storage_probe is not None:
+            self._storage_probe.stop()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -345,13 +350,10 @@ class StationCore(StationApi, StationLink):
             self.spawn(self.bus.publish("is_connected", False), "publish")
 
     async def _storage_watch(self) -> None:
-        """While the store cannot write, probe it now and then (recovered when it writes)."""
-        health, trouble = self.store.health, asyncio.Event()
-        health.on_failure = trouble.set
-        while True:
-            if health.ok:
-                trouble.clear()
-                await trouble.wait()
+        """While the store cannot write, probe it now and then (until it writes again; the next
+        failure starts this again)."""
+        health = self.store.health
+        while not health.ok:
             await self.base_clock.sleep(STORAGE_PROBE_INTERVAL)
             if not health.ok:
                 self.store.probe()

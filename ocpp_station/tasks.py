@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from ocpp_station.clock import Clock
+from ocpp_station.clock import Clock, Wake
 
 Factory = Callable[[], Awaitable[Any]]
 
@@ -94,3 +94,34 @@ class TaskGroup:
     def cancel_now(self) -> None:
         for task in list(self.tasks):
             task.cancel()
+
+
+class OnDemand:
+    """A supervised background loop started at its first :meth:`wake`, not before: of the dozen
+    loops a station runs, most have nothing to do unless something happens (a reservation, a
+    display message, a monitor, a storage failure), and in a fleet's boot storm every task
+    costs its creation and its first step.  :meth:`wake` starts the loop (again, if it ended),
+    or sets its ``wake`` when it runs; :meth:`stop` cancels it for good."""
+
+    def __init__(self, spawn: Spawn, loop: Factory, name: str, wake: Wake | None = None) -> None:
+        self._spawn = spawn
+        self._loop = loop
+        self._name = name
+        self._wake = wake
+        self._task: asyncio.Task[Any] | None = None
+        self._stopped = False
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def wake(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+        if not self._stopped and not self.running:
+            self._task = self._spawn(self._loop(), self._name, restart=self._loop)
+
+    def stop(self) -> None:
+        self._stopped = True
+        if self._task is not None:
+            self._task.cancel()

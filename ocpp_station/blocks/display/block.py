@@ -21,6 +21,7 @@ from ocpp_station.clock import Wake, sleep_or_wake
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
+from ocpp_station.tasks import OnDemand
 
 CTRLR = "DisplayMessageCtrlr"
 STATE_KEY = "display_messages"
@@ -42,6 +43,8 @@ class DisplayBlock(Block):
         self._others: dict[str, list[dict[str, Any]]] = {}
         self.shown: list[dict[str, Any]] = []
         self._wake = Wake()
+        # the validity windows' loop runs once there are messages (started by the first one)
+        self._windows = OnDemand(ctx.spawn, self._window_loop, "display.windows", self._wake)
         self._unsubscribe: Any = None
         sessions.add_finished_listener(self._transaction_finished)
         ctx.handlers.register("SetDisplayMessage", self.on_set)
@@ -55,10 +58,10 @@ class DisplayBlock(Block):
         self._unsubscribe = self.ctx.bus.subscribe(
             self._on_publication, topics=("ocpp_transaction_event",)
         )
-        self.ctx.spawn(self._window_loop(), "display.windows", restart=self._window_loop)
         await self._changed(save=False)
 
     async def stop(self) -> None:
+        self._windows.stop()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -87,7 +90,10 @@ class DisplayBlock(Block):
         if save:
             self.ctx.state.save(STATE_KEY, {"messages": list(self.book.messages.values())})
         self.ctx.dm.set(CTRLR, "DisplayMessages", len(self.book))
-        self._wake.set()
+        if len(self.book):
+            self._windows.wake()
+        else:
+            self._wake.set()  # (a running loop looks again; none is started for no message)
         await self._refresh()
 
     async def _refresh(self) -> None:

@@ -13,7 +13,6 @@ The block also writes the charge controller's readings as Actual values (:mod:`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -34,6 +33,7 @@ from ocpp_station.blocks.monitoring.monitors import (
     still_valid,
     write_only,
 )
+from ocpp_station.blocks.monitoring.outbox import Outbox
 from ocpp_station.blocks.monitoring.predefined import predefined
 from ocpp_station.blocks.monitoring.store import MonitorStore
 from ocpp_station.blocks.monitoring.watch import WatchKey, matches
@@ -42,6 +42,7 @@ from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
 from ocpp_station.rpc.errors import ErrorCode, OCPPError
+from ocpp_station.tasks import OnDemand
 
 CTRLR = limits.CTRLR
 STATE_KEY = "monitoring"
@@ -62,9 +63,10 @@ class MonitoringBlock(Block):
         self._watched: set[WatchKey] = set()
         self._hardware = HardwareValues()
         self._tech: dict[Address, Tech] = {}
-        self._notifications: asyncio.Queue[tuple[dict[str, Any], bool]] = asyncio.Queue()
-        self._publications: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._outbox = Outbox(ctx)
         self._wake = Wake()
+        # the periodic monitors' loop runs once one is due (started by the first)
+        self._periodic = OnDemand(ctx.spawn, self._periodic_loop, "monitoring.periodic", self._wake)
         self._next_event_id = 1
         self._unsubscribe: Any = None
         self._unsubscribe_bus: Any = None
@@ -98,12 +100,12 @@ class MonitoringBlock(Block):
         self._unsubscribe = self.ctx.dm.subscribe(self._on_change)
         topics = ("ocpp_transaction_event",)
         self._unsubscribe_bus = self.ctx.bus.subscribe(self._on_publication, topics=topics)
-        spawn = self.ctx.spawn
-        spawn(self._periodic_loop(), "monitoring.periodic", restart=self._periodic_loop)
-        spawn(self._send_loop(), "monitoring.notify", restart=self._send_loop)
-        spawn(self._publish_loop(), "monitoring.publish", restart=self._publish_loop)
+        if any(m.due is not None for m in self.monitors):
+            self._periodic.wake()
 
     async def stop(self) -> None:
+        self._periodic.stop()
+        self._outbox.stop()
         for unsubscribe in (self._unsubscribe, self._unsubscribe_bus):
             if unsubscribe is not None:
                 unsubscribe()
@@ -155,7 +157,7 @@ class MonitoringBlock(Block):
             elif outcome.info is not None:
                 result["statusInfo"] = outcome.info
             results.append(result)
-        self._wake.set()
+        self._periodic.wake()
         return Reply({"setMonitoringResult": results}, then=lambda: self._after(fresh))
 
     async def on_clear_variable_monitoring(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -179,7 +181,7 @@ class MonitoringBlock(Block):
         self._store.replace_all(self.monitors)
         for name in ("ActiveMonitoringBase", "MonitoringBase"):
             self.ctx.dm.set(CTRLR, name, base)
-        self._wake.set()
+        self._periodic.wake()
         return Reply({"status": "Accepted"}, then=lambda: self._after(fresh))  # N03.FR.01
 
     async def on_set_monitoring_level(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -237,7 +239,7 @@ class MonitoringBlock(Block):
             event = events.watched_event(
                 address, change.new, event_id=self._event_id(), timestamp=self.ctx.timestamp()
             )
-            self._publications.put_nowait(event)
+            self._outbox.publish(event)
             self._save_record()
         firings = []
         for monitor in self.monitors.on(address):
@@ -319,14 +321,14 @@ class MonitoringBlock(Block):
                 if monitor.transaction
                 else None,
             )
-            self._publications.put_nowait(data)
+            self._outbox.publish(data)
             if events.reported(monitor.severity, level):  # N07.FR.15
                 keep = events.kept_offline(monitor.severity, offline_severity)
                 (kept if keep else dropped).append(data)
         self._save_record()
         for group, keep in ((kept, True), (dropped, False)):
             if group:
-                self._notifications.put_nowait((events.notify_event(group, stamp), keep))
+                self._outbox.notify(events.notify_event(group, stamp), keep)
 
     # -- loops -----------------------------------------------------------------------------------
     async def _periodic_loop(self) -> None:
@@ -336,15 +338,6 @@ class MonitoringBlock(Block):
             await sleep_or_wake(self.ctx.clock, max(0.0, delay), self._wake)
             self._wake.clear()
             self._fire_periodic()
-
-    async def _send_loop(self) -> None:
-        while True:
-            payload, keep = await self._notifications.get()
-            await self.ctx.dispatcher.send("NotifyEvent", payload, keep=keep)  # N07.FR.04
-
-    async def _publish_loop(self) -> None:
-        while True:
-            await self.ctx.publish("event_data", await self._publications.get())
 
     # -- helpers ---------------------------------------------------------------------------------
     def _prime(self, monitor: Monitor, now: float) -> None:

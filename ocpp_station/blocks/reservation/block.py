@@ -16,7 +16,6 @@ calls :meth:`ReservationBlock.consume` when the token used a reservation (H03.FR
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
@@ -28,6 +27,7 @@ from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
 from ocpp_station.storage import StorageUnavailable
+from ocpp_station.tasks import OnDemand
 
 STATE_KEY = "reservations"
 COMPONENT = "ReservationCtrlr"
@@ -53,7 +53,8 @@ class ReservationBlock(Block):
         self.held: list[rules.Reservation] = []
         self._pending: list[dict[str, Any]] = []  # ReservationStatusUpdates not sent yet
         self._wake = Wake()
-        self._task: asyncio.Task[Any] | None = None
+        # the expiry loop runs while a reservation is held (started by the first one)
+        self._expiry = OnDemand(ctx.spawn, self._expiry_loop, "reservations", self._wake)
         ctx.handlers.register("ReserveNow", self.on_reserve_now)
         ctx.handlers.register("CancelReservation", self.on_cancel_reservation)
         availability.add_status_listener(self._status_changed)
@@ -63,11 +64,11 @@ class ReservationBlock(Block):
         self.held = [r for r in self.held if r.evse is None or self.ctx.layout.has(r.evse)]
         self._expire()  # those that ran out while the station was down
         await self._apply_flags()
-        self._task = self.ctx.spawn(self._expiry_loop(), "reservations", restart=self._expiry_loop)
+        if self.held:
+            self._expiry.wake()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        self._expiry.stop()
 
     async def online(self, first: bool) -> None:
         await self._send_pending()
@@ -128,7 +129,7 @@ class ReservationBlock(Block):
             if old is not None:
                 self.held.append(old)
             return Reply({"status": "Rejected", "statusInfo": status_info("OutOfStorage")})
-        self._wake.set()
+        self._expiry.wake()
         return Reply(response, then=self._apply_flags)
 
     async def on_cancel_reservation(self, payload: dict[str, Any]) -> Reply:
