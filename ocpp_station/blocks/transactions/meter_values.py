@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ocpp_station.blocks.transactions.config import measurands
 from ocpp_station.blocks.transactions.meter import meter_value, next_aligned
 from ocpp_station.clock import Wake, sleep_or_wake
 from ocpp_station.context import Context
+from ocpp_station.tasks import OnDemand
 
 if TYPE_CHECKING:  # typing only: the block owns this helper and passes itself
     from ocpp_station.blocks.transactions.block import TransactionsBlock
@@ -23,22 +23,27 @@ class MeterValues:
     def __init__(self, ctx: Context, block: TransactionsBlock) -> None:
         self.ctx = ctx
         self._block = block
-        self._task: asyncio.Task[Any] | None = None
         self._wake = Wake()
+        # clock-aligned values run once switched on (started by a settings change if off)
+        self._aligned = OnDemand(ctx.spawn, self._aligned_loop, "aligned-meter", self._wake)
 
     def changed(self) -> None:
-        """An AlignedDataCtrlr (or other transaction setting) variable changed: a loop waiting
-        while clock-aligned values are off looks again at once."""
-        self._wake.set()
+        """An AlignedDataCtrlr (or other transaction setting) variable changed: the loop looks
+        again at once (started now if clock-aligned values were off until now)."""
+        self._aligned.wake()
 
     def start(self) -> None:
-        self._task = self.ctx.spawn(
-            self._aligned_loop(), "aligned-meter", restart=self._aligned_loop
-        )
+        if self._interval() > 0:
+            self._aligned.wake()
 
     def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        self._aligned.stop()
+
+    def _interval(self) -> float:
+        """AlignedDataCtrlr.Interval in seconds; 0 when clock-aligned values are off."""
+        dm = self.ctx.dm
+        interval = dm.get_float("AlignedDataCtrlr", "Interval", default=0)
+        return interval if dm.get_bool("AlignedDataCtrlr", "Enabled", default=True) else 0.0
 
     async def _aligned_loop(self) -> None:
         """Clock-aligned meter values (J01): MeterValues every AlignedDataCtrlr.Interval seconds,
@@ -47,8 +52,8 @@ class MeterValues:
         last = 0.0
         while True:
             self._wake.clear()
-            interval = dm.get_float("AlignedDataCtrlr", "Interval", default=0)
-            if interval <= 0 or not dm.get_bool("AlignedDataCtrlr", "Enabled", default=True):
+            interval = self._interval()
+            if interval <= 0:
                 # (no polling: 10,000 fleet stations looking every 5 s made 2,000 wake-ups/s)
                 await sleep_or_wake(self.ctx.clock, IDLE_S, self._wake)
                 continue
