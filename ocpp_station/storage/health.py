@@ -111,9 +111,7 @@ class ObservedConnection(sqlite3.Connection):
         statement outside such a block that may write (anything but a ``SELECT``), not at the
         end of the block: a start that makes several unsynced commits in a row, with reads
         between them, sets the level once instead of twice per commit."""
-        if not self._normal:
-            super().execute("PRAGMA synchronous=NORMAL")
-            self._normal = True
+        self.relax()
         self._relaxed += 1
         try:
             yield

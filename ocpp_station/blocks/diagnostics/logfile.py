@@ -32,7 +32,7 @@ class _PrivateRotatingFileHandler(logging.FileHandler):
     for its log between records (a fleet of 10,000 stations must not hold 10,000 log files
     open: issue 19); a station writes few records, and each is on disk when ``emit`` returns."""
 
-    def __init__(self, path: str | Path, max_bytes: int, backups: int) -> None:
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
         self.max_bytes = max_bytes
         self.backups = backups
         super().__init__(path, mode="a", encoding="utf-8", delay=True)
@@ -106,8 +106,7 @@ class DiagnosticsLog:
         """Start writing ``logger``'s records to the file (its folder is made with the first
         record: a system call less per start of a fleet station, which may never log)."""
         self.detach()
-        path = os.path.join(self.folder, FILENAME)  # (the same as ``path``, without a Path)
-        handler = _PrivateRotatingFileHandler(path, MAX_BYTES, BACKUPS)
+        handler = _PrivateRotatingFileHandler(self.path, MAX_BYTES, BACKUPS)
         handler.setFormatter(_ClockFormatter(self._now))
         logger.addHandler(handler)
         self._handler, self._logger = handler, logger

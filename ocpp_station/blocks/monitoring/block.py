@@ -95,8 +95,9 @@ class MonitoringBlock(Block):
             # stored with the first write that changes them (none at the start itself)
             self.monitors.set_base("FactoryDefault", self._predefined)
             self._store.defer_defaults(self.monitors, also=self._write_record)
-        for monitor in self.monitors:  # Part 1 4.4: a reboot sets a new Delta reference
-            self._prime(monitor, self.ctx.now())
+        now = self.ctx.now()
+        for monitor in self.monitors:
+            self._prime(monitor, now)  # Part 1 4.4: a reboot sets a new Delta reference
         self._unsubscribe = self.ctx.dm.subscribe(self._on_change)
         topics = ("ocpp_transaction_event",)
         self._unsubscribe_bus = self.ctx.bus.subscribe(self._on_publication, topics=topics)

@@ -279,9 +279,9 @@ class TransactionsBlock(Block):
         """Only a token waits (its authorization); every other event is done on return."""
         if isinstance(event, IdTokenPresented):  # (a token may start one on any engine)
             self.sync_usable()
-            return None if self.tokens.release_lock(event, self._input_config()) else (
-                self.tokens.presented(event)
-            )  # fmt: skip
+            if self.tokens.release_lock(event, self._input_config()):
+                return None
+            return self.tokens.presented(event)
         evse: int = getattr(event, "evse", 0)
         self.sync_usable(evse)  # only the event's engine takes an input
         now, cfg = self.ctx.now(), self._input_config()
