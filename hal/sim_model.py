@@ -76,6 +76,7 @@ ID_TOKEN_MAX_LENGTH = 36
 
 _A, _B, _C, _D = PilotState.A, PilotState.B, PilotState.C, PilotState.D
 _DRAWING = (PilotState.C, PilotState.D)
+_NO_CURRENT = (0.0, 0.0, 0.0)
 
 
 class SimulatedController:
@@ -366,8 +367,16 @@ class SimulatedController:
         self._meter(ev, force=changed)
 
     def _meter(self, ev: EvseState, *, force: bool) -> None:
-        reading = self._supply.reading(ev)
         last = ev.reported
+        if (
+            not force
+            and not ev.contactor
+            and last is not None
+            and last.power_w == 0
+            and last.current_a == _NO_CURRENT
+        ):
+            return  # an open contactor after a reading of nothing: the same reading, not due
+        reading = self._supply.reading(ev)
         instant_changed = last is None or (
             (last.power_w, last.current_a, last.voltage_v)
             != (reading.power_w, reading.current_a, reading.voltage_v)

@@ -202,6 +202,21 @@ def test_zero_amp_limit_keeps_c_and_contactor_but_draws_nothing() -> None:
     assert kinds(sim.take_events()) == ["meter1=4140W"]
 
 
+def test_without_voltage_the_current_still_decides_the_readings() -> None:
+    """0 V: power is 0 W while current flows; the reading of the opened contactor (no current)
+    is still reported, and an idle EVSE then reports nothing, whatever the time or a command."""
+    sim = make(voltage_v=0.0)
+    sim.plug_in(1)
+    sim.allow_power(1, True)
+    flowing = last_meter(sim.take_events())
+    assert (flowing.power_w, flowing.current_a) == (0.0, (32.0, 32.0, 32.0))
+    sim.allow_power(1, False)
+    assert last_meter(sim.take_events()).current_a == (0.0, 0.0, 0.0)
+    sim.advance(T0 + 100)
+    sim.set_current_limit(1, 10)
+    assert sim.take_events() == []
+
+
 def test_meter_integrates_energy_exactly() -> None:
     sim = make(ev_max_current_a=16.0)
     charging(sim)
