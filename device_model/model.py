@@ -12,7 +12,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from device_model import ocpp_io
@@ -22,7 +22,7 @@ from device_model.definitions_loader import DefinitionError, Definitions, load_d
 from device_model.report import build_report
 from device_model.seed import parse_seed
 from device_model.station_values import StationValues
-from device_model.store import Store
+from device_model.store import Rows, Store
 from device_model.values import InvalidValue, check_value
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class Plan:
     evses: EvseLayout
     seeded: dict[Key, str]
     values: dict[Key, str]
-    rows: list[tuple[RowKey, str | None]]
+    rows: Rows
 
 
 class DeviceModel(StationValues):
@@ -124,6 +124,7 @@ class DeviceModel(StationValues):
             store = Store.open(database)
         try:
             stored = store.load()
+            to_write: Rows
             if stored:
                 values, to_write = _merge(plan.definitions, plan.evses, stored, plan.seeded)
             else:  # a new database: what the plan worked out (its values are the station's)
@@ -159,6 +160,9 @@ class DeviceModel(StationValues):
         )
 
 
+# Distinct seeds of persistent values whose rows a layout keeps (see _Layout.rows)
+_SHARED_ROWS = 16
+
 # One key tuple per (slot, evse, connector) for the whole process: a fleet of thousands of stations
 # with the same layout shares them instead of holding a copy each (about 9 KB per station).
 _KEYS: dict[Key, Key] = {}
@@ -172,11 +176,16 @@ class _Layout:
     keys: dict[Key, Key]
     defaults: dict[Key, str]
     persistent: tuple[tuple[Key, RowKey, str | None], ...]
+    # The position of each persistent key, and the rows of a new database by the seed values
+    # of persistent keys (a fleet of one template: one rows object that all its stations share,
+    # which the store's image recognises without comparing rows).
+    position: dict[Key, int] = field(default_factory=dict)
+    rows: dict[tuple[tuple[int, str], ...], Rows] = field(default_factory=dict)
 
 
 def _fresh(
     defs: Definitions, evses: EvseLayout, seeded: dict[Key, str]
-) -> tuple[dict[Key, str], list[tuple[RowKey, str | None]]]:
+) -> tuple[dict[Key, str], Rows]:
     """What :func:`_merge` gives for a database with no stored row, from the layout's facts
     worked out once per layout (a fleet opens thousands of new databases of one layout)."""
     shape = tuple(sorted(evses.items()))
@@ -194,13 +203,22 @@ def _fresh(
                 if attr.persistent and not attr.constant:
                     rk = row_key(var, attr.type, evse, connector)
                     persistent.append((key, rk, attr.default))
-        layout = defs.fresh[shape] = _Layout(keys, defaults, tuple(persistent))
+        position = {key: i for i, (key, _rk, _default) in enumerate(persistent)}
+        layout = defs.fresh[shape] = _Layout(keys, defaults, tuple(persistent), position)
     values = dict(layout.defaults)
+    seeds: list[tuple[int, str]] = []  # the seed values that rows hold
     for key, value in seeded.items():
         interned = layout.keys.get(key)
         if interned is not None:
             values[interned] = value
-    rows = [(rk, seeded.get(key, default)) for key, rk, default in layout.persistent]
+            if (i := layout.position.get(interned)) is not None:
+                seeds.append((i, value))
+    known = tuple(sorted(seeds))
+    rows = layout.rows.get(known)
+    if rows is None:
+        rows = tuple((rk, seeded.get(key, default)) for key, rk, default in layout.persistent)
+        if len(layout.rows) < _SHARED_ROWS:  # (stations whose seeds all differ share none)
+            layout.rows[known] = rows
     return values, rows
 
 

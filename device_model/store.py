@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from device_model.addressing import RowKey
@@ -79,6 +79,19 @@ ON CONFLICT (component, component_instance, evse, connector, variable, variable_
 
 _ABSENT = object()
 
+Rows = Sequence[tuple[RowKey, str | None]]
+
+
+class ImageRows(dict[RowKey, str | None]):
+    """The rows an image holds, made from ``source``: a store whose first write is that very
+    tuple (a fleet's stations share one rows tuple per seed, ``device_model.model``) knows
+    without comparing that it changes no row."""
+
+    def __init__(self, source: Rows) -> None:
+        super().__init__(source)
+        self.source = source if isinstance(source, tuple) else None  # (a list may change)
+
+
 _DELETE = """
 DELETE FROM attribute_value
 WHERE component = ? AND component_instance = ? AND evse = ? AND connector = ? AND variable = ?
@@ -99,6 +112,25 @@ def fill_image(conn: sqlite3.Connection, rows: Iterable[tuple[RowKey, str | None
         conn.execute(_CREATE_VERSION)
         conn.executemany(_UPSERT, [(*key, value) for key, value in rows])
         conn.execute(_SET_VERSION, (IMAGE_VERSION,))
+
+
+def _differences(
+    image: Mapping[RowKey, str | None], rows: Iterable[tuple[RowKey, str | None]]
+) -> tuple[list[tuple[Any, ...]], list[RowKey]]:
+    """The rows to upsert and the keys to delete that make ``image``'s rows ``rows``."""
+    rows = list(rows)
+    changed, held = [], 0
+    for key, value in rows:
+        old = image.get(key, _ABSENT)
+        if old is not _ABSENT:
+            held += 1
+        if old != value:
+            changed.append((*key, value))
+    gone: list[RowKey] = []
+    if held != len(image):  # (never for an image of the same layout: the keys are the same)
+        wanted = {key for key, _value in rows}
+        gone = [key for key in image if key not in wanted]
+    return changed, gone
 
 
 def _too_new(where: str, version: int) -> sqlite3.DatabaseError:
@@ -212,18 +244,11 @@ class Store:
         is set, in one transaction."""
         image = self._image
         assert image is not None
-        rows = list(rows)
-        changed, held = [], 0
-        for key, value in rows:
-            old = image.get(key, _ABSENT)
-            if old is not _ABSENT:
-                held += 1
-            if old != value:
-                changed.append((*key, value))
-        gone: list[RowKey] = []
-        if held != len(image):  # (never for an image of the same layout: the keys are the same)
-            wanted = {key for key, _value in rows}
-            gone = [key for key in image if key not in wanted]
+        if rows is getattr(image, "source", None):  # what the image was made from: no change
+            changed: list[tuple[Any, ...]] = []
+            gone: list[RowKey] = []
+        else:
+            changed, gone = _differences(image, rows)
         with contextlib.nullcontext() if synced else unsynced(conn):
             if not changed and not gone:  # (the usual case: the version alone, atomic alone)
                 conn.execute(_SET_VERSION, (SCHEMA_VERSION,))

@@ -56,6 +56,7 @@ class StoreCopier:
         self._pending: dict[int, asyncio.Future[bool]] = {}
         self._ids = itertools.count()
         self._images: dict[tuple[RowKey, ...], asyncio.Future[Image]] = {}
+        self._last: tuple[Rows, asyncio.Future[Image]] | None = None  # the last rows' image
         self._scratch = scratch  # (private: the image files)
         self._reader = asyncio.get_running_loop().create_task(self._read())
         self._closing = False
@@ -136,12 +137,17 @@ class StoreCopier:
     async def _image(self, rows: Rows) -> Image:
         """This process's image for ``rows`` (built in a worker thread, once per layout) and a
         file of it for the helper to read."""
-        keys = tuple(key for key, _value in rows)
-        made = self._images.get(keys)
-        if made is None or (made.done() and (made.cancelled() or made.exception() is not None)):
-            made = self._images[keys] = asyncio.ensure_future(
-                asyncio.to_thread(self._image_file, rows, len(self._images))
-            )
+        last = self._last  # a fleet's stations share their rows tuple: no keys to work out
+        made = last[1] if last is not None and last[0] is rows else None
+        if made is None or _failed(made):
+            keys = tuple(key for key, _value in rows)
+            made = self._images.get(keys)
+            if made is None or _failed(made):
+                made = self._images[keys] = asyncio.ensure_future(
+                    asyncio.to_thread(self._image_file, rows, len(self._images))
+                )
+            if isinstance(rows, tuple):  # (not a list: it may change)
+                self._last = (rows, made)
         return await asyncio.shield(made)
 
     def _image_file(self, rows: Rows, number: int) -> Image:  # in a worker thread
@@ -193,3 +199,7 @@ def _request(ident: int, directory: Path, store: Path, image: Path) -> bytes:
     paths = {"dir": directory, "store": store, "image": image}
     request = {"id": ident} | {name: os.path.abspath(path) for name, path in paths.items()}
     return json.dumps(request).encode() + b"\n"
+
+
+def _failed(made: asyncio.Future[Image]) -> bool:
+    return made.done() and (made.cancelled() or made.exception() is not None)

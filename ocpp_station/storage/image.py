@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from device_model.addressing import RowKey
-from device_model.store import fill_image
+from device_model.store import ImageRows, fill_image
 from ocpp_station.storage.connection import STORE_FILE, StorageError, connect
 from ocpp_station.storage.migrations import migrate
 from ocpp_station.storage.newfiles import copy_image
@@ -45,7 +45,7 @@ def store_image(
         if made is None:
             if len(_images) >= _MAX_IMAGES:
                 del _images[next(iter(_images))]
-            made = _images[keys] = (dict(rows), _build_image(rows))
+            made = _images[keys] = (ImageRows(rows), _build_image(rows))
         return made
 
 

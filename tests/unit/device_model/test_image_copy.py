@@ -15,7 +15,7 @@ import pytest
 
 from device_model import DeviceModel, Plan
 from device_model.model import _merge
-from device_model.store import IMAGE_VERSION, SCHEMA_VERSION, Store, fill_image
+from device_model.store import IMAGE_VERSION, SCHEMA_VERSION, ImageRows, Store, fill_image
 
 EVSES = {1: [1], 2: [1]}
 
@@ -116,6 +116,49 @@ def test_a_plan_is_the_merge_of_a_database_with_no_row(
     plan = DeviceModel.plan(evses, seed)
     values, rows = _merge(plan.definitions, plan.evses, {}, plan.seeded)
     assert plan.values == values
-    assert plan.rows == rows
+    assert list(plan.rows) == rows
     again = DeviceModel.plan(evses, seed)  # from the layout's kept facts
-    assert (again.values, again.rows) == (values, rows)
+    assert (again.values, list(again.rows)) == (values, rows)
+
+
+def test_plans_with_the_same_stored_seeds_share_one_rows_tuple() -> None:
+    """A fleet of one template: its stations' plans share the rows of a new database (a seed
+    that is not stored, like the identity, does not matter); other stored seeds, other rows."""
+    one = DeviceModel.plan(EVSES, {"SecurityCtrlr.Identity": "CS-1"})
+    two = DeviceModel.plan(EVSES, {"SecurityCtrlr.Identity": "CS-2"})
+    assert one.rows is two.rows
+    other = DeviceModel.plan(EVSES, {"OCPPCommCtrlr.HeartbeatInterval": 42})
+    assert other.rows is not one.rows
+    key = ("OCPPCommCtrlr", "", 0, 0, "HeartbeatInterval", "", "Actual")
+    assert dict(other.rows)[key] == "42" != dict(one.rows)[key]
+
+
+def test_the_rows_an_image_was_made_from_change_nothing_without_a_comparison(
+    tmp_path: Path,
+) -> None:
+    """The first write of the very rows tuple the image was made from sets the version alone,
+    without looking a row up; equal rows in another object are compared (and change nothing
+    either); a list is never taken on trust (it may have changed since)."""
+
+    class Counting(ImageRows):
+        lookups = 0
+
+        def get(self, *args: object) -> object:  # type: ignore[override]
+            Counting.lookups += 1
+            return super().get(*args)  # type: ignore[call-overload]
+
+    image, plan = image_of(tmp_path, {})
+    assert ImageRows(list(plan.rows)).source is None
+    for written, lookups in ((plan.rows, 0), (tuple(list(plan.rows)), len(plan.rows))):
+        copy = tmp_path / f"station-{lookups}.db"
+        shutil.copy(image, copy)
+        conn = connect(copy)
+        statements: list[str] = []
+        conn.set_trace_callback(statements.append)
+        Counting.lookups = 0
+        Store.borrow(conn, image=Counting(plan.rows)).write(written)
+        conn.close()
+        assert Counting.lookups == lookups
+        assert version(copy) == SCHEMA_VERSION
+        assert rows(copy) == dict(plan.rows)
+        assert [s for s in statements if "attribute_value" in s] == []
