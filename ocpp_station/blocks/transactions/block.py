@@ -11,7 +11,6 @@ loss can lose a message or leave a gap in ``seqNo``.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -45,10 +44,11 @@ from ocpp_station.blocks.transactions.unsaved import Unsaved, powers_off
 from ocpp_station.clock import Wake, sleep_or_wake
 from ocpp_station.context import Context
 from ocpp_station.storage import StorageUnavailable
+from ocpp_station.tasks import OnDemand
 
 READING_SAVE_INTERVAL = 10.0  # seconds
 UNSAVED_RETRY = 1.0  # seconds between tries to record what a full disk kept back
-IDLE_POLL = 60.0  # seconds: the timer loop's round with no deadline (a safety net only)
+IDLE_POLL = 60.0  # seconds: the timer loop's longest sleep (a far deadline is looked at again)
 
 
 def state_key(evse: int) -> str:
@@ -81,8 +81,9 @@ class TransactionsBlock(Block):
         )
         self.meter_values = MeterValues(ctx, self)
         self.tokens = Tokens(ctx, self, authorization, availability, held)
-        self._tick_task: asyncio.Task[Any] | None = None
         self._wake = Wake()
+        # The timer loop runs while an engine has a deadline (or a full disk kept something back)
+        self._tick = OnDemand(ctx.spawn, self._tick_loop, "tx-tick", self._wake)
         self._sleeping_until: float | None = None  # the timer loop's wake-up while it sleeps
         self._saved: dict[int, tuple[dict[str, Any], float]] = {}  # last state written per EVSE
         self._settings = TxSettings(ctx.dm, lambda: ctx.link.registration)
@@ -114,14 +115,14 @@ class TransactionsBlock(Block):
                 # stoppedReason PowerLoss, continuing its seqNo without a gap.  A car still
                 # plugged in starts a fresh transaction from the HAL's state events.
                 self._apply(evse, engine.resume_after_power_loss(now, cfg, still_charging=False))
-        self._tick_task = self.ctx.spawn(self._tick_loop(), "tx-tick", restart=self._tick_loop)
+        if any(engine.next_deadline() is not None for engine in self.engines.values()):
+            self._tick.wake()
         self.meter_values.start()
 
     async def stop(self) -> None:
         self._unsubscribe()
         self.meter_values.stop()
-        if self._tick_task is not None:
-            self._tick_task.cancel()
+        self._tick.stop()
 
     def config(self) -> TxConfig:
         """TxCtrlr/SampledDataCtrlr settings, read once and kept until one of them changes."""
@@ -129,7 +130,7 @@ class TransactionsBlock(Block):
 
     def _config_changed(self, change: VariableChange) -> None:
         if self._settings.changed(change):
-            self._wake.set()  # the deadlines follow the settings (TxUpdatedInterval, ...)
+            self._tick.wake()  # the deadlines follow the settings (TxUpdatedInterval, ...)
             self.meter_values.changed()  # (AlignedDataCtrlr is among them)
 
     def may_start(self) -> bool:
@@ -186,7 +187,7 @@ class TransactionsBlock(Block):
                 self._unsaved.keep(evse, events, outputs)
                 if any(powers_off(out) for out in outputs):
                     self.ctx.spawn(self._allow_power(evse, False), "allow-power")
-                self._wake.set()
+                self._tick.wake()
                 return
             self._saved[evse] = (state, self.ctx.now())
         if events:
@@ -200,11 +201,13 @@ class TransactionsBlock(Block):
                 self.ctx.spawn(self._lock(evse, out.connector, out.locked), "lock")
             elif isinstance(out, TransactionFinished):
                 self.ctx.spawn(self._finished(evse, out.transaction_id), "tx-finished")
-        # The timer loop looks at every engine before it sleeps: wake it only when this input
-        # brought a deadline before its own wake-up (most inputs leave the deadlines alone).
-        until, deadline = self._sleeping_until, engine.next_deadline()
-        if until is not None and deadline is not None and deadline < until:
-            self._wake.set()
+        # The timer loop looks at every engine before it sleeps: wake (or start) it only when
+        # this input brought a deadline before its own wake-up (most inputs bring none).
+        deadline = engine.next_deadline()
+        if deadline is not None:
+            until = self._sleeping_until
+            if not self._tick.running or (until is not None and deadline < until):
+                self._tick.wake()
 
     def _must_save(self, evse: int, state: dict[str, Any]) -> bool:
         """An input without events changed the engine state: save it, except a new meter
@@ -342,8 +345,11 @@ class TransactionsBlock(Block):
                 if deadline is not None:
                     deadlines.append(deadline)
             # every timer has its deadline, and an input or a settings change that moves one
-            # wakes the loop: the idle round is only a safety net
-            poll = UNSAVED_RETRY if self._unsaved.evses() else IDLE_POLL
+            # wakes (or starts) the loop: with none, it ends
+            unsaved = self._unsaved.evses()
+            if not deadlines and not unsaved:
+                return
+            poll = UNSAVED_RETRY if unsaved else IDLE_POLL
             delay = max(0.05, min([*(d - now for d in deadlines), poll]))
             self._wake.clear()
             self._sleeping_until = now + delay
