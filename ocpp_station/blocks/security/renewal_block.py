@@ -18,7 +18,6 @@ a station without a client certificate does not import ``cryptography`` at start
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -43,6 +42,7 @@ from ocpp_station.dispatch.policy import may_send_now
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import CallTimeout, ConnectionLost, Reply
 from ocpp_station.rpc.errors import OCPPError
+from ocpp_station.tasks import OnDemand
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -75,20 +75,19 @@ class CertificateRenewal(Block):
         self._reconnect = reconnect
         self._state = Renewal.from_record(ctx.state.load(STATE_KEY))
         self._wake = Wake()
-        self._task: asyncio.Task[None] | None = None
+        # The loop runs while there is something to watch (see _watching): a station without a
+        # certificate of its own and no renewal under way (most of a fleet) starts no task.
+        self._looper = OnDemand(ctx.spawn, self._loop, "certificate renewal", self._wake)
         self._lock = asyncio.Lock()
         self._new_pair_offered = False  # the last connection attempt used the unconfirmed pair
         ctx.handlers.register("CertificateSigned", self.on_certificate_signed)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
-        self._task = self.ctx.spawn(self._loop(), "certificate renewal", restart=self._loop)
+        self._look()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        self._looper.stop()
 
     async def connected(self) -> None:
         if self._new_pair_offered and self.files.unconfirmed():
@@ -96,10 +95,10 @@ class CertificateRenewal(Block):
             # not in use is discarded.
             self.files.confirm()
             self.ctx.log.info("the renewed station certificate works; the previous one is deleted")
-        self._wake.set()
+        self._look()
 
     async def online(self, first: bool) -> None:
-        self._wake.set()
+        self._look()
 
     def describe(self, state: dict[str, Any]) -> None:
         cert = self.station_certificate()
@@ -235,7 +234,7 @@ class CertificateRenewal(Block):
         # the deadline first: a CertificateSigned may come before the SignCertificate answer
         self._state.sent(self.ctx.now(), self._wait_minimum())
         self._save()
-        self._wake.set()
+        self._looper.wake()
         try:
             answer = await self.ctx.dispatcher.call(
                 "SignCertificate",
@@ -288,10 +287,25 @@ class CertificateRenewal(Block):
             return await self._begin("A03")
         return True
 
+    def _watching(self) -> bool:
+        """Anything for the loop to watch: a renewal under way, or a certificate of the
+        station's own whose expiry starts one (A03).  Not when idle without one, nor after the
+        station gave up or was refused: a trigger (A02) or a new certificate starts it then."""
+        if self._state.phase not in (IDLE, GAVE_UP, BLOCKED):
+            return True
+        return next_wake(self._state, self._not_after()) is not None
+
+    def _look(self) -> None:
+        """Wake the loop (start it) when there is something to watch."""
+        if self._looper.running or self._watching():
+            self._looper.wake()
+
     async def _loop(self) -> None:
         while True:
             self._wake.clear()
             ready = await self._tick()
+            if ready and not self._watching():
+                return  # (see _watching)
             wake_at = next_wake(self._state, self._not_after())
             if not ready or wake_at is None or self._state.phase in (GAVE_UP, BLOCKED):
                 delay = IDLE_LOOK
