@@ -149,22 +149,21 @@ class Fleet:
                 await copier.close()
             raise
         self.pool.copier = await helper
-        slots = asyncio.Semaphore(self.concurrency)
         answered: list[bool] = []
         t0 = time.perf_counter()
+        queue = iter(self.stations)  # in order, ``concurrency`` at a time: a task per slot
 
-        async def one(station: Station) -> None:
-            async with slots:
+        async def starter() -> None:
+            for station in queue:
                 if self._stopping:
                     return
                 if not self.admission.may_start(len(self._running)):
-                    return
+                    continue
                 answered.append(await self._start_one(station))
                 self._heap.station_started()
 
-        tasks = [
-            asyncio.create_task(one(s), name=f"fleet-start:{s.config.id}") for s in self.stations
-        ]
+        slots = min(self.concurrency, len(self.stations))
+        tasks = [asyncio.create_task(starter(), name=f"fleet-start-{i}") for i in range(slots)]
         try:
             await asyncio.gather(*tasks)
         except BaseException:
