@@ -66,7 +66,7 @@ class SmartChargingBlock(Block):
             if stored.purpose == TX_PROFILE and stored.transaction_id not in running:
                 self.store.remove_transaction(stored.transaction_id or "", stored.evse_id)
         self.profiles_changed()  # Entries[ChargingProfiles] is not persistent: count what is stored
-        self.enforcement.start()
+        await self.enforcement.start()
 
     async def stop(self) -> None:
         self.enforcement.stop()

@@ -12,13 +12,13 @@ limit is never taken for "no limit"), with an error in the log, until the profil
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from ocpp_station.blocks.smart_charging.composite import composite_schedule, limit_at
 from ocpp_station.clock import Wake, sleep_or_wake
 from ocpp_station.context import Context
 from ocpp_station.logutil import RateLimitedLog
+from ocpp_station.tasks import OnDemand
 
 if TYPE_CHECKING:  # typing only: the block owns its enforcement and passes itself
     from ocpp_station.blocks.smart_charging.block import SmartChargingBlock
@@ -32,31 +32,57 @@ class Enforcement:
         self._block = block
         self.limits: dict[int, tuple[float, int]] = {}
         self._published_inputs: tuple[Any, ...] | None = None
-        self._task: asyncio.Task[Any] | None = None
         self._wake = Wake()
+        # The loop runs while a limit changes with time (a schedule's next period) or a TxProfile
+        # waits; a station without profiles (most of a fleet) enforces once at start, no task.
+        self._looper = OnDemand(ctx.spawn, self._loop, "smart-charging", self._wake)
+        self._started = False
         self._errors = RateLimitedLog(ctx.log, ctx.now)
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """The limits of the start, sent to the HAL now; the loop from here when it has to look
+        again (or when this failed: the loop is supervised, and retried)."""
         self.limits = {}
         self._published_inputs = None
-        self._task = self.ctx.spawn(self._loop(), "smart-charging", restart=self._loop)
+        self._started = True
+        self._wake.clear()
+        try:
+            again = self._delay(await self.enforce()) is not None
+        except Exception:
+            self.ctx.log.exception("the smart-charging limits of the start failed")
+            again = True
+        if again:
+            self._looper.wake()
 
     def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        self._started = False
+        self._looper.stop()
 
     def wake(self) -> None:
-        self._wake.set()
+        """Look again now (a profile, a transaction or a setting changed)."""
+        if self._started:
+            self._looper.wake()
+        else:
+            self._wake.set()
 
     async def _loop(self) -> None:
         while True:
             self._wake.clear()  # before looking: a wake during enforce() is not lost
-            next_change = await self.enforce()
-            delay = 3600.0 if next_change is None else max(0.05, next_change - self.ctx.now())
-            if self._block.pending_tx_profile:
-                # An authorization can lapse without any TransactionEvent to wake us: look again.
-                delay = min(delay, 0.5)
-            await sleep_or_wake(self.ctx.clock, min(delay, 3600.0), self._wake)
+            delay = self._delay(await self.enforce())
+            if delay is None:
+                return  # nothing changes with time: the next wake() starts the loop again
+            await sleep_or_wake(self.ctx.clock, delay, self._wake)
+
+    def _delay(self, next_change: float | None) -> float | None:
+        """How long the loop may sleep after a look; None: until woken."""
+        pending = bool(self._block.pending_tx_profile)
+        if next_change is None and not pending:
+            return None
+        delay = 3600.0 if next_change is None else max(0.05, next_change - self.ctx.now())
+        if pending:
+            # An authorization can lapse without any TransactionEvent to wake us: look again.
+            delay = min(delay, 0.5)
+        return min(delay, 3600.0)
 
     async def enforce(self) -> float | None:
         """Send each EVSE's limit to the HAL if it changed; return when to look again."""
