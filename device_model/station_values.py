@@ -265,8 +265,14 @@ class StationValues:
         if attr.constant:
             log.warning("%s: constant, set by config only", label(var, evse or 0, connector or 0))
             return "Rejected"
+        old = self.value_of(var, attribute, evse or 0, connector or 0)
         try:
-            text = check_value(var, to_text(value))
+            raw = to_text(value)
+            if raw == old and (var.component, var.name) not in self._guards:
+                # the value it holds (checked when it was stored): nothing to check, store or
+                # report (most of a start's writes)
+                return "Accepted"
+            text = check_value(var, raw)
         except (TypeError, InvalidValue) as exc:
             shown = label(var, evse or 0, connector or 0)
             log.warning("%s: set(%r) rejected: %s", shown, value, exc)
@@ -276,7 +282,6 @@ class StationValues:
             shown = label(var, evse or 0, connector or 0)
             log.warning("%s: set(%r) rejected: %s", shown, value, problem[1])
             return "Rejected"
-        old = self.value_of(var, attribute, evse or 0, connector or 0)
         if old == text:  # nothing to store and no change to report (most of a start's writes)
             return "Accepted"
         change = Change(var, attr, evse or 0, connector or 0, old, text)

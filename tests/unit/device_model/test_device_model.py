@@ -468,9 +468,25 @@ def test_a_guard_refuses_values_only_its_owner_knows_are_wrong(dm: DeviceModel) 
     assert dm.set("OCPPCommCtrlr", "NetworkConfigurationPriority", "0,2") == "Rejected"
     assert dm.set("OCPPCommCtrlr", "NetworkConfigurationPriority", "1,0") == "Accepted"
     assert dm.get("OCPPCommCtrlr", "NetworkConfigurationPriority") == "1,0"
-    assert seen == ["2,0", "0,2", "1,0"]
+    assert dm.set("OCPPCommCtrlr", "NetworkConfigurationPriority", "1,0") == "Accepted"  # again
+    assert seen == ["2,0", "0,2", "1,0", "1,0"]  # the guard hears an unchanged value too
     remove()
     assert dm.set("OCPPCommCtrlr", "NetworkConfigurationPriority", "2,0") == "Accepted"
+
+
+def test_an_unchanged_value_is_accepted_and_reported_to_no_one(dm: DeviceModel) -> None:
+    """An internal write of the value a variable holds changes nothing: Accepted without a
+    check, a store write or a subscriber call (most writes of a start); a changed one is
+    checked and reported as ever, and a bad one is refused even when it looks the same."""
+    heard: list[Any] = []
+    dm.subscribe(heard.append)
+    assert dm.set("OCPPCommCtrlr", "HeartbeatInterval", 77) == "Accepted"
+    assert dm.set("OCPPCommCtrlr", "HeartbeatInterval", "77") == "Accepted"
+    assert dm.set("OCPPCommCtrlr", "HeartbeatInterval", 77) == "Accepted"
+    assert [change.new for change in heard] == ["77"]
+    assert dm.set("OCPPCommCtrlr", "HeartbeatInterval", "077") == "Accepted"  # normalised: same
+    assert dm.set("OCPPCommCtrlr", "HeartbeatInterval", [1]) == "Rejected"  # type: ignore[list-item]
+    assert [change.new for change in heard] == ["77"]
 
 
 def test_a_plain_read_is_the_addressed_read_of_the_actual_value(dm: Any) -> None:
