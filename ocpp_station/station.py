@@ -360,13 +360,33 @@ class StationCore(StationApi, StationLink):
 
     async def _hal_loop(self) -> None:
         async for event in self.hal.events():
-            await self.handle_hal_event(event)
+            if (pending := self._hal_input(event)) is not None:
+                await pending
 
     async def handle_hal_event(self, event: HalEvent) -> None:
-        for block in self.blocks.hal_consumers():
+        if (pending := self._hal_input(event)) is not None:
+            await pending
+
+    def _hal_input(self, event: HalEvent, first: int = 0) -> Awaitable[None] | None:
+        """The blocks hear ``event`` in turn (from the ``first`` on); a block done with it on
+        return gives None, and when all are, no coroutine is made (the HAL's snapshot at every
+        start is ten events).  Else what must be awaited: that block's work, then the rest."""
+        blocks = self.blocks.hal_consumers
+        for i in range(first, len(blocks)):
             try:
-                pending = block.hal_input(event)  # (None: done without a coroutine)
-                if pending is not None:
-                    await pending
+                pending = blocks[i].hal_input(event)
             except Exception:
-                self.log.exception("block %s failed on %s", type(block).__name__, event)
+                self.log.exception("block %s failed on %s", type(blocks[i]).__name__, event)
+                continue
+            if pending is not None:
+                return self._hal_rest(event, i, pending)
+        return None
+
+    async def _hal_rest(self, event: HalEvent, i: int, pending: Awaitable[None]) -> None:
+        try:
+            await pending
+        except Exception:
+            block = self.blocks.hal_consumers[i]
+            self.log.exception("block %s failed on %s", type(block).__name__, event)
+        if (rest := self._hal_input(event, i + 1)) is not None:
+            await rest

@@ -4,6 +4,7 @@ neighbours)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -98,12 +99,13 @@ class Blocks:
             self.tariff,
         ]
 
-    def hal_consumers(self) -> list[Block]:
+    @functools.cached_property
+    def hal_consumers(self) -> tuple[Block, ...]:
         """Who hears a HAL event, in this order: availability first, so a connector's status
         (and the unplug rule, which asks whether a transaction is still running) sees the plug
         change before the transaction engine reacts to it and possibly ends the transaction.
         Monitoring comes last: it writes the readings as device-model values for the monitors."""
-        return [self.availability, self.transactions, self.monitoring]
+        return (self.availability, self.transactions, self.monitoring)
 
 
 class _LaterRoots:

@@ -4,6 +4,7 @@ block.  A real station (sim HAL, real store) whose CSMS is unreachable."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -56,3 +57,26 @@ async def test_a_token_is_awaited_and_the_station_hears_every_block(station: Sta
     await station.handle_hal_event(PlugChanged(1, 1, True))  # availability, transactions, …
     assert station.dm.get("Connector", "AvailabilityState", evse=1, connector=1) == "Occupied"
     assert station.blocks.transactions.engines[1].connector == 1
+
+
+async def test_a_block_that_fails_on_an_event_keeps_no_other_from_it(
+    station: Station, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A block raising on an event, or failing while it is awaited, is logged; the blocks
+    after it still hear the event, in order."""
+    blocks = station.blocks
+
+    def broken(event: object) -> None:
+        raise RuntimeError("broken block")
+
+    async def failing() -> None:
+        raise RuntimeError("failing block")
+
+    reading = MeterReading(1, 1234.0, 3680.0, (16.0, 0.0, 0.0), (230.0, 230.0, 230.0))
+    monkeypatch.setattr(blocks.availability, "hal_input", broken)
+    await station.handle_hal_event(reading)
+    assert float(station.dm.get("EVSE", "Power", evse=1) or 0) == 3680.0  # monitoring heard it
+    monkeypatch.setattr(blocks.transactions, "hal_input", lambda event: failing())
+    await station.handle_hal_event(dataclasses.replace(reading, power_w=1840.0))
+    assert float(station.dm.get("EVSE", "Power", evse=1) or 0) == 1840.0
+    assert "broken block" in caplog.text and "failing block" in caplog.text
