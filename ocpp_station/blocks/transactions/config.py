@@ -16,7 +16,43 @@ def measurands(dm: DeviceModel, component: str, variable: str) -> tuple[str, ...
     return parse_measurands(",".join(dm.get_list(component, variable)))
 
 
+# Every value read_tx_config reads (component, variable: station-wide Actual values).
+_READS = (
+    ("TxCtrlr", "MaxEnergyOnInvalidId"),
+    ("AlignedDataCtrlr", "Enabled"),
+    ("TxCtrlr", "TxStartPoint"),
+    ("TxCtrlr", "TxStopPoint"),
+    ("TxCtrlr", "StopTxOnEVSideDisconnect"),
+    ("TxCtrlr", "StopTxOnInvalidId"),
+    ("TxCtrlr", "EVConnectionTimeOut"),
+    ("SampledDataCtrlr", "TxUpdatedInterval"),
+    ("SampledDataCtrlr", "TxStartedMeasurands"),
+    ("SampledDataCtrlr", "TxUpdatedMeasurands"),
+    ("SampledDataCtrlr", "TxEndedMeasurands"),
+    ("SampledDataCtrlr", "Enabled"),
+    ("SampledDataCtrlr", "TxEndedInterval"),
+    ("AlignedDataCtrlr", "TxEndedInterval"),
+    ("AlignedDataCtrlr", "TxEndedMeasurands"),
+    ("OCPPCommCtrlr", "UnlockOnEVSideDisconnect"),
+)
+# The configs made of these values, by the values (a fleet's stations share one; immutable)
+_MADE: dict[tuple[str | None, ...], TxConfig] = {}
+_MADE_MAX = 32
+
+
 def read_tx_config(dm: DeviceModel) -> TxConfig:
+    """The engine's config of ``dm``'s values: the one made before of the same values, if any
+    (what it is made of is these values only)."""
+    values = tuple(dm.get(component, variable) for component, variable in _READS)
+    made = _MADE.get(values)
+    if made is None:
+        made = _make_tx_config(dm)
+        if len(_MADE) < _MADE_MAX:
+            _MADE[values] = made
+    return made
+
+
+def _make_tx_config(dm: DeviceModel) -> TxConfig:
     max_energy = dm.get_int("TxCtrlr", "MaxEnergyOnInvalidId", default=-1)
     aligned_on = dm.get_bool("AlignedDataCtrlr", "Enabled", default=True)
     return TxConfig(
