@@ -40,9 +40,9 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal
 
+from ocpp_station.storage.closers import Closers
 from ocpp_station.storage.connection import unsynced
 from ocpp_station.storage.health import StorageHealth, StorageUnavailable
 
@@ -243,7 +243,7 @@ class ConnectionPool:
         self.evicted = 0
         self._lru: OrderedDict[PooledConnection, None] = OrderedDict()  # oldest first
         self._members: set[PooledConnection] = set()
-        self._closer: ThreadPoolExecutor | None = None
+        self._closers = Closers(self._close_in_thread, CLOSERS, "store-close")
         self._closing = 0  # handed to the closer threads, not closed yet
         self._lock = threading.Lock()  # guards _closing (the closer threads decrement it)
         # The fleet's helper process making new stores during its boot storm (None: none).
@@ -334,9 +334,7 @@ class ConnectionPool:
         if not queued:
             _close(conn)
             return
-        if self._closer is None:
-            self._closer = ThreadPoolExecutor(CLOSERS, thread_name_prefix="store-close")
-        self._closer.submit(self._close_in_thread, conn)
+        self._closers.put(conn)
 
     def _close_in_thread(self, conn: sqlite3.Connection) -> None:
         try:
@@ -353,9 +351,7 @@ class ConnectionPool:
     def wait_closed(self) -> None:
         """Block until every connection handed to the closer threads is closed (it may be called
         from a worker thread: ``await asyncio.to_thread(pool.wait_closed)``)."""
-        closer, self._closer = self._closer, None
-        if closer is not None:
-            closer.shutdown(wait=True)
+        self._closers.join()
 
     def _trim(self, *, keep: PooledConnection | None, room: int = 0) -> None:
         while len(self._lru) + room > self.size:
