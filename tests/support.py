@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,32 @@ connectors = [1]
 backend = "sim"
 tick = 1.0
 """
+
+
+UNREACHABLE = "ws://127.0.0.1:9/ocpp"  # (nothing listens there: the station never connects)
+
+
+@asynccontextmanager
+async def offline_station(
+    data_dir: Path, device_model: dict[str, Any] | None = None
+) -> AsyncIterator[Station]:
+    """A started station (sim HAL, real store, every block) whose CSMS is unreachable; stopped
+    at the end of the block."""
+    started = Station(station_config(UNREACHABLE, data_dir, device_model=device_model))
+    await started.start()
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll ``condition`` until it holds (bounded: the test fails after ``timeout`` seconds)."""
+    for _ in range(int(timeout / 0.005)):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"condition not reached within {timeout} s")
 
 
 def fleet_toml(template_id: str, url: str, data: str | Path) -> str:

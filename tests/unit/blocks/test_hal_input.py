@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from support import station_config
+from support import offline_station
 
 from hal.types import IdTokenPresented, MeterReading, PilotStateChanged, PlugChanged
 from ocpp_station import Station
@@ -19,12 +19,8 @@ from ocpp_station.blocks.base import Block
 
 @pytest.fixture
 async def station(tmp_path: Path) -> AsyncIterator[Station]:
-    started = Station(station_config("ws://127.0.0.1:9/ocpp", tmp_path / "data"))
-    await started.start()  # stores, device model, every block; the CSMS never answers
-    try:
+    async with offline_station(tmp_path / "data") as started:
         yield started
-    finally:
-        await started.stop()
 
 
 async def test_events_a_block_is_done_with_make_no_coroutine(station: Station) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from pki import Pki, make_pki
+from support import eventually
 from websockets.asyncio.server import Server, ServerConnection, basic_auth, serve
 from websockets.typing import Subprotocol
 
@@ -83,15 +84,6 @@ class Station:
         await asyncio.wait_for(self.transport.stop(), 5)
         assert self.task is not None
         await asyncio.wait_for(self.task, 5)
-
-
-async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Poll a condition on real sockets (bounded: fails after ``timeout`` seconds)."""
-    for _ in range(int(timeout / 0.005)):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    pytest.fail("condition not reached in time")
 
 
 Handler = Callable[[ServerConnection], Awaitable[None]]

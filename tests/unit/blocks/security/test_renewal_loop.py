@@ -9,19 +9,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from support import station_config
+from support import offline_station
 
 from ocpp_station import Station
 
 
 @pytest.fixture
 async def station(tmp_path: Path) -> AsyncIterator[Station]:
-    started = Station(station_config("ws://127.0.0.1:9/ocpp", tmp_path / "data"))
-    await started.start()
-    try:
+    async with offline_station(tmp_path / "data") as started:
         yield started
-    finally:
-        await started.stop()
 
 
 async def test_no_certificate_and_no_renewal_no_loop(station: Station) -> None:

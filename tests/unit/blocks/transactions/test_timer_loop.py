@@ -4,12 +4,11 @@ with no deadline left it ends.  A real station (sim HAL, real store) whose CSMS 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from support import station_config
+from support import eventually, offline_station
 
 from hal.types import PlugChanged
 from ocpp_station import Station
@@ -23,12 +22,8 @@ SEED = {
 
 @pytest.fixture
 async def station(tmp_path: Path) -> AsyncIterator[Station]:
-    started = Station(station_config("ws://127.0.0.1:9/ocpp", tmp_path / "data", device_model=SEED))
-    await started.start()
-    try:
+    async with offline_station(tmp_path / "data", SEED) as started:
         yield started
-    finally:
-        await started.stop()
 
 
 async def test_an_idle_station_starts_without_the_loop(station: Station) -> None:
@@ -49,8 +44,4 @@ async def test_with_no_deadline_the_loop_ends(station: Station) -> None:
     tx = station.blocks.transactions
     tx._tick.wake()  # (a settings change does this)
     assert tx._tick.running
-    for _ in range(20):
-        await asyncio.sleep(0.01)
-        if not tx._tick.running:
-            break
-    assert not tx._tick.running
+    await eventually(lambda: not tx._tick.running)
