@@ -287,26 +287,28 @@ class CertificateRenewal(Block):
             return await self._begin("A03")
         return True
 
-    def _watching(self) -> bool:
-        """Anything for the loop to watch: a renewal under way, or a certificate of the
-        station's own whose expiry starts one (A03).  Not when idle without one, nor after the
-        station gave up or was refused: a trigger (A02) or a new certificate starts it then."""
-        if self._state.phase not in (IDLE, GAVE_UP, BLOCKED):
-            return True
-        return next_wake(self._state, self._not_after()) is not None
+    def _next_wake(self) -> float | None:
+        return next_wake(self._state, self._not_after())  # (reads the certificate in use)
+
+    def _watching(self, wake_at: float | None) -> bool:
+        """Anything for the loop to watch (``wake_at``: :meth:`_next_wake`): a renewal under
+        way, or a certificate of the station's own whose expiry starts one (A03).  Not when idle
+        without one, nor after the station gave up or was refused: a trigger (A02) or a new
+        certificate starts it then."""
+        return self._state.phase not in (IDLE, GAVE_UP, BLOCKED) or wake_at is not None
 
     def _look(self) -> None:
         """Wake the loop (start it) when there is something to watch."""
-        if self._looper.running or self._watching():
+        if self._looper.running or self._watching(self._next_wake()):
             self._looper.wake()
 
     async def _loop(self) -> None:
         while True:
             self._wake.clear()
             ready = await self._tick()
-            if ready and not self._watching():
+            wake_at = self._next_wake()
+            if ready and not self._watching(wake_at):
                 return  # (see _watching)
-            wake_at = next_wake(self._state, self._not_after())
             if not ready or wake_at is None or self._state.phase in (GAVE_UP, BLOCKED):
                 delay = IDLE_LOOK
             else:

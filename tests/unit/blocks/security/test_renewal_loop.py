@@ -23,7 +23,7 @@ async def station(tmp_path: Path) -> AsyncIterator[Station]:
 async def test_no_certificate_and_no_renewal_no_loop(station: Station) -> None:
     renewal = station.blocks.renewal
     assert renewal.station_certificate() is None
-    assert not renewal._watching()
+    assert not renewal._watching(renewal._next_wake())
     assert not renewal._looper.running
     await renewal.connected()
     await renewal.online(True)
@@ -33,6 +33,6 @@ async def test_no_certificate_and_no_renewal_no_loop(station: Station) -> None:
 async def test_a_renewal_under_way_is_watched(station: Station) -> None:
     renewal = station.blocks.renewal
     renewal._state.start("-----BEGIN CERTIFICATE REQUEST-----", "A02")  # a CSR made, not sent
-    assert renewal._watching()
+    assert renewal._watching(renewal._next_wake())
     await renewal.online(True)
     assert renewal._looper.running
