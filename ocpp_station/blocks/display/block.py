@@ -11,17 +11,18 @@ comes.  ``DisplayMessageCtrlr.DisplayMessages`` holds how many are configured.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.display import messages
 from ocpp_station.blocks.display.interface import Display
-from ocpp_station.blocks.display.messages import Capabilities, MessageBook
 from ocpp_station.clock import Wake, sleep_or_wake
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
 from ocpp_station.tasks import OnDemand
+
+if TYPE_CHECKING:
+    from ocpp_station.blocks.display.messages import Capabilities, MessageBook
 
 CTRLR = "DisplayMessageCtrlr"
 STATE_KEY = "display_messages"
@@ -39,7 +40,8 @@ class DisplayBlock(Block):
         super().__init__(ctx)
         self._sessions = sessions
         self._display = display
-        self.book = MessageBook()
+        # built (its rules loaded) with the first message: most stations never get one
+        self._book: MessageBook | None = None
         self._others: dict[str, list[dict[str, Any]]] = {}
         self.shown: list[dict[str, Any]] = []
         self._wake = Wake()
@@ -54,7 +56,11 @@ class DisplayBlock(Block):
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
         record = self.ctx.state.load(STATE_KEY) or {}
-        self.book = MessageBook(record.get("messages", []))
+        self._book = None
+        if record.get("messages"):
+            from ocpp_station.blocks.display.messages import MessageBook  # lazy: see book
+
+            self._book = MessageBook(record["messages"])
         self._unsubscribe = self.ctx.bus.subscribe(
             self._on_publication, topics=("ocpp_transaction_event",)
         )
@@ -66,6 +72,18 @@ class DisplayBlock(Block):
             self._unsubscribe()
             self._unsubscribe = None
 
+    @property
+    def book(self) -> MessageBook:
+        """The messages configured (O01-O06), built at the first use."""
+        if self._book is None:
+            from ocpp_station.blocks.display.messages import MessageBook  # lazy: first message
+
+            self._book = MessageBook()
+        return self._book
+
+    def _count(self) -> int:
+        return len(self._book) if self._book is not None else 0
+
     def describe(self, state: dict[str, Any]) -> None:
         state["display"] = list(self.shown)
 
@@ -76,6 +94,8 @@ class DisplayBlock(Block):
         await self._refresh()
 
     def _caps(self) -> Capabilities:
+        from ocpp_station.blocks.display.messages import Capabilities  # lazy: first message
+
         dm = self.ctx.dm
         return Capabilities(
             enabled=dm.get_bool(CTRLR, "Enabled", default=True),
@@ -89,18 +109,23 @@ class DisplayBlock(Block):
     async def _changed(self, save: bool = True) -> None:
         if save:
             self.ctx.state.save(STATE_KEY, {"messages": list(self.book.messages.values())})
-        self.ctx.dm.set(CTRLR, "DisplayMessages", len(self.book))
-        if len(self.book):
+        self.ctx.dm.set(CTRLR, "DisplayMessages", self._count())
+        if self._count():
             self._windows.wake()
         else:
             self._wake.set()  # (a running loop looks again; none is started for no message)
         await self._refresh()
 
     async def _refresh(self) -> None:
-        charging = bool(self._sessions.transactions())
-        lines = [messages.line(m) for m in self.book.visible(self.ctx.now(), charging)]
-        lines += [line for group in self._others.values() for line in group]
-        lines.sort(key=lambda x: messages.PRIORITIES.index(x["priority"]))
+        others = [line for group in self._others.values() for line in group]
+        lines = others
+        if self._count() or len(others) > 1:  # (else nothing to sort: the rules stay unloaded)
+            from ocpp_station.blocks.display import messages  # lazy: the first message
+
+            charging = bool(self._sessions.transactions())
+            lines = [messages.line(m) for m in self.book.visible(self.ctx.now(), charging)]
+            lines += others
+            lines.sort(key=lambda x: messages.PRIORITIES.index(x["priority"]))
         if lines == self.shown:
             return
         self.shown = lines
@@ -115,7 +140,7 @@ class DisplayBlock(Block):
             return
         if data.get("eventType") == "Ended":  # O02: a transaction's messages end with it
             tx = data["transactionInfo"]["transactionId"]
-            if self.book.end_transaction(tx):
+            if self._count() and self.book.end_transaction(tx):
                 await self._changed()
                 return
         await self._refresh()  # Charging / Idle may have changed
@@ -138,6 +163,8 @@ class DisplayBlock(Block):
     # -- CSMS → station --------------------------------------------------------------------------
     async def on_set(self, payload: dict[str, Any]) -> dict[str, Any]:
         message = payload["message"]
+        from ocpp_station.blocks.display import messages  # lazy: the first message
+
         verdict = messages.check(message, self._caps(), self.book.messages, self._running())
         if verdict.status != "Accepted":
             return {
@@ -154,6 +181,8 @@ class DisplayBlock(Block):
         )
         if not chosen:  # O03/O04: nothing configured or matching
             return {"status": "Unknown"}
+        from ocpp_station.blocks.display import messages  # lazy: the first message
+
         parts = messages.parts(chosen, payload["requestId"])
         return Reply({"status": "Accepted"}, then=lambda: self._send_parts(parts))
 

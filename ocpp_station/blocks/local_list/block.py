@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.local_list import list as rules
 from ocpp_station.blocks.local_list.store import ListStore
 from ocpp_station.blocks.local_list.versions import reported_version
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
+
+if TYPE_CHECKING:
+    from ocpp_station.blocks.local_list import list as rules
 
 COMPONENT = "LocalAuthListCtrlr"
 DEFAULTS = {"ItemsPerMessage": 250, "BytesPerMessage": 65000, "Entries": 10000, "Storage": 4194304}
@@ -55,6 +57,8 @@ class LocalListBlock(Block):
         return self.ctx.dm.get_bool(COMPONENT, "DisablePostAuthorize", default=False)
 
     def limits(self) -> rules.ListLimits:
+        from ocpp_station.blocks.local_list import list as rules  # lazy: a list in use
+
         dm = self.ctx.dm
 
         def max_limit(name: str) -> int:
@@ -76,13 +80,19 @@ class LocalListBlock(Block):
     def lookup(self, id_token: dict[str, Any]) -> dict[str, Any] | None:
         """The IdTokenInfo the enabled list holds for ``id_token`` (None: not listed, or the
         list is disabled)."""
-        if not self.enabled():
-            return None
+        if not self._entries or not self.enabled():
+            return None  # (an empty list does not load its rules)
+        from ocpp_station.blocks.local_list import list as rules  # lazy: a list in use
+
         return rules.lookup(self._entries, id_token)
 
     # -- customer information (N09/N10, the customer block) --------------------------------------
     def customer_records(self, id_token: dict[str, Any]) -> list[dict[str, Any]]:
         """What the list holds about this token (N09), enabled or not."""
+        if not self._entries:
+            return []
+        from ocpp_station.blocks.local_list import list as rules  # lazy: a list in use
+
         info = rules.lookup(self._entries, id_token)
         if info is None:
             return []
@@ -100,6 +110,8 @@ class LocalListBlock(Block):
     async def on_send_local_list(self, payload: dict[str, Any]) -> dict[str, Any]:
         if not self.enabled():
             return _answer("Failed", "NotEnabled", "LocalAuthListCtrlr.Enabled is false")
+        from ocpp_station.blocks.local_list import list as rules  # lazy: a list in use
+
         outcome = rules.plan_update(payload, self.version, self._entries, self.limits())
         if not outcome.accepted:
             return _answer(outcome.status, outcome.reason, outcome.info)
@@ -121,10 +133,12 @@ class LocalListBlock(Block):
     def _report(self) -> None:
         """Entries and Storage Actual: what the list holds now."""
         dm = self.ctx.dm
-        for name, value in (
-            ("Entries", len(self._entries)),
-            ("Storage", rules.list_bytes(self._entries)),
-        ):
+        size = 0
+        if self._entries:  # (an empty list holds no bytes: its rules are not loaded)
+            from ocpp_station.blocks.local_list import list as rules  # lazy: a list in use
+
+            size = rules.list_bytes(self._entries)
+        for name, value in (("Entries", len(self._entries)), ("Storage", size)):
             if dm.get(COMPONENT, name) != str(value):
                 dm.set(COMPONENT, name, value)
 

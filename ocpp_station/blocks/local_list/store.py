@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ocpp_station.blocks.local_list.list import Outcome
 from ocpp_station.blocks.local_list.versions import NO_LIST
 from ocpp_station.storage.connection import transaction
+
+if TYPE_CHECKING:
+    from ocpp_station.blocks.local_list.list import Outcome
 
 
 class ListStore:

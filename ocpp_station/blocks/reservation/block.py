@@ -17,17 +17,19 @@ calls :meth:`ReservationBlock.consume` when the token used a reservation (H03.FR
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ocpp_station.blocks.availability.state import StatusChange
 from ocpp_station.blocks.base import Block
-from ocpp_station.blocks.reservation import rules
 from ocpp_station.clock import Wake, sleep_or_wake
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
 from ocpp_station.storage import StorageUnavailable
 from ocpp_station.tasks import OnDemand
+
+if TYPE_CHECKING:
+    from ocpp_station.blocks.reservation import rules
 
 STATE_KEY = "reservations"
 COMPONENT = "ReservationCtrlr"
@@ -60,7 +62,11 @@ class ReservationBlock(Block):
         availability.add_status_listener(self._status_changed)
 
     async def start(self) -> None:
-        self.held, self._pending = rules.from_record(self.ctx.state.load(STATE_KEY))
+        record = self.ctx.state.load(STATE_KEY)
+        if record:  # a station that never held a reservation does not load the rules
+            from ocpp_station.blocks.reservation import rules  # lazy: the first reservation
+
+            self.held, self._pending = rules.from_record(record)
         self.held = [r for r in self.held if r.evse is None or self.ctx.layout.has(r.evse)]
         self._expire()  # those that ran out while the station was down
         await self._apply_flags()
@@ -81,6 +87,8 @@ class ReservationBlock(Block):
         return self.ctx.dm.get_bool(COMPONENT, "NonEvseSpecific", default=False)
 
     def _evses(self) -> rules.Evses:
+        from ocpp_station.blocks.reservation import rules  # lazy: the first reservation
+
         dm, layout = self.ctx.dm, self.ctx.layout
         return rules.Evses(
             conditions={e: self._availability.evse_condition(e) for e in layout.ids()},
@@ -98,6 +106,8 @@ class ReservationBlock(Block):
         self, evse: int, id_token: Mapping[str, Any], group: Mapping[str, Any] | None
     ) -> rules.Admission:
         """May ``id_token`` (of group ``group``) start charging on ``evse`` now?"""
+        from ocpp_station.blocks.reservation import rules  # lazy: the first reservation
+
         return rules.admission(self.held, evse, id_token, group, self._evses())
 
     async def consume(self, reservation_id: int) -> None:
@@ -109,6 +119,8 @@ class ReservationBlock(Block):
 
     # -- CSMS ----------------------------------------------------------------------------------
     async def on_reserve_now(self, payload: dict[str, Any]) -> Reply:
+        from ocpp_station.blocks.reservation import rules  # lazy: the first reservation
+
         answer = rules.decide(
             payload,
             self.held,
@@ -157,6 +169,10 @@ class ReservationBlock(Block):
 
     def _expire(self) -> bool:
         """H04.FR.01: reservations past their expiryDateTime end (Expired); True if any did."""
+        if not self.held:
+            return False
+        from ocpp_station.blocks.reservation import rules  # lazy: the first reservation
+
         ended = rules.due(self.held, self.ctx.now())
         for r in ended:
             self._end(r, "Expired")
@@ -165,6 +181,8 @@ class ReservationBlock(Block):
         return bool(ended)
 
     async def _expiry_loop(self) -> None:
+        from ocpp_station.blocks.reservation import rules  # lazy: the first reservation
+
         while True:
             if self._expire():
                 await self._apply_flags()  # H04.FR.02/03: Available again
@@ -197,10 +215,16 @@ class ReservationBlock(Block):
 
     async def _apply_flags(self) -> None:
         # (no reservation held, none reserved: the EVSEs' conditions are not looked at)
-        held = rules.reserved_evses(self.held, self._evses()) if self.held else set()
+        held: set[int] = set()
+        if self.held:
+            from ocpp_station.blocks.reservation import rules  # lazy: the first reservation
+
+            held = rules.reserved_evses(self.held, self._evses())
         await self._availability.reserve(held)
 
     def _save(self) -> bool:
+        from ocpp_station.blocks.reservation import rules  # lazy: the first reservation
+
         try:
             self.ctx.state.save(STATE_KEY, rules.to_record(self.held, self._pending))
         except StorageUnavailable:

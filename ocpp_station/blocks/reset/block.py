@@ -12,15 +12,17 @@ may then reboot the board.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ocpp_station import settings
 from ocpp_station.blocks.base import Block
 from ocpp_station.blocks.interfaces import BootReason, FinishedSessions, Holds
-from ocpp_station.blocks.reset.planner import ResetPlanner
 from ocpp_station.context import Context
 from ocpp_station.ocpp_types import status_info
 from ocpp_station.rpc.endpoint import Reply
+
+if TYPE_CHECKING:
+    from ocpp_station.blocks.reset.planner import ResetPlanner
 
 
 class Sessions(FinishedSessions, Protocol):
@@ -50,7 +52,16 @@ class ResetBlock(Block):
         self._restart = restart
         ctx.handlers.register("Reset", self.on_reset)
         sessions.add_finished_listener(self.transaction_ended)
-        self.planner = ResetPlanner(ctx.layout)
+        self._planner: ResetPlanner | None = None
+
+    @property
+    def planner(self) -> ResetPlanner:
+        """The pure planner, built (its module loaded) at the first Reset the CSMS asks for."""
+        if self._planner is None:
+            from ocpp_station.blocks.reset.planner import ResetPlanner  # lazy: the first Reset
+
+            self._planner = ResetPlanner(self.ctx.layout)
+        return self._planner
 
     async def on_reset(self, payload: dict[str, Any]) -> Reply:
         kind = payload["type"]
@@ -77,7 +88,10 @@ class ResetBlock(Block):
 
     async def transaction_ended(self, evse: int) -> None:
         """A transaction ended: a scheduled OnIdle reset may be due now."""
-        due = self.planner.transaction_ended(evse, self._sessions.busy_evses())
+        if self._planner is None:  # no Reset was ever asked for: none waits
+            await self._hold()
+            return
+        due = self._planner.transaction_ended(evse, self._sessions.busy_evses())
         if due is not None:
             await self._execute(due.evse, (), True)
         else:
@@ -93,7 +107,8 @@ class ResetBlock(Block):
     async def _hold(self) -> None:
         """B12: while an OnIdle reset waits, idle EVSEs are set Unavailable so no new session
         starts there."""
-        await self._availability.hold(set(self.planner.held_evses()))
+        held = self._planner.held_evses() if self._planner is not None else ()
+        await self._availability.hold(set(held))
 
     async def _execute(self, evse: int | None, stop: tuple[int, ...], reset_now: bool) -> None:
         for evse_id in stop:
