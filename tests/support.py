@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -103,6 +105,30 @@ async def offline_station(
         yield started
     finally:
         await started.stop()
+
+
+def offline_station_toml(folder: Path, *, station: str = "", extra: str = "") -> Path:
+    """``folder/station.toml``: one station ``S`` with one EVSE on the sim HAL, its data in
+    ``folder/data``, its CSMS unreachable; ``station`` adds lines to ``[station]``, ``extra``
+    tables after ``[hal]``.  For a station started in a fresh interpreter (:func:`run_python`)."""
+    config = folder / "station.toml"
+    config.write_text(
+        f'[station]\nid = "S"\ncsms_url = "{UNREACHABLE}"\n{station}'
+        f'data_dir = "{folder / "data"}"\npassword = "a-password-0123456"\n'
+        "[[evse]]\nid = 1\nconnectors = [1]\n"
+        f'[hal]\nbackend = "sim"\n{extra}'
+    )
+    return config
+
+
+def run_python(code: str) -> str:
+    """What ``code`` prints, run in a fresh interpreter (the test process's ``sys.modules`` would
+    hide what a start imports); it must exit with 0."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
 
 
 async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:

@@ -4,12 +4,11 @@ a "no" may be (jsonschema then decides), so each case is compared with jsonschem
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Any
 
 import jsonschema
 import pytest
+from support import offline_station_toml, run_python
 
 from ocpp_station.config import load_schema
 from ocpp_station.schema_fast import UnsupportedSchema, compile_fast
@@ -77,13 +76,7 @@ def test_the_projects_schemas_compile(name: str) -> None:
 def test_building_a_station_does_not_import_jsonschema(tmp_path: Any) -> None:
     # The start-up path (config, device model, every block, the RPC layer, the control API
     # module) leaves jsonschema to the first invalid input (docs/performance.md, start-up).
-    config = tmp_path / "station.toml"
-    config.write_text(
-        '[station]\nid = "S"\ncsms_url = "ws://127.0.0.1:9/ocpp"\n'
-        f'data_dir = "{tmp_path / "data"}"\npassword = "a-password-0123456"\n'
-        "[[evse]]\nid = 1\nconnectors = [1]\n"
-        '[hal]\nbackend = "sim"\n'
-    )
+    config = offline_station_toml(tmp_path)
     code = (
         "import sys\n"
         "from ocpp_station.cli import _parser\n"
@@ -99,9 +92,5 @@ def test_building_a_station_does_not_import_jsonschema(tmp_path: Any) -> None:
         "assert 'jsonschema' not in sys.modules, 'jsonschema imported at start-up'\n"
         "print('ok')\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
+    assert run_python(code).strip() == "ok"
     assert (tmp_path / "data" / "station.db").exists()  # it did start: its store is there

@@ -7,9 +7,9 @@ shared by the test process)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from support import offline_station_toml, run_python
 
 RULES = [
     "ocpp_station.blocks.reservation.rules",
@@ -62,19 +62,9 @@ asyncio.run(main())
 
 
 def _start(tmp_path: Path, use: bool) -> dict[str, object]:
-    config = tmp_path / "station.toml"
-    config.write_text(
-        '[station]\nid = "S"\ncsms_url = "ws://127.0.0.1:9/ocpp"\n'
-        f'data_dir = "{tmp_path / "data"}"\npassword = "a-password-0123456"\n'
-        "[[evse]]\nid = 1\nconnectors = [1]\n"
-        '[hal]\nbackend = "sim"\n'
-    )
-    code = STATION.format(rules=RULES, config=str(config), use=use)
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert out.returncode == 0, out.stderr
-    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    config = offline_station_toml(tmp_path)
+    printed = run_python(STATION.format(rules=RULES, config=str(config), use=use))
+    result: dict[str, object] = json.loads(printed.strip().splitlines()[-1])
     return result
 
 

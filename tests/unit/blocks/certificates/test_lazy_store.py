@@ -6,11 +6,10 @@ by the test process)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from pki import make_ca
+from support import offline_station_toml, run_python
 
 from ocpp_station.blocks.certificates.store import RootStore
 
@@ -37,22 +36,8 @@ asyncio.run(main())
 
 
 def _run(tmp_path: Path, extra: str = "") -> list[str]:
-    config = tmp_path / "station.toml"
-    config.write_text(
-        '[station]\nid = "S"\ncsms_url = "ws://127.0.0.1:9/ocpp"\nsecurity_profile = 1\n'
-        f'data_dir = "{tmp_path / "data"}"\npassword = "a-password-0123456"\n'
-        "[[evse]]\nid = 1\nconnectors = [1]\n"
-        f'[hal]\nbackend = "sim"\n{extra}'
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", STATION.format(config=str(config))],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip().splitlines()
+    config = offline_station_toml(tmp_path, station="security_profile = 1\n", extra=extra)
+    return run_python(STATION.format(config=str(config))).strip().splitlines()
 
 
 def test_a_profile_1_station_without_certificates_does_not_import_cryptography(
