@@ -114,12 +114,15 @@ class DeviceModel(StationValues):
         *,
         clock: Clock | None = None,
         image: Mapping[RowKey, str | None] | None = None,
+        station: str = "",
+        new: bool = False,
     ) -> DeviceModel:
         """:meth:`open` with the config checked already (:meth:`plan`).  ``image``: the rows of
-        the image that the borrowed connection's new database is a copy of
+        the image that the borrowed connection's new database is a copy of; ``station``: the
+        key of this station's rows in it; ``new``: it holds none of them yet
         (:meth:`device_model.store.Store.borrow`)."""
         if isinstance(database, sqlite3.Connection):
-            store = Store.borrow(database, image=image)
+            store = Store.borrow(database, image=image, station=station, new=new)
         else:
             store = Store.open(database)
         try:

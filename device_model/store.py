@@ -34,13 +34,18 @@ from typing import Any
 
 from device_model.addressing import RowKey
 
-SCHEMA_VERSION = 1
+# 2: every table keyed by ``station`` (a fleet's stations share one database; a station's own
+# file keys its rows '').
+SCHEMA_VERSION = 2
 # device_model_schema.version of an image's copy whose station has not written its rows yet.
 IMAGE_VERSION = 0
 
-# The device model's table; the station store's first migration creates the same one.
+# The device model's table: one row per stored attribute value of each station (``station``: the
+# station's key in a database several stations share, '' in a station's own).  The station
+# store's migrations make the same one.
 ATTRIBUTE_VALUE_TABLE = """
 CREATE TABLE IF NOT EXISTS attribute_value (
+    station TEXT NOT NULL DEFAULT '',
     component TEXT NOT NULL,
     component_instance TEXT NOT NULL,
     evse INTEGER NOT NULL,
@@ -49,31 +54,29 @@ CREATE TABLE IF NOT EXISTS attribute_value (
     variable_instance TEXT NOT NULL,
     attribute TEXT NOT NULL,
     value TEXT,
-    PRIMARY KEY (component, component_instance, evse, connector, variable, variable_instance,
-                 attribute)
+    PRIMARY KEY (station, component, component_instance, evse, connector, variable,
+                 variable_instance, attribute)
 ) WITHOUT ROWID
 """
+_COLUMNS = (
+    "component, component_instance, evse, connector, variable, variable_instance, attribute, value"
+)
 
-_CREATE_VERSION = """
+# The device-model version of each station of a borrowed connection's database.
+VERSION_TABLE = """
 CREATE TABLE IF NOT EXISTS device_model_schema (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
+    station TEXT NOT NULL DEFAULT '' PRIMARY KEY,
     version INTEGER NOT NULL
 )
 """
 
-_SELECT = """
-SELECT component, component_instance, evse, connector, variable, variable_instance, attribute,
-       value
-FROM attribute_value
-"""
+_SELECT = f"SELECT {_COLUMNS} FROM attribute_value WHERE station = ?"
 
-_UPSERT = """
-INSERT INTO attribute_value
-    (component, component_instance, evse, connector, variable, variable_instance, attribute,
-     value)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (component, component_instance, evse, connector, variable, variable_instance,
-             attribute) DO UPDATE SET value = excluded.value
+_UPSERT = f"""
+INSERT INTO attribute_value (station, {_COLUMNS})
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (station, component, component_instance, evse, connector, variable,
+             variable_instance, attribute) DO UPDATE SET value = excluded.value
 """
 
 
@@ -94,30 +97,53 @@ class ImageRows(dict[RowKey, str | None]):
 
 _DELETE = """
 DELETE FROM attribute_value
-WHERE component = ? AND component_instance = ? AND evse = ? AND connector = ? AND variable = ?
-      AND variable_instance = ? AND attribute = ?
+WHERE station = ? AND component = ? AND component_instance = ? AND evse = ? AND connector = ?
+      AND variable = ? AND variable_instance = ? AND attribute = ?
 """
 
 _SET_VERSION = (
-    "INSERT INTO device_model_schema (id, version) VALUES (1, ?) "
-    "ON CONFLICT (id) DO UPDATE SET version = excluded.version"
+    "INSERT INTO device_model_schema (station, version) VALUES (?, ?) "
+    "ON CONFLICT (station) DO UPDATE SET version = excluded.version"
 )
+_GET_VERSION = "SELECT version FROM device_model_schema WHERE station = ?"
 
 
 def fill_image(conn: sqlite3.Connection, rows: Iterable[tuple[RowKey, str | None]]) -> None:
     """Make the database of ``conn`` (autocommit, new) an image: the tables, ``rows`` and
-    version :data:`IMAGE_VERSION`, in one transaction (see the module)."""
+    version :data:`IMAGE_VERSION`, in one transaction (see the module); its rows are keyed ''
+    (a station's own file)."""
     with transaction(conn):
         conn.execute(ATTRIBUTE_VALUE_TABLE)
-        conn.execute(_CREATE_VERSION)
-        conn.executemany(_UPSERT, [(*key, value) for key, value in rows])
-        conn.execute(_SET_VERSION, (IMAGE_VERSION,))
+        conn.execute(VERSION_TABLE)
+        conn.executemany(_UPSERT, [("", *key, value) for key, value in rows])
+        conn.execute(_SET_VERSION, ("", IMAGE_VERSION))
+
+
+def rekey(conn: sqlite3.Connection, table: str, ddl: str, columns: str) -> None:
+    """Rebuild ``table`` (made before its rows were keyed by station) as ``ddl`` makes it, its
+    rows keyed '' (a station's own file), inside the caller's transaction.  A table that is
+    not there, or is keyed already, is left alone."""
+    have = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+    if not have or "station" in have:
+        return
+    conn.execute(f"ALTER TABLE {table} RENAME TO {table}_unkeyed")
+    conn.execute(ddl)
+    conn.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}_unkeyed")
+    conn.execute(f"DROP TABLE {table}_unkeyed")
+
+
+def rekey_device_model(conn: sqlite3.Connection) -> None:
+    """The device model's tables of a database made before version 2, keyed '' (in the
+    caller's transaction)."""
+    rekey(conn, "attribute_value", ATTRIBUTE_VALUE_TABLE, _COLUMNS)
+    rekey(conn, "device_model_schema", VERSION_TABLE, "version")
 
 
 def _differences(
-    image: Mapping[RowKey, str | None], rows: Iterable[tuple[RowKey, str | None]]
-) -> tuple[list[tuple[Any, ...]], list[RowKey]]:
-    """The rows to upsert and the keys to delete that make ``image``'s rows ``rows``."""
+    image: Mapping[RowKey, str | None], rows: Iterable[tuple[RowKey, str | None]], station: str
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows to upsert and the keys to delete (as parameters, keyed ``station``) that make
+    ``image``'s rows ``rows``."""
     rows = list(rows)
     changed, held = [], 0
     for key, value in rows:
@@ -125,11 +151,11 @@ def _differences(
         if old is not _ABSENT:
             held += 1
         if old != value:
-            changed.append((*key, value))
-    gone: list[RowKey] = []
+            changed.append((station, *key, value))
+    gone: list[tuple[Any, ...]] = []
     if held != len(image):  # (never for an image of the same layout: the keys are the same)
         wanted = {key for key, _value in rows}
-        gone = [key for key in image if key not in wanted]
+        gone = [(station, *key) for key in image if key not in wanted]
     return changed, gone
 
 
@@ -141,14 +167,16 @@ def _too_new(where: str, version: int) -> sqlite3.DatabaseError:
 
 
 class Store:
-    """The ``attribute_value`` table of one station, in its own file or a borrowed connection."""
+    """The ``attribute_value`` rows of one station, in its own file or a borrowed connection."""
 
-    def __init__(self, conn: sqlite3.Connection, *, owned: bool) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, owned: bool, station: str = "") -> None:
         """Use :meth:`open` or :meth:`borrow`."""
         self._conn: sqlite3.Connection | None = conn
         self.owned = owned
+        self.station = station  # the rows' key ('': the station's own database)
         # The rows of an image this database is a copy of, until the first write (see borrow).
         self._image: Mapping[RowKey, str | None] | None = None
+        self._new = False  # the station has no rows yet, until the first write (see borrow)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Store:
@@ -160,8 +188,11 @@ class Store:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise _too_new(os.fspath(path), version)
-            conn.execute(ATTRIBUTE_VALUE_TABLE)
-            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            if version < SCHEMA_VERSION:
+                with transaction(conn):
+                    rekey(conn, "attribute_value", ATTRIBUTE_VALUE_TABLE, _COLUMNS)
+                    conn.execute(ATTRIBUTE_VALUE_TABLE)
+                    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except BaseException:
             conn.close()
             raise
@@ -169,35 +200,54 @@ class Store:
 
     @classmethod
     def borrow(
-        cls, conn: sqlite3.Connection, *, image: Mapping[RowKey, str | None] | None = None
+        cls,
+        conn: sqlite3.Connection,
+        *,
+        image: Mapping[RowKey, str | None] | None = None,
+        station: str = "",
+        new: bool = False,
     ) -> Store:
-        """Keep the table in ``conn``, a connection its owner opened with
+        """Keep the rows keyed ``station`` in ``conn``, a connection its owner opened with
         ``isolation_level=None`` and keeps open while the store is in use.  Creates the table
         (and the schema-version table) if missing, in one transaction; sets no PRAGMA.
 
         ``image``: the owner made this database a moment ago as a copy of an image
         (:func:`fill_image`) holding exactly these rows, and knows it: no statement runs
         here.  :meth:`load` then finds nothing stored, and the first :meth:`write` stores its
-        rows by changing only those whose value differs from the image's."""
+        rows by changing only those whose value differs from the image's.
+
+        ``new``: the owner knows that the database's tables are current and hold no row of
+        ``station`` (a fleet database's new station): no statement runs here either, and the
+        first :meth:`write` stores its rows and the version in one transaction that is not
+        synced by itself (a station's defaults, which its next start rebuilds identically)."""
         if conn.isolation_level is not None:
             raise ValueError(
                 "the device model needs a connection opened with isolation_level=None "
                 "(autocommit), so that its BEGIN ... COMMIT transactions are its own"
             )
-        store = cls(conn, owned=False)
+        store = cls(conn, owned=False, station=station)
+        if new:
+            store._new = True
+            return store
         if image is not None:
             store._image = image  # (read only: images are shared)
             return store
         with transaction(conn):
-            conn.execute(ATTRIBUTE_VALUE_TABLE)
-            conn.execute(_CREATE_VERSION)
-            row = conn.execute("SELECT version FROM device_model_schema WHERE id = 1").fetchone()
+            try:
+                row = conn.execute(_GET_VERSION, (station,)).fetchone()
+            except sqlite3.OperationalError:  # no table yet, or one made before version 2
+                row = None
+            if row is None:  # (a station's first start, or a database of before version 2)
+                rekey_device_model(conn)
+                conn.execute(ATTRIBUTE_VALUE_TABLE)
+                conn.execute(VERSION_TABLE)
+                row = conn.execute(_GET_VERSION, (station,)).fetchone()
             if row is not None and row[0] > SCHEMA_VERSION:
                 raise _too_new("device_model_schema", row[0])
             if row is not None and row[0] == IMAGE_VERSION:  # a copy never written to: its
                 store._image = store._select()  # rows are still the image's (see the module)
             elif row is None or row[0] < SCHEMA_VERSION:  # unchanged: nothing written (no fsync)
-                conn.execute(_SET_VERSION, (SCHEMA_VERSION,))
+                conn.execute(_SET_VERSION, (station, SCHEMA_VERSION))
         return store
 
     def _connection(self) -> sqlite3.Connection:
@@ -207,13 +257,13 @@ class Store:
 
     def load(self) -> dict[RowKey, str | None]:
         """Every stored row (none in an image's copy before its first write)."""
-        if self._image is not None:
+        if self._image is not None or self._new:
             self._connection()
             return {}
         return self._select()
 
     def _select(self) -> dict[RowKey, str | None]:
-        rows = self._connection().execute(_SELECT).fetchall()
+        rows = self._connection().execute(_SELECT, (self.station,)).fetchall()
         return {tuple(row[:7]): row[7] for row in rows}
 
     def write(self, rows: Iterable[tuple[RowKey, str | None]], *, synced: bool = True) -> None:
@@ -226,7 +276,14 @@ class Store:
         if self._image is not None:
             self._write_over_image(conn, rows, synced=synced)
             return
-        params = [(*key, value) for key, value in rows]
+        key_ = self.station
+        params = [(key_, *key, value) for key, value in rows]
+        if self._new:  # the station's first write: its rows and its version, one transaction
+            with unsynced(conn), transaction(conn):
+                conn.executemany(_UPSERT, params)
+                conn.execute(_SET_VERSION, (key_, SCHEMA_VERSION))
+            self._new = False
+            return
         if not params:
             return
         with contextlib.nullcontext() if synced else unsynced(conn):
@@ -246,19 +303,19 @@ class Store:
         assert image is not None
         if rows is getattr(image, "source", None):  # what the image was made from: no change
             changed: list[tuple[Any, ...]] = []
-            gone: list[RowKey] = []
+            gone: list[tuple[Any, ...]] = []
         else:
-            changed, gone = _differences(image, rows)
+            changed, gone = _differences(image, rows, self.station)
         with contextlib.nullcontext() if synced else unsynced(conn):
             if not changed and not gone:  # (the usual case: the version alone, atomic alone)
-                conn.execute(_SET_VERSION, (SCHEMA_VERSION,))
+                conn.execute(_SET_VERSION, (self.station, SCHEMA_VERSION))
             else:
                 with transaction(conn):
                     if changed:
                         conn.executemany(_UPSERT, changed)
                     if gone:
                         conn.executemany(_DELETE, gone)
-                    conn.execute(_SET_VERSION, (SCHEMA_VERSION,))
+                    conn.execute(_SET_VERSION, (self.station, SCHEMA_VERSION))
         self._image = None
 
     @staticmethod

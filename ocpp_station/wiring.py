@@ -129,10 +129,19 @@ class BlockStores:
     @classmethod
     def open(cls, store: StationStore) -> BlockStores:
         """(A store just made, ``store.fresh``, has empty tables: then nothing is read.)"""
-        stores = cls(ListStore(store.connection), ProfileStore(store.connection, has_table=True))
+        stores = cls.on(store)
         stores.local_list.preload(empty=store.fresh)
         stores.profiles.preload(empty=store.fresh)  # kept: the store is the table's only writer
         return stores
+
+    @classmethod
+    def on(cls, store: StationStore) -> BlockStores:
+        """The stores on ``store``'s connection, for its station's rows (nothing read)."""
+        key = store.station
+        return cls(
+            ListStore(store.connection, station=key),
+            ProfileStore(store.connection, has_table=True, station=key),
+        )
 
 
 def build_blocks(
@@ -160,9 +169,8 @@ def build_blocks(
     sessions = Sessions()  # written by the transactions block, read by the others
     # the start event (StartupOfTheDevice / ResetOrReboot) by the boot reason provisioning
     # loaded (it starts before security)
-    security = SecurityBlock(
-        ctx, SecurityLogStore(store.connection), boot_reason=lambda: provisioning.boot_reason
-    )
+    log_store = SecurityLogStore(store.connection, station=store.station, empty=store.fresh)
+    security = SecurityBlock(ctx, log_store, boot_reason=lambda: provisioning.boot_reason)
     # The certificate store and the renewal need each other, both only when called: the
     # renewal checks a CertificateSigned chain against the installed roots (A02.FR.06), the
     # store refuses to delete the certificate the renewal has in use (M04.FR.06).
@@ -216,9 +224,7 @@ def build_blocks(
             has_station_certificate=renewal.station_certificate() is not None,
         ),
     )
-    opened = stores or BlockStores(
-        ListStore(store.connection), ProfileStore(store.connection, has_table=True)
-    )
+    opened = stores or BlockStores.on(store)
     local_list = LocalListBlock(ctx, open_store=lambda: opened.local_list)
     authorization = AuthorizationBlock(ctx, local_list)
     availability = AvailabilityBlock(ctx, sessions)
@@ -293,7 +299,9 @@ def build_blocks(
         customer=customer,
         trigger=trigger,
         data_transfer=data_transfer,
-        monitoring=MonitoringBlock(ctx, sessions, MonitorStore(store.connection)),
+        monitoring=MonitoringBlock(
+            ctx, sessions, MonitorStore(store.connection, station=store.station)
+        ),
         display=display,
         tariff=tariff,
     )

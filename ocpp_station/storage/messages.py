@@ -46,7 +46,9 @@ class QueuedMessage:
 
 
 class MessageQueue:
-    """SQLite-backed FIFO of outbound CALLs on the store's connection (which it does not own)."""
+    """SQLite-backed FIFO of one station's outbound CALLs (``station``: its key in the table, ''
+    in its own file) on the store's connection (which it does not own).  Message ids are the
+    table's, shared by every station of the database: they only grow."""
 
     def __init__(
         self,
@@ -55,15 +57,19 @@ class MessageQueue:
         logger: logging.Logger | None = None,
         on_state: Callable[[str, str], None] | None = None,
         empty: bool = False,
+        station: str = "",
     ) -> None:
-        """``empty``: the table is known to be empty (a store just made: nothing is read)."""
+        """``empty``: the table is known to hold nothing of the station (nothing is read)."""
         self._db = connection
+        self._station = station
         self._on_state = on_state  # (key, text) of a state record committed with messages
         self._log = logger or logging.getLogger("ocpp_station.storage")
         if empty:
             self._count = 0
         else:
-            (self._count,) = self._db.execute("SELECT COUNT(*) FROM messages").fetchone()
+            (self._count,) = self._db.execute(
+                "SELECT COUNT(*) FROM messages WHERE station = ?", (station,)
+            ).fetchone()
         # Whether a queued TransactionEvent may lack the offline flag (mark_offline has work)
         self._unmarked = bool(self._count) and self._has_unmarked()
         # The head's row (id, action, payload text, attempts, created) while it is known
@@ -101,12 +107,12 @@ class MessageQueue:
         with contextlib.nullcontext() if synced else unsynced(self._db), atomic:
             for action, text in rows:
                 cur = self._db.execute(
-                    "INSERT INTO messages (action, payload, created) VALUES (?, ?, ?)",
-                    (action, text, float(now)),
+                    "INSERT INTO messages (station, action, payload, created) VALUES (?, ?, ?, ?)",
+                    (self._station, action, text, float(now)),
                 )
                 ids.append(int(cur.lastrowid or 0))
             if state_key is not None:
-                self._db.execute(SAVE_SQL, (state_key, state_text))
+                self._db.execute(SAVE_SQL, (self._station, state_key, state_text))
         if state_key is not None and state_text is not None and self._on_state is not None:
             self._on_state(state_key, state_text)
         if not self.offline and any(action == TRANSACTION_EVENT for action, _ in rows):
@@ -124,7 +130,8 @@ class MessageQueue:
             if row is None:
                 row = self._db.execute(
                     "SELECT id, action, payload, attempts, created FROM messages "
-                    "ORDER BY id LIMIT 1"
+                    "WHERE station = ? ORDER BY id LIMIT 1",
+                    (self._station,),
                 ).fetchone()
                 if row is None:
                     return None
@@ -148,7 +155,9 @@ class MessageQueue:
         tells the CSMS it is a repeat); the next synced commit syncs it.  Half the fsyncs of
         every queued message, and of a fleet station's start."""
         with unsynced(self._db):
-            cur = self._db.execute("DELETE FROM messages WHERE id = ?", (message_id,))
+            cur = self._db.execute(
+                "DELETE FROM messages WHERE station = ? AND id = ?", (self._station, message_id)
+            )
         self._count -= cur.rowcount
         self._head = None
 
@@ -156,8 +165,9 @@ class MessageQueue:
         """Count a failed transmission; returns the failures so far (persisted)."""
         self._head = None
         row = self._db.execute(
-            "UPDATE messages SET attempts = attempts + 1 WHERE id = ? RETURNING attempts",
-            (message_id,),
+            "UPDATE messages SET attempts = attempts + 1 WHERE station = ? AND id = ? "
+            "RETURNING attempts",
+            (self._station, message_id),
         ).fetchone()
         if row is None:
             raise KeyError(f"no queued message with id {message_id}")
@@ -167,7 +177,8 @@ class MessageQueue:
         """Discard a message (E13.FR.04) with a log line saying why."""
         self._head = None
         row = self._db.execute(
-            "DELETE FROM messages WHERE id = ? RETURNING action, attempts", (message_id,)
+            "DELETE FROM messages WHERE station = ? AND id = ? RETURNING action, attempts",
+            (self._station, message_id),
         ).fetchone()
         if row is not None:
             self._count -= 1
@@ -185,16 +196,17 @@ class MessageQueue:
         self._head = None
         with transaction(self._db):
             row = self._db.execute(
-                "DELETE FROM messages WHERE id = ? RETURNING action, payload, attempts, created",
-                (message_id,),
+                "DELETE FROM messages WHERE station = ? AND id = ? "
+                "RETURNING action, payload, attempts, created",
+                (self._station, message_id),
             ).fetchone()
             if row is None:
                 return False
             self._db.execute(
                 "INSERT OR REPLACE INTO dead_letters "
-                "(id, action, payload, attempts, created, set_aside, reason) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (message_id, row[0], row[1], row[2], row[3], float(now), reason),
+                "(id, station, action, payload, attempts, created, set_aside, reason) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (message_id, self._station, row[0], row[1], row[2], row[3], float(now), reason),
             )
         self._count -= 1
         self._log.error(
@@ -209,7 +221,8 @@ class MessageQueue:
         """The messages set aside, oldest first (for inspection and tests)."""
         rows = self._db.execute(
             "SELECT id, action, payload, attempts, created, set_aside, reason "
-            "FROM dead_letters ORDER BY id"
+            "FROM dead_letters WHERE station = ? ORDER BY id",
+            (self._station,),
         ).fetchall()
         keys = ("id", "action", "payload", "attempts", "created", "set_aside", "reason")
         return [dict(zip(keys, row, strict=True)) for row in rows]
@@ -221,25 +234,25 @@ class MessageQueue:
         self._head = None
         cur = self._db.execute(
             "UPDATE messages SET payload = json_set(payload, '$.offline', json('true')) "
-            f"WHERE action = ? AND {_UNMARKED}",
-            (TRANSACTION_EVENT,),
+            f"WHERE station = ? AND action = ? AND {_UNMARKED}",
+            (self._station, TRANSACTION_EVENT),
         )
         self._unmarked = False
         return cur.rowcount
 
     def _has_unmarked(self) -> bool:
         row = self._db.execute(
-            f"SELECT 1 FROM messages WHERE action = ? AND {_UNMARKED} LIMIT 1",
-            (TRANSACTION_EVENT,),
+            f"SELECT 1 FROM messages WHERE station = ? AND action = ? AND {_UNMARKED} LIMIT 1",
+            (self._station, TRANSACTION_EVENT),
         ).fetchone()
         return row is not None
 
     def has_messages_for(self, transaction_id: str) -> bool:
         """Whether TransactionEvents of ``transaction_id`` still wait (E14.FR.04/05)."""
         row = self._db.execute(
-            "SELECT 1 FROM messages WHERE action = ? AND "
+            "SELECT 1 FROM messages WHERE station = ? AND action = ? AND "
             "json_extract(payload, '$.transactionInfo.transactionId') = ? LIMIT 1",
-            (TRANSACTION_EVENT, transaction_id),
+            (self._station, TRANSACTION_EVENT, transaction_id),
         ).fetchone()
         return row is not None
 
@@ -247,7 +260,8 @@ class MessageQueue:
         """Whether any transaction-related message (a TransactionEvent) still waits
         (E14.FR.07/08: other queued messages do not count)."""
         row = self._db.execute(
-            "SELECT 1 FROM messages WHERE action = ? LIMIT 1", (TRANSACTION_EVENT,)
+            "SELECT 1 FROM messages WHERE station = ? AND action = ? LIMIT 1",
+            (self._station, TRANSACTION_EVENT),
         ).fetchone()
         return row is not None
 

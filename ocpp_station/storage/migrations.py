@@ -18,17 +18,25 @@ list's version), both changed in one transaction per SendLocalList.  Version 4 a
 ``variable_monitors``: the custom and preconfigured variable monitors in force (N04 remark,
 N07.FR.13: they persist across a reboot), with the tripped state of threshold monitors
 (N07.FR.14).  Version 5 adds ``security_log``: the security events (A04.FR.04), bounded by
-the security block.
+the security block.  Version 6 keys every table by ``station`` (the station's key where the
+stations of a fleet share one database, '' in a station's own file): the tables whose primary key
+gains it are rebuilt with their rows keyed '', the others gain the column and an index; the
+device model's ``device_model_schema`` is made here too.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from device_model.store import ATTRIBUTE_VALUE_TABLE
+from device_model.store import VERSION_TABLE, rekey, rekey_device_model
 from ocpp_station.storage.connection import StorageError, transaction
-from ocpp_station.storage.tables import CHARGING_PROFILES_TABLE, SECURITY_LOG_TABLE
+from ocpp_station.storage.tables import (
+    CHARGING_PROFILES_COLUMNS,
+    CHARGING_PROFILES_TABLE,
+    SECURITY_LOG_INDEX,
+)
 
 
 @dataclass(frozen=True)
@@ -36,13 +44,51 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
+    apply: Callable[[sqlite3.Connection], None] | None = None  # after the statements
+
+
+# The tables as versions 1 and 5 made them (before version 6 keyed them by station).
+_ATTRIBUTE_VALUE_V1 = """
+CREATE TABLE IF NOT EXISTS attribute_value (
+    component TEXT NOT NULL,
+    component_instance TEXT NOT NULL,
+    evse INTEGER NOT NULL,
+    connector INTEGER NOT NULL,
+    variable TEXT NOT NULL,
+    variable_instance TEXT NOT NULL,
+    attribute TEXT NOT NULL,
+    value TEXT,
+    PRIMARY KEY (component, component_instance, evse, connector, variable, variable_instance,
+                 attribute)
+) WITHOUT ROWID
+"""
+_CHARGING_PROFILES_V1 = """
+CREATE TABLE IF NOT EXISTS charging_profiles (
+    id INTEGER PRIMARY KEY,
+    evse_id INTEGER NOT NULL,
+    purpose TEXT NOT NULL,
+    stack_level INTEGER NOT NULL,
+    transaction_id TEXT,
+    source TEXT NOT NULL,
+    profile TEXT NOT NULL
+)
+"""
+_SECURITY_LOG_V5 = """
+CREATE TABLE IF NOT EXISTS security_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    timestamp TEXT NOT NULL,
+    type TEXT NOT NULL,
+    tech_info TEXT,
+    critical INTEGER NOT NULL
+)
+"""
 
 
 _V1 = Migration(
     1,
     "device model, message queue, state records and charging profiles in one file",
     (
-        ATTRIBUTE_VALUE_TABLE,  # the device model's own DDL (device_model.store)
+        _ATTRIBUTE_VALUE_V1,  # the device model's DDL of then (device_model.store)
         """
         CREATE TABLE IF NOT EXISTS messages (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -58,7 +104,7 @@ _V1 = Migration(
             value TEXT NOT NULL
         )
         """,
-        CHARGING_PROFILES_TABLE,
+        _CHARGING_PROFILES_V1,
     ),
 )
 
@@ -126,10 +172,82 @@ _V4 = Migration(
 _V5 = Migration(
     5,
     "security log: every security event, bounded",
-    (SECURITY_LOG_TABLE,),
+    (_SECURITY_LOG_V5,),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5)
+# Version 6: the tables keyed by station, their rows keyed ''.
+_STATE_V6 = """
+CREATE TABLE state (
+    station TEXT NOT NULL DEFAULT '',
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (station, key)
+)
+"""
+_LOCAL_AUTH_LIST_V6 = """
+CREATE TABLE local_auth_list (
+    station TEXT NOT NULL DEFAULT '',
+    token_key TEXT NOT NULL,
+    id_token_info TEXT NOT NULL,
+    PRIMARY KEY (station, token_key)
+) WITHOUT ROWID
+"""
+_LOCAL_AUTH_LIST_VERSION_V6 = """
+CREATE TABLE local_auth_list_version (
+    station TEXT NOT NULL DEFAULT '' PRIMARY KEY,
+    version INTEGER NOT NULL
+)
+"""
+_MONITOR_COLUMNS = (
+    "id, kind, component, component_instance, evse, connector, variable, variable_instance, "
+    "type, value, severity, tx, tripped"
+)
+_VARIABLE_MONITORS_V6 = """
+CREATE TABLE variable_monitors (
+    station TEXT NOT NULL DEFAULT '',
+    id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    component TEXT NOT NULL,
+    component_instance TEXT NOT NULL,
+    evse INTEGER NOT NULL,
+    connector INTEGER NOT NULL,
+    variable TEXT NOT NULL,
+    variable_instance TEXT NOT NULL,
+    type TEXT NOT NULL,
+    value REAL NOT NULL,
+    severity INTEGER NOT NULL,
+    tx INTEGER NOT NULL,
+    tripped INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (station, id)
+)
+"""
+
+
+def _key_tables(conn: sqlite3.Connection) -> None:
+    rekey_device_model(conn)  # attribute_value, and device_model_schema where it is
+    conn.execute(VERSION_TABLE)  # (else made by the device model at its first start)
+    rekey(conn, "state", _STATE_V6, "key, value")
+    rekey(conn, "charging_profiles", CHARGING_PROFILES_TABLE, CHARGING_PROFILES_COLUMNS)
+    rekey(conn, "local_auth_list", _LOCAL_AUTH_LIST_V6, "token_key, id_token_info")
+    rekey(conn, "local_auth_list_version", _LOCAL_AUTH_LIST_VERSION_V6, "version")
+    rekey(conn, "variable_monitors", _VARIABLE_MONITORS_V6, _MONITOR_COLUMNS)
+    # Ids shared by the stations of a database (they only grow): a column and an index.
+    for table, index in (
+        ("messages", "CREATE INDEX IF NOT EXISTS messages_station ON messages (station, id)"),
+        (
+            "dead_letters",
+            "CREATE INDEX IF NOT EXISTS dead_letters_station ON dead_letters (station, id)",
+        ),
+        ("security_log", SECURITY_LOG_INDEX),
+    ):
+        if "station" not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN station TEXT NOT NULL DEFAULT ''")
+        conn.execute(index)
+
+
+_V6 = Migration(6, "every table keyed by station", (), _key_tables)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 
@@ -151,18 +269,28 @@ def migrate(conn: sqlite3.Connection, name: str = "station.db") -> int:
 
     Raises :class:`StorageError` for a file written by a newer release."""
     found = schema_version(conn)
-    if found > SCHEMA_VERSION:
-        raise StorageError(
-            f"{name}: schema version {found} is newer than this release understands "
-            f"({SCHEMA_VERSION})"
-        )
-    pending = MIGRATIONS[found:]
-    if pending:
+    _not_newer(found, name)
+    if found < SCHEMA_VERSION:
         # Every pending step in ONE transaction (one synced commit, all or nothing): a new
         # station.db costs one fsync here, not one per version (a fleet creates thousands).
         with transaction(conn):
-            for migration in pending:
+            # (read again under the write lock: another process of a fleet sharing the file
+            # may have migrated it meanwhile)
+            current = schema_version(conn)
+            _not_newer(current, name)
+            for migration in MIGRATIONS[current:]:
                 for statement in migration.statements:
                     conn.execute(statement)
-            conn.execute(f"PRAGMA user_version={pending[-1].version:d}")
+                if migration.apply is not None:
+                    migration.apply(conn)
+            if current < SCHEMA_VERSION:
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION:d}")
     return found
+
+
+def _not_newer(version: int, name: str) -> None:
+    if version > SCHEMA_VERSION:
+        raise StorageError(
+            f"{name}: schema version {version} is newer than this release understands "
+            f"({SCHEMA_VERSION})"
+        )

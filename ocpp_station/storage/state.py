@@ -1,10 +1,11 @@
 """The state facet of the station store: small JSON records the blocks keep over a restart.
 
-One row per key in the ``state`` table (e.g. ``availability``, ``auth.cache``, ``station.boot``,
-``tx.<evse>``), the value a JSON object.  Each :meth:`StateRecords.save` is one committed SQLite
-transaction under the store's ``synchronous=FULL`` policy.  A record that must change together
-with queued messages (a transaction's engine state and its TransactionEvents) is written through
-:meth:`ocpp_station.storage.messages.MessageQueue.push_batch` instead, in the same transaction.
+One row per station and key in the ``state`` table (e.g. ``availability``, ``auth.cache``,
+``station.boot``, ``tx.<evse>``), the value a JSON object.  Each :meth:`StateRecords.save` is one
+committed SQLite transaction under the store's ``synchronous=FULL`` policy.  A record that must
+change together with queued messages (a transaction's engine state and its TransactionEvents) is
+written through :meth:`ocpp_station.storage.messages.MessageQueue.push_batch` instead, in the
+same transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from ocpp_station.storage.connection import unsynced
 
-SAVE_SQL = "INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)"
+SAVE_SQL = "INSERT OR REPLACE INTO state (station, key, value) VALUES (?, ?, ?)"
 
 
 def encode_state(key: str, value: dict[str, Any] | None) -> str:
@@ -33,12 +34,18 @@ def encode_state(key: str, value: dict[str, Any] | None) -> str:
 
 
 class StateRecords:
-    """Key → JSON object records on the store's connection (which it does not own)."""
+    """Key → JSON object records of one station (``station``: its key in the table, '' in its
+    own file) on the store's connection (which it does not own)."""
 
     def __init__(
-        self, connection: sqlite3.Connection, *, logger: logging.Logger | None = None
+        self,
+        connection: sqlite3.Connection,
+        *,
+        logger: logging.Logger | None = None,
+        station: str = "",
     ) -> None:
         self._db = connection
+        self._station = station
         self._log = logger or logging.getLogger("ocpp_station.storage")
         self._read: dict[str, str] | None = None  # every record, while :meth:`preload` holds
 
@@ -48,7 +55,13 @@ class StateRecords:
         on the event loop.  Writes through this object keep it current; :meth:`release` (at
         the end of the start) drops it, and loads read the table again.  ``empty``: the table
         is known to be empty (a store just made: nothing is read)."""
-        rows = [] if empty else self._db.execute("SELECT key, value FROM state").fetchall()
+        rows = (
+            []
+            if empty
+            else self._db.execute(
+                "SELECT key, value FROM state WHERE station = ?", (self._station,)
+            ).fetchall()
+        )
         self._read = dict(rows)
 
     def release(self) -> None:
@@ -65,7 +78,9 @@ class StateRecords:
         if self._read is not None:
             text = self._read.get(key)
             return None if text is None else self._decode(key, text)
-        row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        row = self._db.execute(
+            "SELECT value FROM state WHERE station = ? AND key = ?", (self._station, key)
+        ).fetchone()
         return None if row is None else self._decode(key, row[0])
 
     def save(self, key: str, value: dict[str, Any], *, synced: bool = True) -> None:
@@ -76,21 +91,24 @@ class StateRecords:
         defaults); the station's next synced commit syncs it."""
         text = encode_state(key, value)
         if synced:
-            self._db.execute(SAVE_SQL, (key, text))
+            self._db.execute(SAVE_SQL, (self._station, key, text))
         else:
             with unsynced(self._db):
-                self._db.execute(SAVE_SQL, (key, text))
+                self._db.execute(SAVE_SQL, (self._station, key, text))
         self.written(key, text)
 
     def delete(self, key: str) -> None:
-        self._db.execute("DELETE FROM state WHERE key = ?", (key,))
+        self._db.execute("DELETE FROM state WHERE station = ? AND key = ?", (self._station, key))
         if self._read is not None:
             self._read.pop(key, None)
 
     def items(self) -> list[tuple[str, dict[str, Any]]]:
         """Every readable record, ordered by key."""
         out: list[tuple[str, dict[str, Any]]] = []
-        for key, text in self._db.execute("SELECT key, value FROM state ORDER BY key"):
+        rows = self._db.execute(
+            "SELECT key, value FROM state WHERE station = ? ORDER BY key", (self._station,)
+        )
+        for key, text in rows:
             value = self._decode(key, text)
             if value is not None:
                 out.append((key, value))

@@ -73,9 +73,15 @@ class StationStore:
         fresh: bool = False,
         image: dict[RowKey, str | None] | None = None,
         new_directory: bool = False,
+        station: str = "",
+        shared: bool = False,
     ) -> None:
         log = logger or logging.getLogger("ocpp_station.storage")
         self.connection = connection
+        # The key of this station's rows in the database ('': the station's own station.db);
+        # ``shared``: the connection is a fleet database's (:mod:`.fleet_db`), which closes it.
+        self.station = station
+        self.shared = shared
         self.path = path
         self.new_directory = new_directory  # the data directory was made by this open: empty
         # A store this process just made as a copy of an image: every table is empty but the
@@ -83,9 +89,9 @@ class StationStore:
         # device model's first write (``Store.borrow(..., image=...)``).
         self.fresh = fresh
         self.image = image
-        self.state = StateRecords(connection, logger=log)
+        self.state = StateRecords(connection, logger=log, station=station)
         self.messages = MessageQueue(
-            connection, logger=log, on_state=self.state.written, empty=fresh
+            connection, logger=log, on_state=self.state.written, empty=fresh, station=station
         )
 
     @classmethod
@@ -248,7 +254,9 @@ class StationStore:
         now and then, so it recovers by itself when space returns); True when it went."""
         try:
             self.connection.execute(
-                "INSERT OR REPLACE INTO state (key, value) VALUES ('storage.probe', '{}')"
+                "INSERT OR REPLACE INTO state (station, key, value) "
+                "VALUES (?, 'storage.probe', '{}')",
+                (self.station,),
             )
         except sqlite3.Error:
             return False
@@ -259,7 +267,8 @@ class StationStore:
         return schema_version(self.connection)
 
     def close(self) -> None:
-        self.connection.close()
+        if not self.shared:
+            self.connection.close()
 
 
 def _prepare(directory: Path, log: logging.Logger) -> bool:

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 class ListStore:
     """The list's rows on the store's connection (which it does not own)."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, *, station: str = "") -> None:
         self._db = connection
+        self._station = station  # the station's key in the tables ('' in its own file)
         self._read: tuple[int, dict[str, dict[str, Any]]] | None = None  # see preload()
 
     def preload(self, *, empty: bool = False) -> None:
@@ -39,42 +40,46 @@ class ListStore:
         return read if read is not None else self._load()
 
     def _load(self) -> tuple[int, dict[str, dict[str, Any]]]:
+        key = self._station
         row = self._db.execute(
-            "SELECT version FROM local_auth_list_version WHERE id = 1"
+            "SELECT version FROM local_auth_list_version WHERE station = ?", (key,)
         ).fetchone()
         version = NO_LIST if row is None else int(row[0])
         entries: dict[str, dict[str, Any]] = {}
-        for key, text in self._db.execute("SELECT token_key, id_token_info FROM local_auth_list"):
+        rows = self._db.execute(
+            "SELECT token_key, id_token_info FROM local_auth_list WHERE station = ?", (key,)
+        )
+        for token_key, text in rows:
             try:
                 info = json.loads(text)
             except ValueError:
                 continue
             if isinstance(info, dict):
-                entries[str(key)] = info
+                entries[str(token_key)] = info
         return version, entries
 
     def apply(self, outcome: Outcome) -> None:
         """Write an Accepted update: all of it, or (on any error, raised) nothing."""
         assert outcome.accepted
-        db = self._db
+        db, station = self._db, self._station
         with transaction(db):
             if outcome.replace:
-                db.execute("DELETE FROM local_auth_list")
+                db.execute("DELETE FROM local_auth_list WHERE station = ?", (station,))
             if outcome.removals:
                 db.executemany(
-                    "DELETE FROM local_auth_list WHERE token_key = ?",
-                    [(k,) for k in sorted(outcome.removals)],
+                    "DELETE FROM local_auth_list WHERE station = ? AND token_key = ?",
+                    [(station, k) for k in sorted(outcome.removals)],
                 )
             if outcome.upserts:
                 db.executemany(
-                    "INSERT OR REPLACE INTO local_auth_list (token_key, id_token_info) "
-                    "VALUES (?, ?)",
+                    "INSERT OR REPLACE INTO local_auth_list (station, token_key, id_token_info) "
+                    "VALUES (?, ?, ?)",
                     [
-                        (k, json.dumps(v, separators=(",", ":"), allow_nan=False))
+                        (station, k, json.dumps(v, separators=(",", ":"), allow_nan=False))
                         for k, v in outcome.upserts.items()
                     ],
                 )
             db.execute(
-                "INSERT OR REPLACE INTO local_auth_list_version (id, version) VALUES (1, ?)",
-                (outcome.version,),
+                "INSERT OR REPLACE INTO local_auth_list_version (station, version) VALUES (?, ?)",
+                (station, outcome.version),
             )

@@ -22,6 +22,7 @@ _COLUMNS = (
     "id, kind, component, component_instance, evse, connector, variable, variable_instance, "
     "type, value, severity, tx, tripped"
 )
+_INSERT = f"INSERT INTO variable_monitors (station, {_COLUMNS}) VALUES ({', '.join('?' * 14)})"
 
 
 def _row(m: Monitor) -> tuple[object, ...]:
@@ -46,13 +47,17 @@ def _row(m: Monitor) -> tuple[object, ...]:
 class MonitorStore:
     """Monitor rows on the station store's connection (which it does not own)."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, *, station: str = "") -> None:
         self._db = connection
+        self._station = station  # the station's key in the table ('' in its own file)
         # the deferred factory defaults: their rows, and the write that goes with them
         self._pending: tuple[list[tuple[object, ...]], Callable[[], None]] | None = None
 
     def load(self) -> list[Monitor]:
-        rows = self._db.execute(f"SELECT {_COLUMNS} FROM variable_monitors ORDER BY id")
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM variable_monitors WHERE station = ? ORDER BY id",
+            (self._station,),
+        )
         return [
             Monitor(
                 id=row[0],
@@ -69,25 +74,24 @@ class MonitorStore:
 
     def save(self, monitors: Iterable[Monitor]) -> None:
         """Insert or replace these monitors (hard-wired ones are skipped)."""
-        rows = [_row(m) for m in monitors if m.kind != HARD_WIRED]
+        rows = [self._row(m) for m in monitors if m.kind != HARD_WIRED]
         if rows:
             with self._writing():
-                self._db.executemany(
-                    f"INSERT OR REPLACE INTO variable_monitors ({_COLUMNS}) "
-                    f"VALUES ({', '.join('?' * 13)})",
-                    rows,
-                )
+                self._db.executemany(_INSERT.replace("INSERT", "INSERT OR REPLACE", 1), rows)
 
     def delete(self, ids: Iterable[int]) -> None:
         with self._writing():
-            self._db.executemany("DELETE FROM variable_monitors WHERE id = ?", [(i,) for i in ids])
+            self._db.executemany(
+                "DELETE FROM variable_monitors WHERE station = ? AND id = ?",
+                [(self._station, i) for i in ids],
+            )
 
     def replace_all(
         self, monitors: Iterable[Monitor], *, also: Callable[[], None] | None = None
     ) -> None:
         """The whole set at once (SetMonitoringBase), in one transaction; ``also()`` (more
         writes on the same connection) runs inside that transaction."""
-        rows = [_row(m) for m in monitors if m.kind != HARD_WIRED]
+        rows = [self._row(m) for m in monitors if m.kind != HARD_WIRED]
         with self._writing():
             self._replace(rows, also)
 
@@ -95,7 +99,7 @@ class MonitorStore:
         """A first start's factory defaults (hard-wired ones skipped) and ``also`` (the record
         that says they were set): written with this store's first write, or by
         :meth:`record`, in that write's transaction."""
-        self._pending = ([_row(m) for m in monitors if m.kind != HARD_WIRED], also)
+        self._pending = ([self._row(m) for m in monitors if m.kind != HARD_WIRED], also)
 
     def record(self, save: Callable[[], None]) -> None:
         """``save()`` (a write of the block's state record on the same connection): with the
@@ -105,6 +109,9 @@ class MonitorStore:
             return
         with self._writing():
             pass  # the deferred write is the record's too
+
+    def _row(self, m: Monitor) -> tuple[object, ...]:
+        return (self._station, *_row(m))
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -117,9 +124,7 @@ class MonitorStore:
         self._pending = None
 
     def _replace(self, rows: list[tuple[object, ...]], also: Callable[[], None] | None) -> None:
-        self._db.execute("DELETE FROM variable_monitors")
-        self._db.executemany(
-            f"INSERT INTO variable_monitors ({_COLUMNS}) VALUES ({', '.join('?' * 13)})", rows
-        )
+        self._db.execute("DELETE FROM variable_monitors WHERE station = ?", (self._station,))
+        self._db.executemany(_INSERT, rows)
         if also is not None:
             also()

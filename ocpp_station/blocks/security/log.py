@@ -45,13 +45,24 @@ def log_line(entry: LogEntry) -> str:
 
 
 class SecurityLogStore:
-    """The ``security_log`` table on the station store's connection (which it does not own)."""
+    """One station's rows of the ``security_log`` table (``station``: its key, '' in its own
+    file) on the station store's connection (which it does not own).  ``empty``: the table is
+    known to hold none of the station's rows (a store just made: nothing is counted)."""
 
-    def __init__(self, connection: sqlite3.Connection, *, limit: int = LIMIT) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        *,
+        limit: int = LIMIT,
+        station: str = "",
+        empty: bool = False,
+    ) -> None:
         if limit < 1:
             raise ValueError(f"the security log must keep at least one event, not {limit}")
         self._db = connection
         self.limit = limit
+        self._station = station
+        self._count: int | None = 0 if empty else None  # the station's rows (None: not counted)
 
     def append(
         self,
@@ -68,20 +79,31 @@ class SecurityLogStore:
         statement is a synced commit on the same store (a critical event's queued
         notification), which syncs both."""
         with contextlib.nullcontext() if synced else unsynced(self._db):
+            count = len(self) if self._count is None else self._count
+            self._count = None  # (counted again should a statement below fail)
             cursor = self._db.execute(
-                "INSERT INTO security_log (timestamp, type, tech_info, critical) "
-                "VALUES (?, ?, ?, ?)",
-                (timestamp, kind, tech_info, int(critical)),
+                "INSERT INTO security_log (station, timestamp, type, tech_info, critical) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (self._station, timestamp, kind, tech_info, int(critical)),
             )
             seq = int(cursor.lastrowid or 0)
-            if seq > self.limit:  # the oldest go (no statement while the log is not full)
-                self._db.execute("DELETE FROM security_log WHERE seq <= ?", (seq - self.limit,))
+            count += 1
+            if count > self.limit:  # the oldest go (no statement while the log is not full)
+                self._db.execute(
+                    "DELETE FROM security_log WHERE seq IN (SELECT seq FROM security_log "
+                    "WHERE station = ? ORDER BY seq LIMIT ?)",
+                    (self._station, count - self.limit),
+                )
+                count = self.limit
+        self._count = count
         return LogEntry(seq, timestamp, kind, tech_info, critical)
 
     def entries(self) -> list[LogEntry]:
         """Every kept event, oldest first."""
         rows = self._db.execute(
-            "SELECT seq, timestamp, type, tech_info, critical FROM security_log ORDER BY seq"
+            "SELECT seq, timestamp, type, tech_info, critical FROM security_log "
+            "WHERE station = ? ORDER BY seq",
+            (self._station,),
         ).fetchall()
         return [LogEntry(int(s), str(t), str(k), i, bool(c)) for s, t, k, i, c in rows]
 
@@ -89,4 +111,7 @@ class SecurityLogStore:
         return [log_line(entry) for entry in self.entries()]
 
     def __len__(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM security_log").fetchone()[0])
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM security_log WHERE station = ?", (self._station,)
+        ).fetchone()
+        return int(row[0])

@@ -24,8 +24,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from device_model.store import rekey
 from ocpp_station.clock import parse_iso
 from ocpp_station.storage.connection import transaction
+from ocpp_station.storage.tables import CHARGING_PROFILES_COLUMNS as _COLUMNS
 from ocpp_station.storage.tables import CHARGING_PROFILES_TABLE
 
 EXTERNAL = "ChargingStationExternalConstraints"
@@ -113,12 +115,18 @@ class ProfileStore:
 
     ``path`` is a database file (created when missing) or an open :class:`sqlite3.Connection`
     owned by the caller: then no PRAGMA is set on it (its owner's durability policy holds) and
-    :meth:`close` leaves it open; ``has_table``: the caller's schema holds the table already.
+    :meth:`close` leaves it open; ``has_table``: the caller's schema holds the table already;
+    ``station``: the station's key in the table ('' in its own file).
     """
 
     def __init__(
-        self, path: str | os.PathLike[str] | sqlite3.Connection, *, has_table: bool = False
+        self,
+        path: str | os.PathLike[str] | sqlite3.Connection,
+        *,
+        has_table: bool = False,
+        station: str = "",
     ) -> None:
+        self._station = station
         if isinstance(path, sqlite3.Connection):
             self._conn = path
             self._owned = False
@@ -128,7 +136,9 @@ class ProfileStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")  # K01.FR.27: durable when answered
         if not has_table:  # (the station store's migrations made it: no statement at a start)
-            self._conn.execute(CHARGING_PROFILES_TABLE)
+            with transaction(self._conn):  # (a file made before its rows were keyed: rebuilt)
+                rekey(self._conn, "charging_profiles", CHARGING_PROFILES_TABLE, _COLUMNS)
+                self._conn.execute(CHARGING_PROFILES_TABLE)
         # Every profile, read once and kept until this store changes the table (it is the
         # table's only writer in a station): the enforcement reads them at every look.
         self._all: list[StoredProfile] | None = None
@@ -174,15 +184,15 @@ class ProfileStore:
         text = json.dumps(profile, separators=(",", ":"), sort_keys=True)
         self._all = None
         with self._transaction():
-            self._conn.execute("DELETE FROM charging_profiles WHERE id = ?", (profile_id,))
+            key = self._station
             self._conn.executemany(
-                "DELETE FROM charging_profiles WHERE id = ?", [(i,) for i in replaced]
+                "DELETE FROM charging_profiles WHERE station = ? AND id = ?",
+                [(key, i) for i in (profile_id, *replaced)],
             )
             self._conn.execute(
-                "INSERT INTO charging_profiles"
-                " (id, evse_id, purpose, stack_level, transaction_id, source, profile)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (profile_id, evse_id, purpose, stack_level, new.transaction_id, source, text),
+                f"INSERT INTO charging_profiles (station, {_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, profile_id, evse_id, purpose, stack_level, new.transaction_id, source, text),
             )
         return replaced
 
@@ -203,8 +213,8 @@ class ProfileStore:
         (K10.FR.04, K10.FR.08, K10.FR.09) unless ``include_external`` is set, which is for the
         local external-limit interface (K13), never for the CSMS.  0 means "Unknown" (K10.FR.01).
         """
-        where: list[str] = []
-        args: list[Any] = []
+        where: list[str] = ["station = ?"]
+        args: list[Any] = [self._station]
         if profile_id is not None:
             where.append("id = ?")
             args.append(profile_id)
@@ -220,9 +230,7 @@ class ProfileStore:
         if not include_external:
             where.append("purpose != ?")
             args.append(EXTERNAL)
-        sql = "DELETE FROM charging_profiles"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql = "DELETE FROM charging_profiles WHERE " + " AND ".join(where)
         self._all = None
         with self._transaction():
             cur = self._conn.execute(sql, args)
@@ -236,9 +244,9 @@ class ProfileStore:
         self._all = None
         with self._transaction():
             cur = self._conn.execute(
-                "DELETE FROM charging_profiles WHERE purpose = ? AND (transaction_id = ?"
-                " OR (transaction_id IS NULL AND evse_id = ?))",
-                (TX_PROFILE, transaction_id, -1 if evse_id is None else evse_id),
+                "DELETE FROM charging_profiles WHERE station = ? AND purpose = ? AND"
+                " (transaction_id = ? OR (transaction_id IS NULL AND evse_id = ?))",
+                (self._station, TX_PROFILE, transaction_id, -1 if evse_id is None else evse_id),
             )
         return int(cur.rowcount)
 
@@ -259,8 +267,8 @@ class ProfileStore:
         positive one those of that EVSE (K09.FR.04), ``None`` all (K09.FR.06).  ``purposes``,
         ``ids`` and ``sources`` (chargingLimitSource) match any of their values.
         """
-        where: list[str] = []
-        args: list[Any] = []
+        where: list[str] = ["station = ?"]
+        args: list[Any] = [self._station]
         if evse_id is not None:
             where.append("evse_id = ?")
             args.append(evse_id)
@@ -279,9 +287,7 @@ class ProfileStore:
                     return []
                 where.append(f"{column} IN ({','.join('?' * len(wanted))})")
                 args.extend(wanted)
-        sql = "SELECT evse_id, profile, source FROM charging_profiles"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql = "SELECT evse_id, profile, source FROM charging_profiles WHERE " + " AND ".join(where)
         rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
         return [StoredProfile(int(e), json.loads(p), str(s)) for e, p, s in rows]
 

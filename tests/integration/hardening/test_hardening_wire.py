@@ -115,7 +115,9 @@ async def test_a_stored_absurd_profile_does_not_stop_enforcement_at_start(
     await first.stop()
     db = sqlite3.connect(first.config.data_dir / "station.db")
     db.execute(
-        "INSERT INTO charging_profiles VALUES (7, 1, 'TxDefaultProfile', 0, NULL, 'CSO', ?)",
+        "INSERT INTO charging_profiles"
+        " (id, evse_id, purpose, stack_level, transaction_id, source, profile)"
+        " VALUES (7, 1, 'TxDefaultProfile', 0, NULL, 'CSO', ?)",
         (json.dumps(limit_profile(7, 1e308)),),
     )
     db.commit()

@@ -35,7 +35,8 @@ def image_of(tmp_path: Path, seed: dict[str, object]) -> tuple[Path, Plan]:
 
 def rows(path: Path) -> dict[tuple[object, ...], str | None]:
     with connect(path) as conn:
-        return {tuple(r[:7]): r[7] for r in conn.execute("SELECT * FROM attribute_value")}
+        found = conn.execute("SELECT * FROM attribute_value WHERE station = ''")
+        return {tuple(r[1:8]): r[8] for r in found}
 
 
 def version(path: Path) -> int:
@@ -76,7 +77,9 @@ def test_rows_the_station_does_not_have_are_deleted(tmp_path: Path) -> None:
     shutil.copy(image, copy)
     extra = ("Vendor", "", 0, 0, "Gone", "", "Actual")
     with connect(copy) as conn:
-        conn.execute("INSERT INTO attribute_value VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (*extra, "x"))
+        conn.execute(
+            "INSERT INTO attribute_value VALUES ('', ?, ?, ?, ?, ?, ?, ?, ?)", (*extra, "x")
+        )
     store = Store.borrow(connect(copy), image={**dict(first.rows), extra: "x"})
     assert store.load() == {}
     store.write(first.rows)

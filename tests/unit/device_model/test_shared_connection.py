@@ -62,7 +62,7 @@ def test_shared_with_another_table_written_between_writes(
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 7
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert not conn.in_transaction
-    assert conn.execute("SELECT version FROM device_model_schema").fetchall() == [(1,)]
+    assert conn.execute("SELECT version FROM device_model_schema").fetchall() == [(2,)]
 
     # another process opening the file later sees everything committed
     other = _owner(tmp_path / "station.db")
@@ -145,11 +145,11 @@ def test_connection_not_in_autocommit_mode_is_refused(tmp_path: Path) -> None:
 
 def test_newer_schema_version_is_refused_and_nothing_changes(conn: sqlite3.Connection) -> None:
     DeviceModel.open(conn, EVSES).close()
-    conn.execute("UPDATE device_model_schema SET version = 2")
-    with pytest.raises(sqlite3.DatabaseError, match="schema version 2 is newer"):
+    conn.execute("UPDATE device_model_schema SET version = 3")
+    with pytest.raises(sqlite3.DatabaseError, match="schema version 3 is newer"):
         DeviceModel.open(conn, EVSES)
     assert not conn.in_transaction
-    assert conn.execute("SELECT version FROM device_model_schema").fetchall() == [(2,)]
+    assert conn.execute("SELECT version FROM device_model_schema").fetchall() == [(3,)]
 
 
 def test_config_error_writes_nothing_to_the_shared_database(conn: sqlite3.Connection) -> None:
@@ -163,11 +163,11 @@ def test_own_file_keeps_its_version_in_user_version(tmp_path: Path) -> None:
     path = tmp_path / "dm.db"
     DeviceModel.open(path, EVSES).close()
     with closing(sqlite3.connect(path, isolation_level=None)) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 2
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert tables == {"attribute_value"}
-        raw.execute("PRAGMA user_version=2")
-    with pytest.raises(sqlite3.DatabaseError, match="schema version 2 is newer"):
+        raw.execute("PRAGMA user_version=3")
+    with pytest.raises(sqlite3.DatabaseError, match="schema version 3 is newer"):
         DeviceModel.open(path, EVSES)
 
 
@@ -182,5 +182,5 @@ def test_reopening_writes_nothing_when_the_schema_is_current(conn: sqlite3.Conne
     DeviceModel.open(conn, EVSES).close()
     conn.set_trace_callback(None)
     assert not [w for w in writes if "device_model_schema" in w]
-    row = conn.execute("SELECT version FROM device_model_schema WHERE id = 1").fetchone()
+    row = conn.execute("SELECT version FROM device_model_schema WHERE station = ''").fetchone()
     assert row == (SCHEMA_VERSION,)

@@ -47,3 +47,26 @@ def test_a_failing_migration_leaves_the_version_found(
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "t" not in tables and "dead_letters" not in tables
     conn.close()
+
+
+def test_a_file_another_process_migrated_meanwhile_is_left_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two processes of a fleet open a new fleet.db at once: both read version 0, one migrates
+    # first; the other reads the version again under the write lock and has nothing to do.
+    path = tmp_path / "fleet.db"
+    first, second = _open(path), _open(path)
+    real = migrations.schema_version
+    reads: list[int] = []
+
+    def stale_once(conn: sqlite3.Connection) -> int:
+        reads.append(1)
+        return 0 if len(reads) == 1 else real(conn)
+
+    assert migrate(first) == 0
+    monkeypatch.setattr(migrations, "schema_version", stale_once)
+    assert migrate(second) == 0  # (what it read before the lock)
+    assert real(second) == SCHEMA_VERSION and len(reads) == 2
+    assert second.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    first.close()
+    second.close()

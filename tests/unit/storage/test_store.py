@@ -21,6 +21,7 @@ TABLES = {
     "local_auth_list_version",
     "variable_monitors",
     "security_log",
+    "device_model_schema",
 }
 
 
@@ -37,7 +38,7 @@ def test_one_file_wal_full_and_versioned(tmp_path: Path) -> None:
         assert conn.isolation_level is None
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
-        assert store.schema_version == SCHEMA_VERSION == 5
+        assert store.schema_version == SCHEMA_VERSION == 6
         assert tables(conn) == TABLES
     finally:
         store.close()
@@ -68,7 +69,7 @@ def test_state_records(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None
         store.state.save("c", [1])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="state key"):
         store.state.save("", {})
-    store.connection.execute("INSERT INTO state VALUES ('broken', '{nope')")
+    store.connection.execute("INSERT INTO state (key, value) VALUES ('broken', '{nope')")
     with caplog.at_level(logging.WARNING, logger="ocpp_station.storage"):
         assert store.state.load("broken") is None  # its owner starts afresh, the station starts
     assert "'broken' is unreadable" in caplog.text
