@@ -39,7 +39,9 @@ from ocpp_station.http.frames import FrameStats
 from ocpp_station.http.pages import FleetPage
 from ocpp_station.http.server import ListenError, PageServer
 from ocpp_station.rpc.validation import default_registry
+from ocpp_station.storage.connection import StorageError
 from ocpp_station.storage.copier import StoreCopier
+from ocpp_station.storage.fleet_db import FleetDatabase
 from ocpp_station.storage.pool import ConnectionPool, auto_size
 from ocpp_station.wheel import WheelClock
 
@@ -47,7 +49,7 @@ LOG = logging.getLogger("ocpp_station.fleet")
 
 DEFAULT_CONCURRENCY = 50
 DEFAULT_BOOT_TIMEOUT = 30.0  # seconds a start-up slot waits for the first BootNotification answer
-FDS_PER_STATION = 1  # measured: its websocket (its station.db is open only while in the pool)
+FDS_PER_STATION = 1  # its websocket (rows in fleet.db; an own station.db: in the pool)
 KIB_PER_STATION = 256  # measured 186-190 KiB per fleet station (docs/performance.md), + margin
 
 FrameHook = Callable[[str, str, str], None]  # (station id, "in" | "out", frame text)
@@ -136,10 +138,14 @@ class Fleet:
         process can carry are started (:meth:`capacity`; ``admission.limit`` says why)."""
         if self.stations:
             raise FleetError("this fleet was already started; make a new Fleet")
+        # The stations keep their rows in one database (storage.fleet_db; its descriptors are
+        # counted by the capacity); one whose directory holds a store of its own keeps that,
+        # and a new store's files for such a station are made by a helper process
+        # (storage.copier), which boots while the stations are built.
+        self.pool.database = database = await self._open_database()
         carried = self.admission.admit(self.capacity())
-        # New stores' files are made by a helper process during the storm (storage.copier); it
-        # boots (some 30 ms) while the stations are built.
-        helper = asyncio.ensure_future(StoreCopier.start())
+        own = [c for c in self.configs[:carried] if not database or not database.holds(c.data_dir)]
+        helper = asyncio.ensure_future(StoreCopier.start() if own else _none())
         await asyncio.sleep(0)  # (its process is spawned now)
         try:
             default_registry().read_ahead()  # checking messages needs no descriptor from here
@@ -188,12 +194,18 @@ class Fleet:
 
     async def _start_one(self, station: Station) -> bool:
         answered = asyncio.Event()
+        short: list[BaseException] = []  # a connection attempt failed for want of descriptors
 
-        def listener(topic: str, _data: Any) -> None:
-            if topic == "boot_notification_response":
+        def listener(_topic: str, _data: Any) -> None:
+            answered.set()
+
+        def connection_failed(exc: BaseException | None) -> None:
+            if exc is not None and limits.says_out_of_resources(exc):
+                short.append(exc)  # (its store opened no file: its websocket is the first)
                 answered.set()
 
         unsubscribe = station.bus.subscribe(listener, topics=("boot_notification_response",))
+        station.on_connection_failed = connection_failed
         try:
             # Its store stays open until the boot is answered or timed out: the pool evicts no
             # station that is still starting (it would close and reopen its file on the loop).
@@ -213,9 +225,13 @@ class Fleet:
                         await answered.wait()
                 except TimeoutError:
                     return False
+                if short:  # it runs on, and connects when descriptors are free again
+                    self.admission.failed(station.config.id, short[0], len(self._running))
+                    return False
                 return True
         finally:
             unsubscribe()
+            station.on_connection_failed = None
 
     @property
     def running(self) -> list[Station]:  # started and not yet stopped
@@ -255,7 +271,21 @@ class Fleet:
         await asyncio.gather(*(one(s) for s in running))
         self.pool.close_all()
         await asyncio.to_thread(self.pool.wait_closed)  # every station.db checkpointed and closed
+        database, self.pool.database = self.pool.database, None
+        if database is not None:
+            await asyncio.to_thread(database.close)  # (its checkpoint: off the loop)
         self._heap.release()
+
+    async def _open_database(self) -> FleetDatabase | None:
+        """The fleet's database in the template's data directory, where every station's data
+        directory is (in a worker thread: a new file's migrations are a synced commit)."""
+        if self.pool.database is not None or not self.configs:
+            return self.pool.database
+        root = self.configs[0].data_dir.parent
+        try:
+            return await asyncio.to_thread(FleetDatabase.open, root, logger=LOG)
+        except StorageError as exc:
+            raise FleetError(str(exc)) from None
 
     async def __aenter__(self) -> Fleet:
         await self.start()
@@ -263,6 +293,10 @@ class Fleet:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+async def _none() -> None:
+    return None
 
 
 async def run_fleet(

@@ -259,8 +259,12 @@ def out_of_resources(exc: BaseException) -> bool:
     """Whether a station failed to start because the process ran out of descriptors or memory
     (then no further station should be started: the started ones need what is left).  SQLite
     says only "unable to open database file": the descriptors left are counted then."""
-    if fds_left() < SPARE_FDS // 4:
-        return True
+    return fds_left() < SPARE_FDS // 4 or says_out_of_resources(exc)
+
+
+def says_out_of_resources(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the process ran out of descriptors or memory
+    (pure: nothing counted)."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, MemoryError):

@@ -160,9 +160,10 @@ class StationCore(StationApi, StationLink):
             base_clock=self.base_clock,
             pooled=pool is not None,
             copier=None if pool is None else pool.copier,
+            database=None if pool is None else pool.database,
         )
         self._opened += [self.store, self.dm]
-        if pool is not None:
+        if pool is not None and not self.store.shared:
             self.store.join(pool)  # from here on the fleet's pool opens and closes its file
         self.queue = self.store.messages
         self.hal = self._controller_override or hal.open(

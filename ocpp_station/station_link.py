@@ -28,6 +28,9 @@ class StationLink:
     transport: Transport
     base_clock: Clock
     log: logging.Logger
+    # Hears why each failed connection attempt failed (a fleet, while the station starts: one
+    # that failed for want of descriptors stops the fleet's starts; ``ocpp_station.fleet``).
+    on_connection_failed: Callable[[BaseException | None], None] | None = None
     spawn: Callable[..., Any]
     _on_connect: Callable[[], Awaitable[None]]
     _on_disconnect: Callable[[], None]
@@ -54,12 +57,19 @@ class StationLink:
             select=lambda: self.blocks.networking.config_for(
                 self.transport.config, self._password()
             ),
-            on_attempt=self.blocks.networking.attempt_done,
+            on_attempt=self._attempt_done,
             before_attempt=self._before_attempt,
             on_connect_failed=lambda kind, detail: self.spawn(  # A00.FR.310/316/323, 401/403
                 self.blocks.security.connection_failed(kind, detail), "security event"
             ),
         )
+
+    def _attempt_done(self, connected: bool) -> None:
+        """After each connection attempt: the network profiles count it (B10); a failed one's
+        error goes to :attr:`on_connection_failed`."""
+        self.blocks.networking.attempt_done(connected)
+        if not connected and self.on_connection_failed is not None:
+            self.on_connection_failed(self.transport.last_error)
 
     def _password(self) -> str | None:
         # The device model's value wins: a CSMS may have set a new one (A01).

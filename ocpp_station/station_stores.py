@@ -9,6 +9,10 @@ the loop less than the hand-overs of the GIL a worker thread makes when it opens
 existing store (migrations, every read of the start) is opened in the worker thread, in the
 same hand-over.  In a fleet's boot storm, a helper process makes a new store's files instead of
 the thread (:mod:`ocpp_station.storage.copier`): no thread of the process wakes for it.
+
+A fleet station keeps its rows in the fleet's database instead (:mod:`.storage.fleet_db`),
+unless its directory holds a store of its own: no file, no thread, and a new station reads
+nothing at its start.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from ocpp_station.storage.offload import open_in_thread
 from ocpp_station.storage.store import PreparedFiles
 from ocpp_station.wiring import BlockStores
 
-if TYPE_CHECKING:  # (a fleet's: a single station never loads it)
+if TYPE_CHECKING:  # (a fleet's: a single station never loads them)
     from ocpp_station.storage.copier import StoreCopier
+    from ocpp_station.storage.fleet_db import FleetDatabase
 
 Opened = tuple[StationStore, DeviceModel, BlockStores]
 
@@ -41,10 +46,15 @@ async def open_stores(
     base_clock: Clock,
     pooled: bool,
     copier: StoreCopier | None = None,
+    database: FleetDatabase | None = None,
 ) -> Opened:
     """Open the stores of the station ``cfg`` (``pooled``: a fleet station's, see
     :meth:`StationStore.open`); a failure leaves nothing open.  ``copier``: a fleet's helper
-    process, which makes a new store's files when its directory is not there yet."""
+    process, which makes a new store's files when its directory is not there yet;
+    ``database``: the fleet's database, where the station keeps its rows unless its directory
+    holds a store of its own."""
+    if database is not None and database.holds(cfg.data_dir):
+        return _in_fleet_database(cfg, database, log=log, clock=clock)
     known: Plan | None = None  # worked out on the loop for the copier
 
     def prepare() -> tuple[Plan, PreparedFiles, Opened | None]:  # in a worker thread
@@ -80,6 +90,28 @@ async def open_stores(
             return opened(known, PreparedFiles(directory, store, True, held))
     plan, files, ready = await open_in_thread(prepare, _close_prepared)
     return opened(plan, files) if ready is None else ready
+
+
+def _in_fleet_database(
+    cfg: StationConfig, database: FleetDatabase, *, log: logging.Logger, clock: Clock
+) -> Opened:
+    """The stores of a fleet station on the fleet's connection (on the event loop: a new
+    station's start reads nothing, and its first write is unsynced; see :mod:`.fleet_db`)."""
+    plan = DeviceModel.plan(cfg.evse_map, settings.seed(cfg))  # (config errors first)
+    store = database.store(cfg.id, cfg.data_dir, logger=log)
+    try:
+        dm = DeviceModel.open_plan(
+            store.connection, plan, clock=clock, station=cfg.id, new=store.fresh
+        )
+    except BaseException:
+        store.close()
+        raise
+    try:
+        store.state.preload(empty=store.fresh)
+        return store, dm, BlockStores.open(store)
+    except BaseException:
+        close_stores((store, dm))
+        raise
 
 
 def close_stores(opened: tuple[StationStore, DeviceModel, *tuple[BlockStores, ...]]) -> None:

@@ -2,11 +2,10 @@
 
 :class:`Transport` connects to ``<csms_url>/<station id>`` with subprotocol ``ocpp2.0.1`` under
 security profile 1 (HTTP Basic auth), 2 (TLS 1.2+ and Basic auth) or 3 (mutual TLS), hands every
-received message to ``on_message``, and reconnects with the back-off of Part 4 section 5.3 until
-:meth:`Transport.stop`.  Profile 0 (a plain ``ws://`` connection without authentication) is for
-test rigs only: not a valid OCPP 2.0.1 set-up (Part 2 A, 1.3), refused with ``wss://`` and warned
-about at every connect.  :class:`BackOff` (from :mod:`ocpp_station.backoff`) is the pure back-off
-arithmetic.
+received message to ``on_message``, and reconnects with the back-off of Part 4 section 5.3
+(:class:`BackOff`, :mod:`ocpp_station.backoff`) until :meth:`Transport.stop`.  Profile 0 (plain
+``ws://`` without authentication) is for test rigs only: not a valid OCPP 2.0.1 set-up (Part 2
+A, 1.3), refused with ``wss://`` and warned about at every connect.
 """
 
 from __future__ import annotations
@@ -137,13 +136,12 @@ class Transport:
     keeps going) and is cancelled when the connection closes; ``on_message`` gets every received
     message; ``on_disconnect`` is called once for every connection that was open and is now gone.
     ``backoff`` and ``ping_interval`` are read for every (re)connection, so device-model changes
-    take effect on the next one.  ``ping_interval() == 0`` disables websocket pings.
-    ``select`` (optional) gives the configuration of each attempt in place of ``config`` (B10);
-    ``on_attempt`` hears whether each attempt connected, before ``on_connect`` runs.
-    ``on_connect_failed(kind, detail)`` hears every failed attempt that is a security event
+    take effect on the next one; ``ping_interval() == 0`` disables websocket pings.  ``select``
+    gives the configuration of each attempt in place of ``config`` (B10); ``on_attempt`` hears
+    whether each attempt connected (if not, :attr:`last_error` says why), before ``on_connect``
+    runs; ``on_connect_failed(kind, detail)`` every failed attempt that is a security event
     (:func:`ocpp_station.tls.classify`: InvalidCsmsCertificate, InvalidTLSVersion,
-    InvalidTLSCipherSuite, FailedToAuthenticateAtCsms); the connection is not made.
-    """
+    InvalidTLSCipherSuite, FailedToAuthenticateAtCsms)."""
 
     def __init__(
         self,
@@ -176,8 +174,7 @@ class Transport:
         self._log = logger or logging.getLogger("ocpp_station.transport")
         self._ws_log = logging.getLogger("websockets.client")
         self._open_timeout = open_timeout
-        # called before every connection attempt: may update ``config`` (the renewed client
-        # certificate, A02.FR.08/28)
+        # before every attempt: may update ``config`` (a renewed client cert, A02.FR.08/28)
         self._before_attempt = before_attempt
         self._ws: ClientConnection | None = None
         self._stopping = asyncio.Event()
@@ -186,6 +183,7 @@ class Transport:
         self._done = asyncio.Event()
         self.connected = False
         self.failed_attempts = 0  # consecutive failed connection attempts (reset on success)
+        self.last_error: BaseException | None = None  # why the last failed attempt failed
         self._retries = 0  # back-off waits since the last open connection
 
     async def run(self) -> None:
@@ -240,6 +238,7 @@ class Transport:
         try:
             context = self.config.ssl_context()
         except (OSError, ValueError) as exc:
+            self.last_error = exc
             self._log.error("cannot set up TLS for %s: %s", url, exc)
             return None
         if self.config.security_profile == 0:
@@ -270,6 +269,7 @@ class Transport:
         try:
             ws = await self._unless_stopped(open_connection())
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:  # ssl's are OSErrors
+            self.last_error = exc
             level, message, event = tls.failure(exc)  # event: A00.FR.310/316/323, a 401/403
             self._log.log(level, message, url, exc)
             if event is not None and self._on_connect_failed is not None:

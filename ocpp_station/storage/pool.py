@@ -46,8 +46,10 @@ from ocpp_station.storage.closers import Closers
 from ocpp_station.storage.connection import unsynced
 from ocpp_station.storage.health import StorageHealth, StorageUnavailable
 
-if TYPE_CHECKING:  # (the copier is the fleet's; the pool only carries it to the stations)
+if TYPE_CHECKING:  # (the copier and the database are the fleet's; the pool only carries them
+    # to the stations)
     from ocpp_station.storage.copier import StoreCopier
+    from ocpp_station.storage.fleet_db import FleetDatabase
 
 DEFAULT_POOL_SIZE = 128
 MAX_AUTO_SIZE = 1024
@@ -248,6 +250,8 @@ class ConnectionPool:
         self._lock = threading.Lock()  # guards _closing (the closer threads decrement it)
         # The fleet's helper process making new stores during its boot storm (None: none).
         self.copier: StoreCopier | None = None
+        # The fleet's database: a station keeps its rows there unless it has a file of its own.
+        self.database: FleetDatabase | None = None
 
     def __len__(self) -> int:
         """How many connections are open now."""

@@ -1,8 +1,10 @@
-"""Fleet stores (issue 19): each fleet station keeps its own station.db, but only a bounded pool
-of them is open at a time, so a station holds its websocket and nothing else; nothing it committed
-is lost over a restart of the fleet (queued TransactionEvents, variables set by the CSMS); and a
-fleet that the open-file limit cannot carry says so at once, starts what it can carry, and the
-stations it started answer the CSMS."""
+"""Fleet stores (issue 19): the stations of a fleet keep their rows in one database,
+``fleet.db`` in the fleet's data directory, so a station holds its websocket and nothing else; a
+station whose directory holds a ``station.db`` of its own (a fleet of an earlier release) keeps
+using it through a bounded pool of open files; nothing either kind committed is lost over a
+restart of the fleet (queued TransactionEvents, variables set by the CSMS); and a fleet that the
+open-file limit cannot carry says so at once, starts what it can carry, and the stations it
+started answer the CSMS."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import asyncio
 import json
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,11 +22,13 @@ from support import REPO, fleet_toml, queued, sim, station_config, transaction
 from ocpp_station.config import StationConfig
 from ocpp_station.csms import LocalCSMS
 from ocpp_station.fleet import Fleet
-from ocpp_station.storage import STORE_FILE
+from ocpp_station.storage import STORE_FILE, StationStore
+from ocpp_station.storage.fleet_db import FLEET_FILE
 
 COUNT = 50
 POOL = 8
-CHARGING = (1, 17, 33, 50)  # the stations that run a transaction
+OWN = range(1, 21)  # the stations with a station.db of their own (an earlier release's)
+CHARGING = (1, 17, 33, 50)  # the stations that run a transaction: two of each kind
 
 
 def template(url: str, data_dir: Path) -> StationConfig:
@@ -36,6 +41,16 @@ def sid(index: int) -> str:
 
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
+
+
+def folders(root: Path, indices: range) -> list[str]:
+    """The stations of ``indices`` that have a folder in ``root``."""
+    return [sid(i) for i in indices if (root / sid(i)).exists()]
+
+
+def modes(folder: Path) -> tuple[int, int]:
+    """The modes of the fleet's folder and of its database."""
+    return stat.S_IMODE(os.stat(folder).st_mode), stat.S_IMODE(os.stat(folder / FLEET_FILE).st_mode)
 
 
 async def set_timeout(csms: LocalCSMS, station: str, value: int) -> str:
@@ -72,23 +87,30 @@ def tx_events(csms: LocalCSMS, station: str, kind: str) -> list[dict[str, Any]]:
     return [e for e in csms.received("TransactionEvent", station=station) if e["eventType"] == kind]
 
 
-async def test_fleet_of_50_on_a_pool_of_8_keeps_everything_over_a_restart(
+async def test_a_fleet_keeps_everything_over_a_restart_in_its_database_and_own_files(
     csms: LocalCSMS, short_tmp: Path
 ) -> None:
+    for index in OWN:  # stores an earlier release made, one file per station
+        StationStore.open(short_tmp / sid(index)).close()
     before = open_fds()
     fleet = Fleet(template(csms.url, short_tmp), COUNT, concurrency=10, store_pool=POOL)
     report = await fleet.start()
     assert report.started == COUNT and report.accepted == COUNT and report.limit is None
     await csms.wait_for(lambda: len(csms.received("StatusNotification")) >= COUNT, timeout=30)
-    assert len(fleet.pool) <= POOL and fleet.pool.evicted >= COUNT - POOL
+    assert len(fleet.pool) <= POOL and fleet.pool.evicted >= len(OWN) - POOL
+    assert {s.store.shared for s in fleet.stations[: len(OWN)]} == {False}
+    assert {s.store.shared for s in fleet.stations[len(OWN) :]} == {True}
+    # The database and the fleet's folder are private; the new stations made no folder at all.
+    assert modes(short_tmp) == (0o700, 0o600)
+    assert not folders(short_tmp, range(len(OWN) + 1, COUNT + 1))
 
     # Descriptors: this process also holds the CSMS's end of each websocket; without those, a
-    # station costs its websocket plus its share of the pool (2 per open connection), once the
-    # connections evicted at the end of the boot storm are closed (in the closer threads).
+    # station costs its websocket, plus the database's three files and the pool's share (2 per
+    # open connection), once the connections evicted at the end of the boot storm are closed.
     await csms.wait_for(lambda: len(list(csms.stations())) == COUNT)
     await asyncio.to_thread(fleet.pool.wait_closed)
     held = open_fds() - before - len(list(csms.stations()))
-    assert held <= COUNT + fleet.pool.descriptors + 4, held
+    assert held <= COUNT + 3 + fleet.pool.descriptors + 4, held
     assert held / COUNT <= 2
 
     # Transactions on four stations; then the CSMS stops answering TransactionEvents and the
@@ -121,11 +143,12 @@ async def test_fleet_of_50_on_a_pool_of_8_keeps_everything_over_a_restart(
     await fleet.stop()
     assert len(fleet.pool) == 0
     await csms.wait_for(lambda: not list(csms.stations()), timeout=10)
-    for index in range(1, COUNT + 1):  # every WAL checkpointed into station.db at close
+    for index in OWN:  # every WAL checkpointed into its file at close, the database's too
         assert not (short_tmp / sid(index) / f"{STORE_FILE}-wal").exists()
+    assert not (short_tmp / f"{FLEET_FILE}-wal").exists()
 
     # The fleet again: the Ended events are delivered, with the transaction's own id and the
-    # next seqNo; the variables hold what the CSMS set.
+    # next seqNo; the variables hold what the CSMS set; each station reads only its own rows.
     csms.policy.silent = set()
     again = Fleet(template(csms.url, short_tmp), COUNT, concurrency=10, store_pool=POOL)
     try:
@@ -137,24 +160,30 @@ async def test_fleet_of_50_on_a_pool_of_8_keeps_everything_over_a_restart(
         restarted = {s.config.id: s for s in again.stations}
         await csms.wait_for(lambda: all(queued(restarted[sid(i)]) == 0 for i in CHARGING))
         for index in CHARGING:
-            ended = tx_events(csms, sid(index), "Ended")[-1]
+            ended = tx_events(csms, sid(index), "Ended")
+            assert len(ended) == 1  # each station sent its own Ended event, once
             tx_id = started[sid(index)]["transactionInfo"]["transactionId"]
-            assert ended["transactionInfo"]["transactionId"] == tx_id
-            assert ended["seqNo"] > started[sid(index)]["seqNo"]
+            assert ended[0]["transactionInfo"]["transactionId"] == tx_id
+            assert ended[0]["seqNo"] > started[sid(index)]["seqNo"]
         values = await asyncio.gather(*(get_timeout(csms, sid(i)) for i in (1, 9, 26, 50)))
         assert values == ["101", "109", "126", "150"]
         assert len(again.pool) <= POOL
-        # A reset (B11) closes the station's store and opens it again, in a thread, into the pool.
-        boots = len(csms.received("BootNotification", station=sid(9)))
-        answer = await csms.send(sid(9), "Reset", {"type": "Immediate"})
-        assert answer["status"] == "Accepted"
-        await csms.wait_for(
-            lambda: len(csms.received("BootNotification", station=sid(9))) > boots, timeout=30
-        )
-        assert csms.received("BootNotification", station=sid(9))[-1]["reason"] == "RemoteReset"
-        await csms.wait_connected(sid(9))
-        assert await get_timeout(csms, sid(9)) == "109"
-        assert await set_timeout(csms, sid(9), 99) == "Accepted"
+        # A reset (B11) closes the station's store and opens it again: from the pool for a
+        # station with a file of its own, on the fleet's connection for the others.
+        for index in (9, 40):
+            station = sid(index)
+            boots = len(csms.received("BootNotification", station=station))
+            answer = await csms.send(station, "Reset", {"type": "Immediate"})
+            assert answer["status"] == "Accepted"
+            await csms.wait_for(
+                lambda s=station, b=boots: len(csms.received("BootNotification", station=s)) > b,
+                timeout=30,
+            )
+            last = csms.received("BootNotification", station=station)[-1]
+            assert last["reason"] == "RemoteReset"
+            await csms.wait_connected(station)
+            assert await get_timeout(csms, station) == str(100 + index)
+            assert await set_timeout(csms, station, 99) == "Accepted"
     finally:
         await again.stop()
 
