@@ -97,3 +97,29 @@ def test_two_stations_in_one_database_see_only_their_own_rows(tmp_path: Path) ->
     assert profiles_b.all() == [] and profiles_b.clear() == 0
     assert [p.id for p in profiles_a.all()] == [1]
     conn.close()
+
+
+def _shape(conn: sqlite3.Connection) -> dict[str, object]:
+    """Every table's columns (name, type, not null, default, key position) and indexes."""
+    shape: dict[str, object] = {}
+    names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    for (name,) in names.fetchall():
+        columns = [tuple(row) for row in conn.execute(f"PRAGMA table_info({name})")]
+        indexes = sorted(
+            (row[1], row[2], tuple(c[2] for c in conn.execute(f"PRAGMA index_info({row[1]})")))
+            for row in conn.execute(f"PRAGMA index_list({name})")
+        )
+        shape[name] = (columns, indexes)
+    return shape
+
+
+def test_a_new_file_has_the_schema_the_migrations_make(tmp_path: Path) -> None:
+    new = sqlite3.connect(tmp_path / "new.db", isolation_level=None)
+    assert migrate(new) == 0
+    _version_5(tmp_path / "old.db")
+    old = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    assert migrate(old) == 5
+    assert _shape(new) == _shape(old)
+    assert new.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    new.close()
+    old.close()
