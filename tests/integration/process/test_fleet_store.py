@@ -265,7 +265,8 @@ async def test_a_fleet_past_the_descriptor_limit_says_so_and_serves_what_it_star
 # A program embedding a fleet (60 stations, pool of 8) whose other part takes all but 40 of the
 # descriptors left once 10 stations are connected: the fleet stops starting stations while a
 # spare is left, says so, and the stations it started keep serving the CSMS within that spare
-# (schema files, log records, their pooled databases closed and opened again).
+# (schema files, log records; their rows are in the fleet's database). A station's start opens
+# no file: the first that fails is a websocket, and the fleet hears why.
 EXHAUSTED = """
 import asyncio, json, os, resource, sys
 from ocpp_station.config import load_config
