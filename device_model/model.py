@@ -17,6 +17,7 @@ from typing import Any
 
 from device_model import ocpp_io
 from device_model.addressing import EvseLayout, Key, RowKey, check_evses, instances, label, row_key
+from device_model.bases import Bases
 from device_model.clock import Clock
 from device_model.definitions_loader import DefinitionError, Definitions, load_definitions
 from device_model.report import build_report
@@ -116,13 +117,14 @@ class DeviceModel(StationValues):
         image: Mapping[RowKey, str | None] | None = None,
         station: str = "",
         new: bool = False,
+        bases: Bases | None = None,
     ) -> DeviceModel:
         """:meth:`open` with the config checked already (:meth:`plan`).  ``image``: the rows of
         the image that the borrowed connection's new database is a copy of; ``station``: the
-        key of this station's rows in it; ``new``: it holds none of them yet
-        (:meth:`device_model.store.Store.borrow`)."""
+        key of this station's rows in it; ``new``: it holds none of them yet; ``bases``: the
+        rows the owner's new stations share (:meth:`device_model.store.Store.borrow`)."""
         if isinstance(database, sqlite3.Connection):
-            store = Store.borrow(database, image=image, station=station, new=new)
+            store = Store.borrow(database, image=image, station=station, new=new, bases=bases)
         else:
             store = Store.open(database)
         try:

@@ -32,43 +32,20 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from device_model import bases as base_rows
 from device_model.addressing import RowKey
+from device_model.bases import Bases
+from device_model.tables import ATTRIBUTE_VALUE_TABLE as ATTRIBUTE_VALUE_TABLE
+from device_model.tables import COLUMNS as _COLUMNS
+from device_model.tables import VERSION_TABLE as VERSION_TABLE
+from device_model.tables import rekey as rekey
+from device_model.tables import rekey_device_model as rekey_device_model
 
 # 2: every table keyed by ``station`` (a fleet's stations share one database; a station's own
 # file keys its rows '').
 SCHEMA_VERSION = 2
 # device_model_schema.version of an image's copy whose station has not written its rows yet.
 IMAGE_VERSION = 0
-
-# The device model's table: one row per stored attribute value of each station (``station``: the
-# station's key in a database several stations share, '' in a station's own).  The station
-# store's migrations make the same one.
-ATTRIBUTE_VALUE_TABLE = """
-CREATE TABLE IF NOT EXISTS attribute_value (
-    station TEXT NOT NULL DEFAULT '',
-    component TEXT NOT NULL,
-    component_instance TEXT NOT NULL,
-    evse INTEGER NOT NULL,
-    connector INTEGER NOT NULL,
-    variable TEXT NOT NULL,
-    variable_instance TEXT NOT NULL,
-    attribute TEXT NOT NULL,
-    value TEXT,
-    PRIMARY KEY (station, component, component_instance, evse, connector, variable,
-                 variable_instance, attribute)
-) WITHOUT ROWID
-"""
-_COLUMNS = (
-    "component, component_instance, evse, connector, variable, variable_instance, attribute, value"
-)
-
-# The device-model version of each station of a borrowed connection's database.
-VERSION_TABLE = """
-CREATE TABLE IF NOT EXISTS device_model_schema (
-    station TEXT NOT NULL DEFAULT '' PRIMARY KEY,
-    version INTEGER NOT NULL
-)
-"""
 
 _SELECT = f"SELECT {_COLUMNS} FROM attribute_value WHERE station = ?"
 
@@ -105,7 +82,11 @@ _SET_VERSION = (
     "INSERT INTO device_model_schema (station, version) VALUES (?, ?) "
     "ON CONFLICT (station) DO UPDATE SET version = excluded.version"
 )
-_GET_VERSION = "SELECT version FROM device_model_schema WHERE station = ?"
+_SET_VERSION_BASE = (
+    "INSERT INTO device_model_schema (station, version, base) VALUES (?, ?, ?) "
+    "ON CONFLICT (station) DO UPDATE SET version = excluded.version, base = excluded.base"
+)
+_GET_VERSION = "SELECT version, base FROM device_model_schema WHERE station = ?"
 
 
 def fill_image(conn: sqlite3.Connection, rows: Iterable[tuple[RowKey, str | None]]) -> None:
@@ -117,26 +98,6 @@ def fill_image(conn: sqlite3.Connection, rows: Iterable[tuple[RowKey, str | None
         conn.execute(VERSION_TABLE)
         conn.executemany(_UPSERT, [("", *key, value) for key, value in rows])
         conn.execute(_SET_VERSION, ("", IMAGE_VERSION))
-
-
-def rekey(conn: sqlite3.Connection, table: str, ddl: str, columns: str) -> None:
-    """Rebuild ``table`` (made before its rows were keyed by station) as ``ddl`` makes it, its
-    rows keyed '' (a station's own file), inside the caller's transaction.  A table that is
-    not there, or is keyed already, is left alone."""
-    have = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-    if not have or "station" in have:
-        return
-    conn.execute(f"ALTER TABLE {table} RENAME TO {table}_unkeyed")
-    conn.execute(ddl)
-    conn.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}_unkeyed")
-    conn.execute(f"DROP TABLE {table}_unkeyed")
-
-
-def rekey_device_model(conn: sqlite3.Connection) -> None:
-    """The device model's tables of a database made before version 2, keyed '' (in the
-    caller's transaction)."""
-    rekey(conn, "attribute_value", ATTRIBUTE_VALUE_TABLE, _COLUMNS)
-    rekey(conn, "device_model_schema", VERSION_TABLE, "version")
 
 
 def _differences(
@@ -177,6 +138,8 @@ class Store:
         # The rows of an image this database is a copy of, until the first write (see borrow).
         self._image: Mapping[RowKey, str | None] | None = None
         self._new = False  # the station has no rows yet, until the first write (see borrow)
+        self._bases: Bases | None = None  # the database owner's shared rows (see borrow)
+        self._base: str | None = None  # the base this station's rows start from
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Store:
@@ -206,6 +169,7 @@ class Store:
         image: Mapping[RowKey, str | None] | None = None,
         station: str = "",
         new: bool = False,
+        bases: Bases | None = None,
     ) -> Store:
         """Keep the rows keyed ``station`` in ``conn``, a connection its owner opened with
         ``isolation_level=None`` and keeps open while the store is in use.  Creates the table
@@ -219,13 +183,16 @@ class Store:
         ``new``: the owner knows that the database's tables are current and hold no row of
         ``station`` (a fleet database's new station): no statement runs here either, and the
         first :meth:`write` stores its rows and the version in one transaction that is not
-        synced by itself (a station's defaults, which its next start rebuilds identically)."""
+        synced by itself (a station's defaults, which its next start rebuilds identically).
+        ``bases``: the owner's :class:`~device_model.bases.Bases`; a new station's first
+        write of its plan's rows then stores no row of its own, only its base."""
         if conn.isolation_level is not None:
             raise ValueError(
                 "the device model needs a connection opened with isolation_level=None "
                 "(autocommit), so that its BEGIN ... COMMIT transactions are its own"
             )
         store = cls(conn, owned=False, station=station)
+        store._bases = bases
         if new:
             store._new = True
             return store
@@ -242,6 +209,8 @@ class Store:
                 conn.execute(ATTRIBUTE_VALUE_TABLE)
                 conn.execute(VERSION_TABLE)
                 row = conn.execute(_GET_VERSION, (station,)).fetchone()
+            if row is not None and row[1] is not None:
+                store._base = str(row[1])
             if row is not None and row[0] > SCHEMA_VERSION:
                 raise _too_new("device_model_schema", row[0])
             if row is not None and row[0] == IMAGE_VERSION:  # a copy never written to: its
@@ -263,8 +232,15 @@ class Store:
         return self._select()
 
     def _select(self) -> dict[RowKey, str | None]:
-        rows = self._connection().execute(_SELECT, (self.station,)).fetchall()
-        return {tuple(row[:7]): row[7] for row in rows}
+        conn = self._connection()
+        rows = conn.execute(_SELECT, (self.station,)).fetchall()
+        own: dict[RowKey, str | None] = {tuple(row[:7]): row[7] for row in rows}
+        if self._base is None:
+            return own
+        base = self._base
+        merged = dict(self._bases.rows(conn, base) if self._bases else base_rows.read(conn, base))
+        merged.update(own)  # (what the station changed since its first start)
+        return merged
 
     def write(self, rows: Iterable[tuple[RowKey, str | None]], *, synced: bool = True) -> None:
         """Upsert ``rows`` in one transaction: all of them are committed, or none.
@@ -278,6 +254,9 @@ class Store:
             return
         key_ = self.station
         params = [(key_, *key, value) for key, value in rows]
+        if self._new and self._bases is not None and isinstance(rows, tuple):
+            self._write_base(conn, rows, self._bases)
+            return
         if self._new:  # the station's first write: its rows and its version, one transaction
             with unsynced(conn), transaction(conn):
                 conn.executemany(_UPSERT, params)
@@ -288,6 +267,18 @@ class Store:
             return
         with contextlib.nullcontext() if synced else unsynced(conn):
             self._upsert(conn, params)
+
+    def _write_base(
+        self, conn: sqlite3.Connection, rows: tuple[tuple[RowKey, str | None], ...], bases: Bases
+    ) -> None:
+        """A new station's first write of a rows tuple: the base of those rows (stored once per
+        database) and the station's version naming it, in one unsynced transaction."""
+        base = bases.key(rows)
+        with unsynced(conn), transaction(conn):
+            bases.write(conn, base, rows)
+            conn.execute(_SET_VERSION_BASE, (self.station, SCHEMA_VERSION, base))
+        bases.committed(base)
+        self._new, self._base = False, base
 
     def _write_over_image(
         self,

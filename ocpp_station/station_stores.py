@@ -101,7 +101,12 @@ def _in_fleet_database(
     store = database.store(cfg.id, cfg.data_dir, logger=log)
     try:
         dm = DeviceModel.open_plan(
-            store.connection, plan, clock=clock, station=cfg.id, new=store.fresh
+            store.connection,
+            plan,
+            clock=clock,
+            station=cfg.id,
+            new=store.fresh,
+            bases=database.bases,
         )
     except BaseException:
         store.close()

@@ -11,7 +11,9 @@ same one: WAL, ``synchronous=FULL`` (whatever a station answered or queued is sy
 leaves), a TransactionEvent committed with its engine state in one transaction.  Commits of
 different stations never mix: the connection is used by the event-loop thread only, and each
 transaction is opened and committed without an ``await`` between.  The unsynced commits of a
-start (a new station's defaults) are synced by the next synced commit of any station, and a
+start (a new station's version row naming its base, :mod:`device_model.bases`: the defaults
+its template's new stations share, stored once) are synced by the next synced commit of any
+station, and a
 WAL keeps them in order: a power cut loses a suffix, never a station's first write while keeping
 a later one.  A station is new here when it has no device-model version row: that write is the
 first of its start.
@@ -37,6 +39,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from device_model.bases import Bases
 from ocpp_station.files import FILE_MODE, make_private_dir
 from ocpp_station.storage import legacy
 from ocpp_station.storage.connection import STORE_FILE, StorageError, connect
@@ -62,6 +65,7 @@ class FleetDatabase:
     ) -> None:
         self.connection = connection
         self.path = path
+        self.bases = Bases()  # the device-model rows its new stations share
         self._known = known  # stations with rows here
         # What the fleet's data directory held when it opened: name -> whether a folder.
         self._entries = entries

@@ -21,7 +21,9 @@ N07.FR.13: they persist across a reboot), with the tripped state of threshold mo
 the security block.  Version 6 keys every table by ``station`` (the station's key where the
 stations of a fleet share one database, '' in a station's own file): the tables whose primary key
 gains it are rebuilt with their rows keyed '', the others gain the column and an index; the
-device model's ``device_model_schema`` is made here too.
+device model's ``device_model_schema`` is made here too.  Version 7 adds
+``device_model_schema.base``: the shared rows a fleet station's device model starts from
+(:mod:`device_model.bases`).
 
 A new file (no table at all) is made in the current schema at once (:mod:`.tables`), not by
 replaying every migration: the same tables (a test compares the two), a fifth of the time.
@@ -189,7 +191,14 @@ def _key_tables(conn: sqlite3.Connection) -> None:
 
 _V6 = Migration(6, "every table keyed by station", (), _key_tables)
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+
+def _add_base(conn: sqlite3.Connection) -> None:
+    rekey_device_model(conn)  # (adds device_model_schema.base)
+
+
+_V7 = Migration(7, "the base a station's device-model rows start from", (), _add_base)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 

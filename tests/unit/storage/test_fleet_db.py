@@ -114,3 +114,42 @@ def test_two_processes_of_a_fleet_share_the_file(tmp_path: Path) -> None:
         second.close()
     with sqlite3.connect(root / FLEET_FILE) as check:
         assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_new_stations_share_their_plans_rows_and_keep_their_first_seed(tmp_path: Path) -> None:
+    # device_model/bases.py: each distinct rows tuple is stored once; a station's own rows are
+    # only what it changed; its values stay those of its first start when the seed changes.
+    root = tmp_path / "fleet"
+    db = FleetDatabase.open(root, logger=LOG)
+    plan = DeviceModel.plan(EVSES, {"OCPPCommCtrlr.HeartbeatInterval": 11})
+
+    def first_start(station: str) -> DeviceModel:
+        store = db.store(station, root / station, logger=LOG)
+        return DeviceModel.open_plan(
+            store.connection, plan, station=station, new=store.fresh, bases=db.bases
+        )
+
+    a, _b = first_start("A"), first_start("B")
+    conn = db.connection
+    rows = conn.execute("SELECT station, count(*) FROM attribute_value GROUP BY station")
+    counts = dict(rows.fetchall())
+    assert len(counts) == 1 and next(iter(counts.values())) == len(plan.rows)  # the base alone
+    assert a.set("TxCtrlr", "EVConnectionTimeOut", "77") == "Accepted"  # A's own row
+    db.close()
+
+    again = FleetDatabase.open(root, logger=LOG)
+    try:
+        later = DeviceModel.plan(EVSES, {"OCPPCommCtrlr.HeartbeatInterval": 99})  # a new seed
+        models = {}
+        for station in ("A", "B"):
+            store = again.store(station, root / station, logger=LOG)
+            assert not store.fresh
+            models[station] = DeviceModel.open_plan(
+                store.connection, later, station=station, bases=again.bases
+            )
+        assert models["A"].get("TxCtrlr", "EVConnectionTimeOut") == "77"
+        assert models["B"].get("TxCtrlr", "EVConnectionTimeOut") != "77"
+        for model in models.values():  # the first start's seed, as a station's own file keeps
+            assert model.get("OCPPCommCtrlr", "HeartbeatInterval") == "11"
+    finally:
+        again.close()

@@ -52,7 +52,7 @@ def test_a_version_5_file_keeps_every_row(tmp_path: Path) -> None:
     store = StationStore.open(tmp_path)
     try:
         conn = store.connection
-        assert store.schema_version == SCHEMA_VERSION == 6
+        assert store.schema_version == SCHEMA_VERSION == 7
         dm = DeviceModel.open(conn, EVSES, {})
         assert dm.get("OCPPCommCtrlr", "HeartbeatInterval") == "77"  # the stored value kept
         head = store.messages.head()

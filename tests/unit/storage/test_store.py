@@ -38,7 +38,7 @@ def test_one_file_wal_full_and_versioned(tmp_path: Path) -> None:
         assert conn.isolation_level is None
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
-        assert store.schema_version == SCHEMA_VERSION == 6
+        assert store.schema_version == SCHEMA_VERSION == 7
         assert tables(conn) == TABLES
     finally:
         store.close()
