@@ -42,7 +42,7 @@ def rekey(conn: sqlite3.Connection, table: str, ddl: str, columns: str) -> None:
     """Rebuild ``table`` (made before its rows were keyed by station) as ``ddl`` makes it, its
     rows keyed '' (a station's own file), inside the caller's transaction.  A table that is
     not there, or is keyed already, is left alone."""
-    have = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+    have = columns_of(conn, table)
     if not have or "station" in have:
         return
     conn.execute(f"ALTER TABLE {table} RENAME TO {table}_unkeyed")
@@ -56,6 +56,16 @@ def rekey_device_model(conn: sqlite3.Connection) -> None:
     caller's transaction)."""
     rekey(conn, "attribute_value", ATTRIBUTE_VALUE_TABLE, COLUMNS)
     rekey(conn, "device_model_schema", VERSION_TABLE, "version")
-    have = {row[1] for row in conn.execute("PRAGMA table_info(device_model_schema)")}
-    if have and "base" not in have:  # (keyed before bases came)
-        conn.execute("ALTER TABLE device_model_schema ADD COLUMN base TEXT")
+    add_column(conn, "device_model_schema", "base", "TEXT")  # (keyed before bases came)
+
+
+def columns_of(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The column names of ``table`` (none: no such table)."""
+    return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def add_column(conn: sqlite3.Connection, table: str, name: str, declaration: str) -> None:
+    """Add column ``name`` to ``table`` where the table is there without it."""
+    have = columns_of(conn, table)
+    if have and name not in have:
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")

@@ -30,11 +30,9 @@ busy timeout) before a write fails as a storage error.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sqlite3
-import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,7 +43,7 @@ from ocpp_station.storage import legacy
 from ocpp_station.storage.connection import STORE_FILE, StorageError, connect
 from ocpp_station.storage.health import ObservedConnection, StorageHealth
 from ocpp_station.storage.migrations import migrate
-from ocpp_station.storage.store import StationStore
+from ocpp_station.storage.store import StationStore, private_files
 
 FLEET_FILE = "fleet.db"
 LOG = logging.getLogger("ocpp_station.storage")
@@ -153,11 +151,7 @@ def _private(path: Path) -> None:
     """``path`` made 0600 when missing (SQLite gives its ``-wal`` and ``-shm`` the mode of the
     database file), and narrowed to 0600 with its companions when it was wider."""
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
-    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
-        file = path.with_name(name)
-        with contextlib.suppress(FileNotFoundError):
-            if stat.S_IMODE(file.stat().st_mode) != FILE_MODE:
-                file.chmod(FILE_MODE)
+    private_files(path)
 
 
 def _stations(conn: sqlite3.Connection) -> set[str]:

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from device_model.store import VERSION_TABLE, rekey, rekey_device_model
+from device_model.tables import add_column
 from ocpp_station.storage import tables as t
 from ocpp_station.storage.connection import StorageError, transaction
 
@@ -184,8 +185,7 @@ def _key_tables(conn: sqlite3.Connection) -> None:
         rekey(conn, table, ddl, columns)
     # Ids shared by the stations of a database (they only grow): a column and an index.
     for table, index in t.GAINED_A_COLUMN:
-        if "station" not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN station TEXT NOT NULL DEFAULT ''")
+        add_column(conn, table, "station", "TEXT NOT NULL DEFAULT ''")
         conn.execute(index)
 
 

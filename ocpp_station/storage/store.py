@@ -182,7 +182,7 @@ class StationStore:
             else:
                 held = create_from_image(path, image_rows)
         elif not made:  # (files made here are 0600 already)
-            _private(path)
+            private_files(path)
         return PreparedFiles(directory, path, made, held)
 
     @classmethod
@@ -328,8 +328,9 @@ def _prepare(directory: Path, log: logging.Logger) -> bool:
     return False
 
 
-def _private(path: Path) -> None:
-    """station.db and its -wal/-shm files: 0600 (also those a release before this one made)."""
+def private_files(path: Path) -> None:
+    """A database file and its -wal/-shm files: 0600 (also those a release before this one
+    made, or another hand widened)."""
     for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
         file = path.with_name(name)
         with contextlib.suppress(FileNotFoundError):
