@@ -12,7 +12,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from support import REPO, fleet_toml
+from support import REPO, fleet_toml, set_variable, variable
 
 from ocpp_station.csms import LocalCSMS
 from ocpp_station.storage import StationStore
@@ -43,33 +43,12 @@ async def fleet(config: Path) -> asyncio.subprocess.Process:
 
 
 async def set_value(csms: LocalCSMS, station: str, value: int) -> str:
-    answer = await csms.send(
-        station,
-        "SetVariables",
-        {
-            "setVariableData": [
-                {
-                    "component": {"name": "TxCtrlr"},
-                    "variable": {"name": "EVConnectionTimeOut"},
-                    "attributeValue": str(value),
-                }
-            ]
-        },
-    )
-    return str(answer["setVariableResult"][0]["attributeStatus"])
+    result = await set_variable(csms, station, "TxCtrlr", "EVConnectionTimeOut", str(value))
+    return str(result["attributeStatus"])
 
 
 async def get_value(csms: LocalCSMS, station: str) -> str:
-    answer = await csms.send(
-        station,
-        "GetVariables",
-        {
-            "getVariableData": [
-                {"component": {"name": "TxCtrlr"}, "variable": {"name": "EVConnectionTimeOut"}}
-            ]
-        },
-    )
-    return str(answer["getVariableResult"][0]["attributeValue"])
+    return await variable(csms, station, "TxCtrlr", "EVConnectionTimeOut")
 
 
 def integrity(path: Path) -> str:

@@ -17,7 +17,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from support import REPO, fleet_toml, queued, sim, station_config, transaction
+from support import (
+    REPO,
+    fleet_toml,
+    queued,
+    set_variable,
+    sim,
+    station_config,
+    transaction,
+    variable,
+)
 
 from ocpp_station.config import StationConfig
 from ocpp_station.csms import LocalCSMS
@@ -54,33 +63,12 @@ def modes(folder: Path) -> tuple[int, int]:
 
 
 async def set_timeout(csms: LocalCSMS, station: str, value: int) -> str:
-    answer = await csms.send(
-        station,
-        "SetVariables",
-        {
-            "setVariableData": [
-                {
-                    "component": {"name": "TxCtrlr"},
-                    "variable": {"name": "EVConnectionTimeOut"},
-                    "attributeValue": str(value),
-                }
-            ]
-        },
-    )
-    return str(answer["setVariableResult"][0]["attributeStatus"])
+    result = await set_variable(csms, station, "TxCtrlr", "EVConnectionTimeOut", str(value))
+    return str(result["attributeStatus"])
 
 
 async def get_timeout(csms: LocalCSMS, station: str) -> str:
-    answer = await csms.send(
-        station,
-        "GetVariables",
-        {
-            "getVariableData": [
-                {"component": {"name": "TxCtrlr"}, "variable": {"name": "EVConnectionTimeOut"}}
-            ]
-        },
-    )
-    return str(answer["getVariableResult"][0]["attributeValue"])
+    return await variable(csms, station, "TxCtrlr", "EVConnectionTimeOut")
 
 
 def tx_events(csms: LocalCSMS, station: str, kind: str) -> list[dict[str, Any]]:
